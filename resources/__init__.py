@@ -1,0 +1,1 @@
+"""Bundled resources (icons, models). Installed as srgan_studio.resources."""

@@ -1,0 +1,8 @@
+"""SRGAN Studio: photo restoration by super-resolution."""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("srgan-studio")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+source"

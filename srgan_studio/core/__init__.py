@@ -1,0 +1,1 @@
+"""Qt-free engine: image I/O, tiling, inference, batch, models, settings."""

@@ -1,0 +1,49 @@
+"""Atomic file writes: a temp file in the target folder, fsync, then os.replace.
+
+A crash, kill -9 or full disk never leaves a truncated file under a final name.
+Temp files carry TEMP_MARK so a later run can clean them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_MARK = ".srgan-partial-"
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; on success it replaces ``target``."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_MARK, suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def clean_partials(folder: Path, recursive: bool = False) -> list[Path]:
+    """Remove temp files left by an interrupted run; return what was removed."""
+    pattern = f"**/{TEMP_MARK}*" if recursive else f"{TEMP_MARK}*"
+    removed = []
+    for p in Path(folder).glob(pattern):
+        with contextlib.suppress(OSError):
+            p.unlink()
+            removed.append(p)
+    return removed

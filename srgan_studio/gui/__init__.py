@@ -1,0 +1,1 @@
+"""All Qt code of SRGAN Studio lives in this subpackage."""

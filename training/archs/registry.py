@@ -1,0 +1,33 @@
+"""Architecture registry: a name -> builder map filled by an explicit import list.
+
+Each architecture module decorates its builder with ``@register("name")``.
+``archs/__init__.py`` imports every module by name, so PyInstaller and readers
+see the full list; nothing is discovered by scanning the filesystem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch.nn as nn
+
+ARCHS: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register(name: str):
+    def deco(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in ARCHS:
+            raise ValueError(f"architecture {name!r} registered twice")
+        ARCHS[name] = fn
+        return fn
+
+    return deco
+
+
+def build_model(type: str, **options: Any) -> nn.Module:  # noqa: A002 - matches the recipe key
+    try:
+        builder = ARCHS[type]
+    except KeyError:
+        raise ValueError(f"unknown architecture type {type!r}; known: {sorted(ARCHS)}") from None
+    return builder(**options)
