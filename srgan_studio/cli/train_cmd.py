@@ -1,0 +1,59 @@
+"""`srgan-studio train RECIPE`: run a training recipe (needs the [train] extra: torch)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..core.errors import SettingsError, StudioError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model from a TOML recipe (needs torch)")
+    p.add_argument("recipe", help="recipe TOML file, e.g. training/recipes/srresnet_x4.toml")
+    p.add_argument("--data", help="training photo folder (overrides data.train)")
+    p.add_argument("--out", help="run folder (default: runs/<experiment name>)")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="total steps (overrides train.steps)")
+    budget.add_argument("--minutes", type=float, help="stop after this many minutes (checkpointed)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a recipe value (repeatable)")
+    p.add_argument("--progress", choices=("auto", "json", "bar", "none"), default="auto",
+                   help="JSON lines on stdout (for the GUI) or a readable bar on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ..training.trainer import Trainer, TrainingError, prepare_run, print_record
+        from ..training.recipe import RecipeError
+        from ..training.checkpoint import CheckpointError
+    except ImportError as exc:
+        raise StudioError(f"training needs PyTorch: pip install 'srgan-studio[train]' ({exc})") from None
+    overrides = list(args.overrides)
+    if args.steps:
+        overrides.append(f"train.steps={args.steps}")
+    mode = args.progress
+    if mode == "auto":
+        mode = "bar" if sys.stderr.isatty() else "json"
+
+    def emit(record: dict) -> None:
+        if mode == "json":
+            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.flush()
+        elif mode == "bar":
+            print_record(record)
+
+    try:
+        recipe, run_dir = prepare_run(args.recipe, args.out, resume=args.resume, overrides=overrides, data=args.data)
+        trainer = Trainer(recipe, run_dir, emit=emit, minutes=args.minutes or 0.0)
+        if args.resume and not trainer.resume():
+            emit({"event": "note", "message": f"{run_dir}: no checkpoint yet, starting from step 0"})
+        result = trainer.train()
+    except (RecipeError, CheckpointError, TrainingError, FileNotFoundError, ValueError) as exc:
+        raise SettingsError(str(exc)) from None
+    if mode != "json":
+        print(f"\n{result['status']}: step {result['step']}, weights {result['weights']}", file=sys.stderr)
+    return 0

@@ -1,0 +1,303 @@
+"""The trainer: stage 1 (PSNR pretraining) and stage 2 (GAN), resumable bit for bit.
+
+A run folder holds ``recipe.toml`` (the resolved recipe), ``checkpoints/``,
+``progress.jsonl`` (one JSON object per log line: step, losses, lr, it/s, ETA,
+validation metrics) and, at the end, ``generator.safetensors``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from ..core.metrics import psnr_y, ssim_y, texture_ratio
+from .archs import build_model
+from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
+from .data import PRESETS, PatchDataset, load_eval_pairs, prefetch
+from .losses import pixel_loss
+from .recipe import Recipe, RecipeError, load_recipe
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (bad data, non-finite loss, ...); message is one line."""
+
+
+def lr_at(recipe: Recipe, step: int) -> float:
+    t = recipe.train
+    if t.warmup_steps and step < t.warmup_steps:
+        return t.lr * (step + 1) / t.warmup_steps
+    if t.schedule == "cosine":
+        span = max(1, t.steps - t.warmup_steps)
+        frac = min(1.0, (step - t.warmup_steps) / span)
+        return t.min_lr + 0.5 * (t.lr - t.min_lr) * (1 + math.cos(math.pi * frac))
+    if t.schedule == "step":
+        return t.lr * 0.1 ** sum(step >= m for m in t.milestones)
+    return t.lr
+
+
+def arch_of(recipe: Recipe) -> dict[str, Any]:
+    return {"type": recipe.model.type, "options": dict(recipe.model.options)}
+
+
+def build_generator(arch: dict[str, Any]) -> nn.Module:
+    try:
+        return build_model(arch["type"], **arch.get("options", {}))
+    except TypeError as exc:
+        raise RecipeError(f"model options do not fit architecture {arch['type']!r}: {exc}") from None
+
+
+@torch.no_grad()
+def run_model(model: nn.Module, lr: np.ndarray, channels_last: bool = True) -> np.ndarray:
+    """uint8 HxWx3 in -> uint8 HxWx3 out (clamped, rounded)."""
+    x = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float().div_(255.0)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = model(x).clamp_(0, 1).mul_(255.0).round_()
+    return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarray]], scale: int,
+                   channels_last: bool = True) -> dict[str, float]:
+    was_training = model.training
+    model.eval()
+    ps, ss, tx = [], [], []
+    for _name, lr, hr in pairs:
+        sr = run_model(model, lr, channels_last)
+        ps.append(psnr_y(sr, hr, scale))
+        ss.append(ssim_y(sr, hr, scale))
+        tx.append(texture_ratio(sr, hr, scale))
+    model.train(was_training)
+    return {"psnr_y": float(np.mean(ps)), "ssim_y": float(np.mean(ss)), "texture": float(np.mean(tx))}
+
+
+class EMA:
+    def __init__(self, model: nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
+            e.lerp_(p, 1.0 - self.decay)
+        for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
+            e.copy_(b)
+
+
+class Trainer:
+    def __init__(self, recipe: Recipe, run_dir: Path, *, emit: Callable[[dict[str, Any]], None] | None = None,
+                 minutes: float = 0.0, progress_file: bool = True):
+        self.recipe = recipe
+        self.run_dir = Path(run_dir)
+        self.emit = emit or (lambda record: None)
+        self.minutes = minutes
+        self.progress_file = progress_file
+        self.stop_requested = False
+        t = recipe.train
+        if t.threads:
+            torch.set_num_threads(t.threads)
+        torch.manual_seed(recipe.experiment.seed)
+        self.arch = arch_of(recipe)
+        self.scale = int(recipe.model.options.get("scale", 4))
+        self.generator = build_generator(self.arch)
+        if t.init:
+            state, init_arch, _ = load_weights(t.init)
+            if init_arch != self.arch:
+                raise TrainingError(f"{t.init}: weights are for {init_arch}, the recipe asks for {self.arch}")
+            self.generator.load_state_dict(state)
+        self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
+        self.generator.to(memory_format=self.memory_format).train()
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=t.lr, betas=tuple(t.betas))
+        self.ema = EMA(self.generator, t.ema) if t.ema > 0 else None
+        self.gan = None
+        if t.stage == "gan":
+            from .gan import GanStage
+
+            self.gan = GanStage(recipe, self.generator, self.memory_format)
+        self.step = 0
+
+    # --- state -------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        mods = {"g": self.generator}
+        if self.ema:
+            mods["ema"] = self.ema.model
+        if self.gan:
+            mods.update(self.gan.modules())
+        return mods
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        opts = {"g": self.opt_g}
+        if self.gan:
+            opts.update(self.gan.optimizers())
+        return opts
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def save(self) -> Path:
+        return save_checkpoint(self.ckpt_dir, self.step, self.modules(), self.optimizers(), self.arch,
+                               {"recipe_name": self.recipe.experiment.name, "scale": self.scale},
+                               keep=self.recipe.train.checkpoint_keep)
+
+    def resume(self) -> bool:
+        ckpts = list_checkpoints(self.ckpt_dir)
+        if not ckpts:
+            return False
+        info = load_checkpoint(ckpts[-1], self.modules(), self.optimizers())
+        if info["arch"] != self.arch:
+            raise CheckpointError(f"{ckpts[-1]}: checkpoint is for {info['arch']}, the recipe asks for {self.arch}")
+        self.step = int(info["step"])
+        return True
+
+    def export_weights(self) -> Path:
+        model = self.ema.model if self.ema else self.generator
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        out = self.run_dir / "generator.safetensors"
+        save_weights(out, state, self.arch, {"step": self.step, "recipe": self.recipe.experiment.name,
+                                             "stage": self.recipe.train.stage})
+        return out
+
+    # --- loop --------------------------------------------------------------
+    def _log(self, record: dict[str, Any]) -> None:
+        record = {"time": round(time.time(), 3), **record}
+        if self.progress_file:
+            with open(self.run_dir / "progress.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+        self.emit(record)
+
+    def validate(self, pairs_by_set: dict[str, list]) -> dict[str, dict[str, float]]:
+        model = self.ema.model if self.ema else self.generator
+        return {name: evaluate_model(model, pairs, self.scale, self.recipe.train.channels_last)
+                for name, pairs in pairs_by_set.items()}
+
+    def _handle_signals(self) -> None:
+        def on_signal(signum, frame):  # noqa: ARG001
+            self.stop_requested = True
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                signal.signal(sig, on_signal)
+            except ValueError:  # not the main thread (e.g. tests): rely on stop_requested
+                pass
+
+    def train(self, dataset: PatchDataset | None = None, val_sets: dict[str, list] | None = None) -> dict[str, Any]:
+        r, t = self.recipe, self.recipe.train
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if dataset is None:
+            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, PRESETS[r.data.degradation])
+        for path, reason in getattr(dataset, "skipped", []):
+            self._log({"event": "skipped", "file": str(path), "reason": reason})
+        if val_sets is None:
+            val_sets = {}
+            for folder in r.data.val:
+                pairs = load_eval_pairs(Path(folder), self.scale)
+                if r.data.val_max_images:
+                    pairs = pairs[: r.data.val_max_images]
+                val_sets[Path(folder).name] = pairs
+        self._handle_signals()
+        start_step, started = self.step, time.monotonic()
+        last_ckpt = started
+        deadline = started + self.minutes * 60 if self.minutes else math.inf
+        window_t, window_n = time.monotonic(), 0
+        result: dict[str, Any] = {"status": "done"}
+        self._log({"event": "start", "step": self.step, "steps": t.steps, "images": len(dataset)})
+        for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size):
+            lr_now = lr_at(r, step)
+            for group in self.opt_g.param_groups:
+                group["lr"] = lr_now
+            lr_t = torch.from_numpy(lr_np).contiguous(memory_format=self.memory_format)
+            hr_t = torch.from_numpy(hr_np).contiguous(memory_format=self.memory_format)
+            if self.gan:
+                losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
+            else:
+                losses = self._psnr_step(lr_t, hr_t)
+            if not all(math.isfinite(v) for v in losses.values()):
+                self._log({"event": "error", "step": step, "error": f"non-finite loss {losses}; last good checkpoint kept"})
+                raise TrainingError(f"non-finite loss at step {step} ({losses}); the last good checkpoint is kept")
+            if self.ema:
+                self.ema.update(self.generator)
+            self.step = step + 1
+            window_n += 1
+            now = time.monotonic()
+            if self.step % t.log_every == 0 or self.step == t.steps:
+                its = window_n / max(now - window_t, 1e-9)
+                window_t, window_n = now, 0
+                eta = (t.steps - self.step) / its if its > 0 else None
+                self._log({"event": "step", "step": self.step, "steps": t.steps, "lr": lr_now,
+                           "losses": {k: round(v, 6) for k, v in losses.items()},
+                           "it_per_s": round(its, 4), "eta_s": round(eta, 1) if eta else None})
+            if val_sets and t.val_every and (self.step % t.val_every == 0 or self.step == t.steps):
+                self._log({"event": "val", "step": self.step, "metrics": self.validate(val_sets)})
+            if now - last_ckpt >= t.checkpoint_minutes * 60:
+                self._log({"event": "checkpoint", "step": self.step, "path": str(self.save())})
+                last_ckpt = time.monotonic()
+            if self.stop_requested or now >= deadline:
+                result = {"status": "stopped" if self.stop_requested else "time budget reached"}
+                break
+        path = self.save()
+        self._log({"event": "checkpoint", "step": self.step, "path": str(path)})
+        weights = self.export_weights()
+        result.update({"step": self.step, "checkpoint": str(path), "weights": str(weights),
+                       "seconds": round(time.monotonic() - started, 1), "steps_run": self.step - start_step})
+        self._log({"event": "end", **result})
+        return result
+
+    def _psnr_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, float]:
+        sr = self.generator(lr)
+        loss = pixel_loss(self.recipe.train.pixel_loss, sr, hr)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.recipe.train.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.generator.parameters(), self.recipe.train.grad_clip)
+        self.opt_g.step()
+        return {"pixel": float(loss.detach())}
+
+
+def prepare_run(recipe_path: str | Path, out: str | Path | None, *, resume: bool, overrides: list[str],
+                data: str | None = None) -> tuple[Recipe, Path]:
+    """Resolve the recipe and the run folder; on resume the run folder's own recipe wins."""
+    if data:
+        overrides = [*overrides, f'data.train="{Path(data).resolve()}"']
+    recipe = load_recipe(recipe_path, overrides)
+    run_dir = Path(out) if out else Path("runs") / recipe.experiment.name
+    saved = run_dir / "recipe.toml"
+    if resume and saved.exists():
+        recipe = load_recipe(saved, overrides)
+    elif list_checkpoints(run_dir / "checkpoints") and not resume:
+        raise TrainingError(f"{run_dir}: run folder already has checkpoints; pass --resume or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = saved.with_suffix(".toml.tmp")
+    tmp.write_text(recipe.to_toml(), encoding="utf-8")
+    os.replace(tmp, saved)
+    return recipe, run_dir
+
+
+def print_record(record: dict[str, Any], stream=sys.stderr) -> None:
+    """Human-readable progress for a terminal."""
+    ev = record.get("event")
+    if ev == "step":
+        eta = record.get("eta_s")
+        eta_s = f"{int(eta // 60)}m{int(eta % 60):02d}s" if eta else "?"
+        losses = " ".join(f"{k}={v:.4f}" for k, v in record["losses"].items())
+        stream.write(f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
+                     f"{record['it_per_s']:.2f} it/s ETA {eta_s}   ")
+    elif ev == "val":
+        text = "  ".join(f"{k}: {v['psnr_y']:.2f} dB / {v['ssim_y']:.4f}" for k, v in record["metrics"].items())
+        stream.write(f"\n[val @ {record['step']}] {text}\n")
+    elif ev in ("start", "end", "error", "skipped"):
+        stream.write(f"\n{json.dumps(record)}\n")
+    stream.flush()
