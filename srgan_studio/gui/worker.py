@@ -1,0 +1,133 @@
+"""The one generic worker: runs a core generator on a QThread.
+
+Every long job in the app (preview tiles, full-resolution save, batch,
+network interpolation) is a plain generator from the engine that yields
+progress, checks a CancelToken and *returns* its result. ``Worker`` drives
+such a generator off the UI thread and turns it into signals:
+
+    started()           the generator is about to run
+    progress(object)    each value it yields
+    errored(str)        it raised: a StudioError's one-line text, or the
+                        type and text of an unexpected exception
+    finished(object)    it returned (the StopIteration value)
+    cancelled()         it raised Cancelled after cancel()
+    done()              always last, whatever happened above
+
+An exception is never dropped: whatever escapes the generator ends in
+``errored`` and then ``done`` (TagStudio's runnable lost them, and its
+"done" never came).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from ..core.cancel import CancelToken
+from ..core.errors import Cancelled, StudioError
+
+log = logging.getLogger(__name__)
+
+JobFactory = Callable[[CancelToken], Generator[Any, None, Any]]
+
+
+class _Thread(QThread):
+    def __init__(self, worker: Worker):
+        super().__init__()
+        self._worker = worker
+
+    def run(self) -> None:
+        self._worker._run_in_thread()
+
+
+class Worker(QObject):
+    started = Signal()
+    progress = Signal(object)
+    errored = Signal(str)
+    finished = Signal(object)
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, job: JobFactory, parent: QObject | None = None, name: str = "job"):
+        """``job`` takes the worker's CancelToken and returns the generator to drive.
+
+        A plain function (returning a non-generator) is accepted too: its
+        return value goes to ``finished``.
+        """
+        super().__init__(parent)
+        self.name = name
+        self.token = CancelToken()
+        self._job = job
+        self._thread: _Thread | None = None
+        self._running = False
+        self._started = False
+        self.outcome: str = ""  # "finished" | "errored" | "cancelled" once done
+        self.error: str = ""
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("a Worker runs once; make a new one")
+        self._started = True
+        self._running = True
+        self._thread = _Thread(self)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._thread.start(QThread.Priority.LowPriority)
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def wait(self, ms: int = -1) -> bool:
+        """Block until the thread ends (tests and shutdown only, never the UI)."""
+        if self._thread is None:
+            return True
+        return self._thread.wait() if ms < 0 else self._thread.wait(ms)
+
+    def _run_in_thread(self) -> None:
+        self.started.emit()
+        try:
+            gen = self._job(self.token)
+            if isinstance(gen, Generator):
+                while True:
+                    try:
+                        item = next(gen)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    self.progress.emit(item)
+            else:
+                result = gen
+        except Cancelled:
+            self._finish("cancelled")
+            self.cancelled.emit()
+        except StudioError as exc:
+            self._finish("errored", str(exc))
+            self.errored.emit(str(exc))
+        except BaseException as exc:  # noqa: BLE001 - a worker must report everything
+            log.error("%s failed:\n%s", self.name, traceback.format_exc())
+            text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self._finish("errored", text)
+            self.errored.emit(text)
+        else:
+            self._finish("finished")
+            self.finished.emit(result)
+        finally:
+            self._running = False
+            self.done.emit()
+
+    def _finish(self, outcome: str, error: str = "") -> None:
+        self.outcome = outcome
+        self.error = error
+
+    def _on_thread_finished(self) -> None:
+        # Drop the QThread only once it has really stopped.
+        if self._thread is not None:
+            self._thread.deleteLater()
+            self._thread = None
