@@ -1,0 +1,200 @@
+"""``srgan-studio batch INPUT_DIR OUTPUT_DIR``: restore every image in a folder."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
+from ..core.cancel import CancelToken
+
+MAX_NOTES_SHOWN = 20
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="restore every image in a folder",
+        description=(
+            "Restore every image in INPUT_DIR into OUTPUT_DIR as <name>_<model>.<ext>. "
+            "Existing complete outputs are skipped, so running the same command again resumes. "
+            "Inputs are never overwritten. Exit code: 0 all good, 1 some file failed, 130 stopped."
+        ),
+    )
+    p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
+    p.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR",
+                   help="created if missing when its parent exists; may be INPUT_DIR itself")
+    p.add_argument("-m", "--model", action="append", metavar="NAME[,NAME...]",
+                   help="model(s) to run; several write side by side (default: the default model)")
+    p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
+    p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"),
+                   help="output format (default: the input's when writable, else png)")
+    p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG/WebP quality 1-100 (default 95)")
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    policy.add_argument("--skip-existing", action="store_true", help="skip outputs that already exist (default)")
+    p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="encoder threads overlapping with the model (default 2; 0: one step after another)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
+    p.add_argument("--tile", type=int, default=0, metavar="N", help="tile size in input pixels (default: automatic)")
+    p.add_argument("--threads", type=int, default=0, metavar="N", help="CPU inference threads (default: automatic)")
+    p.add_argument("--alpha", choices=("model", "bicubic"), default="model",
+                   help="upscale transparency through the model or bicubic (default model)")
+    p.add_argument("--no-metadata", action="store_true", help="do not copy ICC/EXIF/XMP/DPI")
+    p.add_argument("--max-pixels", type=int, metavar="N", help="refuse inputs with more pixels (bomb limit)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    p.set_defaults(func=run)
+
+
+def _models(values: list[str] | None) -> list[str]:
+    if not values:
+        return [_default_model()]
+    names = [n.strip() for v in values for n in v.split(",")]
+    return [n for n in names if n]
+
+
+def _default_model() -> str:
+    from ..core.registry import default_registry
+
+    registry = default_registry()
+    name = getattr(registry, "default_name", None)
+    if callable(name):
+        return name()
+    if isinstance(name, str):
+        return name
+    try:
+        from ..core.settings import load_settings
+
+        return load_settings().default_model
+    except (ImportError, AttributeError):
+        pass
+    return "srresnet_x4"
+
+
+def job_from_args(args: argparse.Namespace) -> BatchJob:
+    return BatchJob(
+        input_dir=args.input_dir,
+        output_dir=args.output_dir,
+        models=_models(args.model),
+        recursive=args.recursive,
+        format=args.format,
+        quality=args.quality,
+        overwrite=args.overwrite,
+        report=args.report,
+        workers=args.workers,
+        device=args.device,
+        tile=args.tile,
+        threads=args.threads,
+        keep_metadata=not args.no_metadata,
+        alpha_mode=args.alpha,
+        max_pixels=args.max_pixels,
+    )
+
+
+@contextmanager
+def _ctrl_c_cancels(token: CancelToken, err):
+    """First Ctrl-C stops at the next tile; a second one quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if token.cancelled:
+            raise KeyboardInterrupt
+        token.cancel()
+        print("\nstopping at the next tile (Ctrl-C again to quit at once)", file=err, flush=True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds + 0.5)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class _Printer:
+    """One rewritten status line on a terminal; one line per finished file otherwise."""
+
+    def __init__(self, err, quiet: bool):
+        self.err = err
+        self.quiet = quiet
+        self.tty = err.isatty()
+        self.width = 0
+        self.last = 0.0
+
+    def status(self, text: str) -> None:
+        if not self.tty or self.quiet:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        text = text[:119]
+        self.err.write("\r" + text.ljust(self.width))
+        self.err.flush()
+        self.width = len(text)
+
+    def line(self, text: str, important: bool = False) -> None:
+        if self.quiet and not important:
+            return
+        if self.tty and self.width:
+            self.err.write("\r" + " " * self.width + "\r")
+            self.width = 0
+        print(text, file=self.err, flush=True)
+
+    def event(self, ev) -> None:
+        counter = f"[{ev.files_done}/{ev.files_total}]"
+        if isinstance(ev, BatchStarted):
+            for note in ev.notes[:MAX_NOTES_SHOWN]:
+                self.line(f"note: {note}")
+            if len(ev.notes) > MAX_NOTES_SHOWN:
+                self.line(f"note: ... and {len(ev.notes) - MAX_NOTES_SHOWN} more (see --report)")
+            self.line(f"{ev.files_total} images, model(s) {', '.join(ev.models)} -> {ev.output_dir}")
+        elif isinstance(ev, FileStarted):
+            self.status(f"{counter} {ev.path.name} · {ev.model} · ETA {_fmt_eta(ev.eta_seconds)}")
+        elif isinstance(ev, TileProgress):
+            if ev.message:
+                self.line(f"{ev.path.name}: {ev.message}")
+            self.status(f"{counter} {ev.path.name} · {ev.model} · tile {ev.done}/{ev.total}"
+                        f" · ETA {_fmt_eta(ev.eta_seconds)}")
+        elif isinstance(ev, FileFinished):
+            r = ev.result
+            if r.status == "failed":
+                self.line(f"{counter} failed {r.error}", important=True)
+            elif not self.tty or r.status == "cancelled":
+                self.line(f"{counter} {r.status} {r.input}")
+            else:
+                self.status(f"{counter} {r.status} {r.input.name} · ETA {_fmt_eta(ev.eta_seconds)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    job = job_from_args(args)
+    token = CancelToken()
+    printer = _Printer(sys.stderr, args.quiet)
+    with _ctrl_c_cancels(token, sys.stderr):
+        gen = run_batch(job, cancel=token)
+        while True:
+            try:
+                ev = next(gen)
+            except StopIteration as stop:
+                summary = stop.value
+                break
+            printer.event(ev)
+    printer.line("stopped: " + summary.line() if summary.cancelled else summary.line(), important=True)
+    if summary.report is not None:
+        printer.line(summary.report_error or f"report: {summary.report}", important=bool(summary.report_error))
+    return summary.exit_code

@@ -1,0 +1,844 @@
+"""Batch folder restoration: every image in a folder through one or more models.
+
+Usage (the CLI and the GUI batch window share it)::
+
+    from srgan_studio.core.batch import BatchJob, run_batch, FileFinished
+    gen = run_batch(BatchJob(input_dir, output_dir, models=["srresnet_x4"]), cancel=token)
+    for event in gen: ...            # BatchStarted, then FileStarted / TileProgress / FileFinished
+    summary = drain(gen)             # or catch StopIteration.value: a BatchSummary
+
+``run_batch`` raises a ``StudioError`` at its first ``next()`` when the job
+cannot start (missing input folder, no images found, unknown model, missing or
+read-only output folder, bad report path); no file has been touched then.
+Once it has yielded ``BatchStarted``, errors stay with their file.
+
+BatchJob fields
+    input_dir, output_dir   folders. OUTPUT_DIR may equal INPUT_DIR; nothing is
+                            ever written into INPUT_DIR otherwise.
+    models                  registry names; each writes ``<stem>_<model><ext>``
+                            side by side (``photo_srresnet_x4.png``).
+    recursive               walk subfolders, mirroring the tree under OUTPUT_DIR.
+    format                  "png" | "jpeg" | "webp" | "tiff", or None: keep the
+                            input's format when it can be written, else PNG.
+    quality                 JPEG / WebP quality, 1-100.
+    overwrite               False (default): an output that already exists is
+                            complete (writes are atomic) and is skipped, so
+                            re-running resumes. True: replace it. Inputs are
+                            never overwritten either way.
+    report                  JSON report path, or None. Written atomically, also
+                            after a stop. It may not be inside INPUT_DIR unless
+                            also inside OUTPUT_DIR.
+    workers                 encoder threads of the pipeline (default 2). 0 runs
+                            read, model and write strictly one after another.
+    device, tile, threads, alpha_mode   passed to ``Upscaler``.
+    keep_metadata           copy ICC / EXIF / XMP / DPI (scaled) to outputs.
+    max_pixels              decompression-bomb limit for each input (None: default).
+
+Output folder: created when missing if its parent exists (one level, like
+``mkdir``); a missing parent, a file in its place or a read-only folder fail
+before any work. ``.srgan-partial-*`` temp files left there by a killed run are
+removed at start.
+
+Events (all frozen dataclasses; every one carries ``files_done``,
+``files_total`` and ``eta_seconds`` for the overall progress bar)
+    BatchStarted(inputs, models, output_dir, notes)    once, first.
+    FileStarted(index, path, model)                    a model starts on input ``index``.
+    TileProgress(index, path, model, done, total, stage, message)  after each tile.
+    FileFinished(index, result: FileResult)            an input is finished (all its
+        outputs written, skipped or failed). Inputs whose outputs all existed are
+        reported right after BatchStarted with status "skipped".
+
+FileResult.status: "done", "skipped" (every output existed), "failed" (the
+error says why; the batch goes on), "cancelled" (it was being processed when
+the stop came: its outputs already written stay, the one in progress leaves no
+file), "pending" (never started because of the stop; only in the summary).
+
+Stopping: cancel the token (the CLI does on Ctrl-C). The model stops at its
+next tile; outputs already computed are still written (each write is atomic),
+the reader stops, and the generator returns the summary.
+
+Pipeline: a reader thread decodes ahead (at most ``READ_AHEAD`` decoded inputs
+waiting), the caller's thread runs the model, and ``workers`` threads encode
+(at most ``workers`` outputs waiting). Peak memory is therefore a few images,
+whatever the folder size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .atomic import TEMP_MARK, atomic_write_bytes, clean_partials
+from .cancel import NEVER, CancelToken
+from .discover import IMAGE_SUFFIXES, Found, Note, find_images
+from .errors import Cancelled, ImageWriteError, StudioError
+
+READ_AHEAD = 2
+REPORT_SCHEMA_VERSION = 1
+
+# Output format -> extension for a new name. When the input already has an
+# extension of that format we keep it (".jpeg" stays ".jpeg").
+WRITE_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+
+
+@dataclass
+class BatchJob:
+    input_dir: Path
+    output_dir: Path
+    models: list[str] = field(default_factory=list)
+    recursive: bool = False
+    format: str | None = None
+    quality: int = 95
+    overwrite: bool = False
+    report: Path | None = None
+    workers: int = 2
+    device: str = "auto"
+    tile: int = 0
+    threads: int = 0
+    keep_metadata: bool = True
+    alpha_mode: str = "model"
+    max_pixels: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("input_dir", "output_dir", "report"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchEvent:
+    files_done: int
+    files_total: int
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchStarted(BatchEvent):
+    inputs: tuple[Path, ...]
+    models: tuple[str, ...]
+    output_dir: Path
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileStarted(BatchEvent):
+    index: int
+    path: Path
+    model: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TileProgress(BatchEvent):
+    index: int
+    path: Path
+    model: str
+    done: int
+    total: int
+    stage: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    input: Path
+    status: str                       # done | skipped | failed | cancelled | pending
+    outputs: tuple[Path, ...] = ()    # complete outputs of this input (written or already there)
+    seconds: float = 0.0              # time spent on this input: decode + models + encode
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "input": str(self.input),
+            "status": self.status,
+            "outputs": [str(p) for p in self.outputs],
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileFinished(BatchEvent):
+    index: int
+    result: FileResult
+
+    @property
+    def path(self) -> Path:
+        return self.result.input
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    results: tuple[FileResult, ...]
+    notes: tuple[Note, ...]
+    cancelled: bool
+    seconds: float
+    report: Path | None = None
+    report_error: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def done(self) -> int:
+        return self.count("done")
+
+    @property
+    def skipped(self) -> int:
+        return self.count("skipped")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def not_finished(self) -> int:
+        return self.count("cancelled") + self.count("pending")
+
+    @property
+    def exit_code(self) -> int:
+        """130 after a stop, 1 when any file failed (or the report could not be written), else 0."""
+        if self.cancelled:
+            return 130
+        return 1 if self.failed or self.report_error else 0
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "inputs": len(self.results),
+            "done": self.done,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "cancelled": self.count("cancelled"),
+            "pending": self.count("pending"),
+        }
+
+    def line(self) -> str:
+        text = f"{self.done} done, {self.skipped} skipped, {self.failed} failed"
+        if self.not_finished:
+            text += f", {self.not_finished} not finished (stopped)"
+        return text + f" in {self.seconds:.1f} s"
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    input: Path
+    outputs: dict[str, Path]          # model -> final output path, in job.models order
+    todo: tuple[str, ...]             # models whose output must be produced
+    format: str                       # output format
+    errors: tuple[str, ...] = ()      # outputs refused at planning (would overwrite an input...)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    job: BatchJob
+    input_dir: Path
+    output_dir: Path
+    items: tuple[BatchItem, ...]
+    notes: tuple[Note, ...]
+    descriptors: dict[str, Any]       # model name -> ModelDescriptor
+    create_output_dir: bool
+
+
+def normalize_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+    if fmt not in WRITE_SUFFIX:
+        raise StudioError(f"unknown output format {fmt!r}; choose one of {', '.join(WRITE_SUFFIX)}")
+    return fmt
+
+
+def output_format(found: Found, job_format: str | None) -> tuple[str, str]:
+    """(format, extension) of the outputs made from ``found``."""
+    suffix = found.path.suffix.lower()
+    fmt = job_format or (found.format if found.format in WRITE_SUFFIX else "png")
+    if IMAGE_SUFFIXES.get(suffix) == fmt:
+        return fmt, suffix
+    return fmt, WRITE_SUFFIX[fmt]
+
+
+def _key(path: Path) -> str:
+    # Case-folded so a case-insensitive disk cannot slip an input past the guard.
+    return os.path.normcase(str(path)).casefold()
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _probe_writable(folder: Path) -> str | None:
+    """Why ``folder`` cannot take new files, or None. Creating a file is the only reliable test."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_MARK + "probe-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    return None
+
+
+def _check_output_dir(output_dir: Path) -> bool:
+    """Validate OUTPUT_DIR; return True when it must be created."""
+    if output_dir.exists():
+        if not output_dir.is_dir():
+            raise ImageWriteError("output folder is not a folder", output_dir)
+        reason = _probe_writable(output_dir)
+        if reason:
+            raise ImageWriteError(f"output folder is not writable ({reason})", output_dir)
+        return False
+    parent = output_dir.parent
+    if not parent.is_dir():
+        raise ImageWriteError("output folder does not exist, nor does its parent", output_dir)
+    reason = _probe_writable(parent)
+    if reason:
+        raise ImageWriteError(f"output folder does not exist and cannot be created ({reason})", output_dir)
+    return True
+
+
+def _check_report(report: Path, input_dir: Path, output_dir: Path, protected: set[str]) -> None:
+    parent = report.parent
+    if _key(report) in protected:
+        raise ImageWriteError("the report would overwrite an input", report)
+    if _is_within(report, input_dir) and not _is_within(report, output_dir):
+        raise ImageWriteError("the report may not be written inside the input folder", report)
+    if report.is_dir():
+        raise ImageWriteError("the report path is a folder", report)
+    if not parent.is_dir():
+        if parent == output_dir:
+            return  # created with the output folder
+        raise ImageWriteError("the report's folder does not exist", report)
+    reason = _probe_writable(parent)
+    if reason:
+        raise ImageWriteError(f"the report's folder is not writable ({reason})", report)
+
+
+def plan_batch(job: BatchJob) -> BatchPlan:
+    """Validate the job and decide every output. Reads the disk, writes nothing."""
+    from .registry import default_registry
+
+    if not job.models:
+        raise StudioError("no model given")
+    if len(set(job.models)) != len(job.models):
+        raise StudioError(f"a model is listed twice: {', '.join(job.models)}")
+    fmt = normalize_format(job.format)
+    if not 1 <= int(job.quality) <= 100:
+        raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
+    if job.workers < 0:
+        raise StudioError(f"workers must be 0 or more, not {job.workers}")
+    registry = default_registry()
+    descriptors = {name: registry.get(name) for name in job.models}
+
+    input_dir = Path(job.input_dir).expanduser().absolute()
+    output_dir = Path(job.output_dir).expanduser().absolute()
+    if not input_dir.exists():
+        raise StudioError("input folder does not exist", input_dir)
+    if not input_dir.is_dir():
+        raise StudioError("input is not a folder", input_dir)
+    in_root = input_dir.resolve()
+    out_root = output_dir.resolve()
+    create = _check_output_dir(output_dir)
+
+    prune = [output_dir] if out_root != in_root and not create else []
+    found, notes = find_images(input_dir, recursive=job.recursive, prune=prune)
+    if not found:
+        extra = f" ({len(notes)} other entries skipped)" if notes else ""
+        raise StudioError(f"no images found{extra}", input_dir)
+
+    def out_folder(f: Found) -> Path:
+        return out_root / f.rel.parent
+
+    def base_name(f: Found, stem: str, model: str) -> str:
+        return f"{stem}_{model}{output_format(f, fmt)[1]}"
+
+    # In a shared tree, a file that is an output of another input is that output, not an input.
+    plain_outputs: dict[str, Path] = {}
+    for f in found:
+        for model in job.models:
+            plain_outputs[_key(out_folder(f) / base_name(f, f.path.stem, model))] = f.path
+    inputs: list[Found] = []
+    for f in found:
+        source = plain_outputs.get(_key(in_root / f.rel))
+        if source is not None and source != f.path:
+            notes.append(Note(f.path, f"an output of this batch (from {source.name}), not an input"))
+        else:
+            inputs.append(f)
+    if not inputs:
+        raise StudioError("no images found (only outputs of this batch)", input_dir)
+    notes.sort(key=lambda n: str(n.path))
+    protected = {_key(in_root / f.rel) for f in inputs}
+
+    # Two inputs whose outputs would share a name ("a.jpg" and "a.png" with --format png)
+    # keep their full input name in the stem, so neither overwrites the other.
+    by_name: dict[str, list[Found]] = {}
+    for f in inputs:
+        by_name.setdefault(_key(out_folder(f) / base_name(f, f.path.stem, "")), []).append(f)
+    stems = {f.path: (f.path.name if len(group) > 1 else f.path.stem) for group in by_name.values() for f in group}
+
+    if job.report is not None:
+        _check_report(Path(job.report).expanduser().absolute().resolve(), in_root, out_root, protected)
+
+    items: list[BatchItem] = []
+    claimed: dict[str, Path] = {}
+    for index, f in enumerate(inputs):
+        out_fmt = output_format(f, fmt)[0]
+        outputs: dict[str, Path] = {}
+        todo: list[str] = []
+        errors: list[str] = []
+        for model in job.models:
+            target = out_folder(f) / base_name(f, stems[f.path], model)
+            outputs[model] = target
+            key = _key(target)
+            if key in protected:
+                errors.append(f"{model}: output {target.name} would overwrite an input, not written")
+            elif key in claimed:
+                errors.append(f"{model}: output {target.name} is also the output of {claimed[key].name}, not written")
+            elif target.is_dir():
+                errors.append(f"{model}: output {target} is a folder, not written")
+            elif job.overwrite or not _complete(target):
+                todo.append(model)
+            claimed.setdefault(key, f.path)
+        items.append(BatchItem(index, f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
+
+    return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create)
+
+
+def _complete(target: Path) -> bool:
+    # Writes are atomic, so a file under the final name is complete; an empty
+    # one can only come from elsewhere and is redone.
+    try:
+        return target.stat().st_size > 0
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEvent, None, BatchSummary]:
+    """Run ``job``, yielding events; return the summary. See the module docstring."""
+    plan = plan_batch(job)
+    if plan.create_output_dir:
+        try:
+            plan.output_dir.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise ImageWriteError(f"cannot create the output folder ({exc.strerror or exc})", plan.output_dir) from None
+    notes = list(plan.notes)
+    for p in clean_partials(plan.output_dir, recursive=job.recursive):
+        notes.append(Note(p, "temp file of an interrupted run, removed"))
+    upscalers = _make_upscalers(plan)
+    runner = _Runner(plan, upscalers, cancel, tuple(notes))
+    try:
+        yield from runner.run()
+    finally:
+        summary = runner.summary()
+        if job.report is not None:
+            summary = _write_report(summary, plan)
+    return summary
+
+
+def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
+    from .upscale import Upscaler
+
+    job = plan.job
+    needed = {m for item in plan.items for m in item.todo}
+    return {
+        name: Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode)
+        for name, desc in plan.descriptors.items()
+        if name in needed
+    }
+
+
+class _FileState:
+    """Bookkeeping for one input; touched only by the thread that runs the generator."""
+
+    __slots__ = ("item", "status", "pending", "outputs", "errors", "seconds", "dispatched", "reported")
+
+    def __init__(self, item: BatchItem):
+        self.item = item
+        self.status = "pending"            # pending -> running -> (result) ; or cancelled
+        self.pending = set(item.todo)      # outputs not yet written or failed
+        self.outputs = [p for m, p in item.outputs.items() if m not in item.todo and not _refused(item, m)]
+        self.errors = list(item.errors)
+        self.seconds = 0.0
+        self.dispatched = False            # every model has run, failed or been stopped
+        self.reported = False
+
+    def result(self) -> FileResult:
+        status = self.status
+        if status == "running":
+            status = "failed" if self.errors else "done"
+        elif status == "pending" and self.dispatched:
+            status = "failed" if self.errors else "skipped"
+        return FileResult(
+            self.item.input, status, tuple(self.outputs), self.seconds, "; ".join(self.errors) or None
+        )
+
+
+def _refused(item: BatchItem, model: str) -> bool:
+    return any(e.startswith(f"{model}: ") for e in item.errors)
+
+
+class _Eta:
+    """ETA from the work done so far; skipped outputs cost nothing and are not counted."""
+
+    def __init__(self, units: int):
+        self.units = units
+        self.done = 0.0
+        self.start: float | None = None
+
+    def seconds(self, partial: float = 0.0) -> float | None:
+        done = self.done + partial
+        if self.start is None or done <= 0:
+            return None
+        return max(0.0, (time.monotonic() - self.start) * (self.units - done) / done)
+
+
+_END = object()
+
+
+class _Runner:
+    def __init__(self, plan: BatchPlan, upscalers: dict[str, Any], cancel: CancelToken, notes: tuple[Note, ...]):
+        self.plan = plan
+        self.job = plan.job
+        self.upscalers = upscalers
+        self.cancel = cancel
+        self.notes = notes
+        self.states = [_FileState(item) for item in plan.items]
+        self.eta = _Eta(sum(len(item.todo) for item in plan.items))
+        self.partial = 0.0                 # fraction of the current output done, for the ETA
+        self.files_done = 0
+        self.cancelled = False
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        # Pipelined mode only.
+        self.decoded: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+        self.results: queue.Queue = queue.Queue()
+        self.to_write: queue.Queue | None = None
+        self.stop = threading.Event()
+
+    def _base(self) -> dict[str, Any]:
+        return {
+            "files_done": self.files_done,
+            "files_total": len(self.states),
+            "eta_seconds": self.eta.seconds(self.partial),
+        }
+
+    def _maybe_finish(self, state: _FileState):
+        if state.dispatched and not state.pending and not state.reported:
+            state.reported = True
+            self.files_done += 1
+            yield FileFinished(index=state.item.index, result=state.result(), **self._base())
+
+    # -- main flow
+
+    def run(self) -> Generator[BatchEvent, None, None]:
+        try:
+            yield BatchStarted(
+                inputs=tuple(s.item.input for s in self.states),
+                models=tuple(self.job.models),
+                output_dir=self.plan.output_dir,
+                notes=self.notes,
+                **self._base(),
+            )
+            work = []
+            for state in self.states:
+                if state.item.todo:
+                    work.append(state)
+                else:
+                    state.dispatched = True
+                    yield from self._maybe_finish(state)
+            if not work:
+                return
+            self.eta.start = time.monotonic()
+            if self.job.workers <= 0:
+                yield from self._run_sequential(work)
+            else:
+                yield from self._run_pipelined(work)
+        except (GeneratorExit, KeyboardInterrupt):
+            self.cancelled = True
+            raise
+        finally:
+            self.ended = time.monotonic()
+
+    def _run_sequential(self, work: list[_FileState]):
+        for state in work:
+            if self.cancel.cancelled:
+                self.cancelled = True
+                return
+            image, error, seconds = _read(state.item, self.job)
+            try:
+                yield from self._infer_file(state, image, error, seconds)
+            except Cancelled:
+                self.cancelled = True
+                yield from self._maybe_finish(state)
+                return
+            finally:
+                image = None
+
+    def _run_pipelined(self, work: list[_FileState]):
+        self.to_write = queue.Queue(maxsize=self.job.workers)
+        reader = threading.Thread(target=self._read_loop, args=(work,), name="batch-reader", daemon=True)
+        writers = [
+            threading.Thread(target=self._write_loop, name=f"batch-writer-{i}", daemon=True)
+            for i in range(self.job.workers)
+        ]
+        reader.start()
+        for w in writers:
+            w.start()
+        try:
+            while True:
+                yield from self._drain_results()
+                try:
+                    # The timeout keeps a GUI cancel responsive while a large file decodes.
+                    msg = self.decoded.get(timeout=0.1)
+                except queue.Empty:
+                    self.cancel.raise_if_cancelled()
+                    continue
+                if msg is _END:
+                    break
+                state, image, error, seconds = msg
+                msg = None  # the queue slot must not keep the image alive
+                try:
+                    yield from self._infer_file(state, image, error, seconds)
+                finally:
+                    image = None
+        except Cancelled:
+            self.cancelled = True
+        finally:
+            # Stop reading; the writers finish what is queued (each image is
+            # already computed and each write is atomic), then exit.
+            self.stop.set()
+            for _ in writers:
+                self.to_write.put(_END)
+            for w in writers:
+                w.join()
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.decoded.get_nowait()
+            reader.join()
+        yield from self._drain_results()
+
+    def _read_loop(self, work: list[_FileState]) -> None:
+        for state in work:
+            if self.stop.is_set():
+                return
+            msg = (state, *_read(state.item, self.job))
+            if not self._put_decoded(msg):
+                return
+            msg = None
+        self._put_decoded(_END)
+
+    def _put_decoded(self, msg) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.decoded.put(msg, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _write_loop(self) -> None:
+        while True:
+            task = self.to_write.get()
+            if task is _END:
+                return
+            state, model, image = task
+            task = None
+            error, seconds = _write(image, model, state.item, self.plan, self.job)
+            image = None
+            self.results.put((state, model, error, seconds))
+
+    def _drain_results(self):
+        while True:
+            try:
+                state, model, error, seconds = self.results.get_nowait()
+            except queue.Empty:
+                return
+            yield from self._on_written(state, model, error, seconds)
+
+    def _on_written(self, state: _FileState, model: str, error: str | None, seconds: float):
+        state.seconds += seconds
+        state.pending.discard(model)
+        if error:
+            state.errors.append(f"{model}: {error}")
+        else:
+            state.outputs.append(state.item.outputs[model])
+        yield from self._maybe_finish(state)
+
+    def _infer_file(self, state: _FileState, image, error: str | None, seconds: float):
+        state.status = "running"
+        state.seconds += seconds
+        item = state.item
+        if error is not None:
+            state.errors.append(error)
+            state.pending.clear()
+            state.dispatched = True
+            self.eta.done += len(item.todo)
+            yield from self._maybe_finish(state)
+            return
+        for model in item.todo:
+            if self.cancel.cancelled:
+                self._mark_cancelled(state, model)
+                raise Cancelled()
+            yield FileStarted(index=item.index, path=item.input, model=model, **self._base())
+            start = time.monotonic()
+            try:
+                output = yield from self._tiles(state, model, image)
+            except Cancelled:
+                self._mark_cancelled(state, model)
+                raise
+            except Exception as exc:  # noqa: BLE001 - errors stay with their file
+                output = None
+                state.errors.append(f"{model}: {_reason(exc)}")
+                state.pending.discard(model)
+            finally:
+                self.partial = 0.0
+                state.seconds += time.monotonic() - start
+                self.eta.done += 1
+            if output is not None:
+                yield from self._submit(state, model, output)
+            output = None
+        state.dispatched = True
+        yield from self._maybe_finish(state)
+
+    def _mark_cancelled(self, state: _FileState, model: str) -> None:
+        # Outputs of earlier models stay queued: they are complete. This one and later ones are dropped.
+        state.status = "cancelled"
+        for m in state.item.todo[state.item.todo.index(model):]:
+            state.pending.discard(m)
+        state.dispatched = True
+
+    def _tiles(self, state: _FileState, model: str, image):
+        gen = self.upscalers[model].run(image, cancel=self.cancel)
+        item = state.item
+        while True:
+            try:
+                p = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            self.partial = p.done / p.total if p.total else 0.0
+            yield TileProgress(
+                index=item.index, path=item.input, model=model, done=p.done, total=p.total,
+                stage=p.stage, message=p.message, **self._base(),
+            )
+            if self.to_write is not None:
+                yield from self._drain_results()
+
+    def _submit(self, state: _FileState, model: str, output):
+        if self.to_write is None:
+            error, seconds = _write(output, model, state.item, self.plan, self.job)
+            yield from self._on_written(state, model, error, seconds)
+            return
+        # Blocks only while every writer is busy and the queue is full: that bounds memory.
+        self.to_write.put((state, model, output))
+
+    def summary(self) -> BatchSummary:
+        end = self.ended if self.ended is not None else time.monotonic()
+        results = []
+        for state in self.states:
+            if self.cancelled and state.status == "running" and not state.reported:
+                state.status = "cancelled"
+            results.append(state.result())
+        return BatchSummary(tuple(results), self.notes, self.cancelled, end - self.started)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, StudioError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    return f"unexpected error ({type(exc).__name__}: {exc})"
+
+
+def _read(item: BatchItem, job: BatchJob):
+    from .imageio import DEFAULT_MAX_PIXELS, read_image
+
+    start = time.monotonic()
+    try:
+        image = read_image(item.input, max_pixels=job.max_pixels or DEFAULT_MAX_PIXELS)
+    except Exception as exc:  # noqa: BLE001 - a bad file fails alone
+        return None, _reason(exc), time.monotonic() - start
+    return image, None, time.monotonic() - start
+
+
+def _write(image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob) -> tuple[str | None, float]:
+    from .imageio import write_image
+
+    target = item.outputs[model]
+    start = time.monotonic()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A symlinked subfolder must not lead the output out of OUTPUT_DIR (into the inputs, say).
+        if not _is_within(target.parent.resolve(), plan.output_dir.resolve()):
+            raise ImageWriteError("output folder leads outside the output folder through a link", target.parent)
+        scale = plan.descriptors[model].scale
+        write_image(
+            image, target, format=item.format, quality=job.quality,
+            keep_metadata=job.keep_metadata, dpi_scale=float(scale), overwrite=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - a failed write fails its file only
+        return _reason(exc), time.monotonic() - start
+    return None, time.monotonic() - start
+
+
+# ---------------------------------------------------------------- report
+
+
+def report_data(summary: BatchSummary, plan: BatchPlan) -> dict[str, Any]:
+    from .. import __version__
+
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": f"srgan-studio {__version__}",
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(summary.seconds, 3),
+        "input_dir": str(plan.input_dir),
+        "output_dir": str(plan.output_dir),
+        "cancelled": summary.cancelled,
+        "totals": summary.totals(),
+        "settings": plan.job.settings(),
+        "notes": [{"path": str(n.path), "message": n.message} for n in summary.notes],
+        "files": [r.to_json() for r in summary.results],
+    }
+
+
+def _write_report(summary: BatchSummary, plan: BatchPlan) -> BatchSummary:
+    import json
+
+    report = Path(plan.job.report).expanduser().absolute()
+    data = json.dumps(report_data(summary, plan), indent=2, ensure_ascii=False) + "\n"
+    try:
+        atomic_write_bytes(report, data.encode("utf-8"))
+    except OSError as exc:
+        return _replace(summary, report=report, report_error=f"{report}: cannot write the report ({exc.strerror or exc})")
+    return _replace(summary, report=report)
+
+
+def _replace(summary: BatchSummary, **changes) -> BatchSummary:
+    from dataclasses import replace
+
+    return replace(summary, **changes)
