@@ -1,0 +1,494 @@
+"""Faithful image reading and writing (Pillow + numpy; no Qt, no torch).
+
+Reading sniffs the content, never trusts the extension, applies the EXIF
+orientation (the returned pixels are upright and the kept EXIF says 1), and
+returns plain numpy arrays: colour (H, W, 3) or (H, W, 1) and an optional
+alpha (H, W), uint8 or uint16.
+
+Pillow decodes 16-bit RGB(A) PNG and TIFF to 8 bits, so those two cases go
+through pypng / tifffile to keep the 16 bits; 16-bit PNG is written by a small
+PNG encoder here for the same reason.
+
+Writing is atomic (temp file + os.replace) and never replaces an existing
+file unless asked. ``keep_metadata=False`` drops EXIF, XMP and DPI but keeps
+the ICC profile, because without it the colours themselves would change.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageCms, PngImagePlugin, UnidentifiedImageError
+
+from .atomic import atomic_path
+from .errors import ImageReadError, ImageWriteError
+
+SUPPORTED_READ = ("PNG", "JPEG", "WEBP", "TIFF", "BMP")
+SUPPORTED_WRITE = ("PNG", "JPEG", "WEBP", "TIFF")
+SIXTEEN_BIT_WRITE = ("PNG", "TIFF")
+DEFAULT_MAX_PIXELS = 180_000_000
+
+_SUFFIXES = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG",
+    ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+}
+EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp"}
+_ORIENTATION = 0x0112
+_XMP_TAG = 700
+_ICC_TAG = 34675
+# Pillow's bomb limit is a module global read inside Image.open; this lock keeps
+# two threads from opening with each other's limit.
+_open_lock = threading.Lock()
+
+
+@dataclass
+class ImageMeta:
+    icc: bytes | None = None
+    exif: bytes | None = None          # orientation already reset to 1
+    xmp: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    format: str = ""
+    source: Path | None = None
+
+
+@dataclass
+class Image:
+    color: np.ndarray                  # (H, W, 3) or (H, W, 1), uint8 or uint16
+    alpha: np.ndarray | None = None    # (H, W), same dtype as color
+    meta: ImageMeta = field(default_factory=ImageMeta)
+
+    @property
+    def height(self) -> int:
+        return int(self.color.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.color.shape[1])
+
+    @property
+    def bits(self) -> int:
+        return 16 if self.color.dtype == np.uint16 else 8
+
+    @property
+    def is_grey(self) -> bool:
+        return self.color.shape[2] == 1
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.alpha is not None
+
+
+def normalize_format(name: str) -> str:
+    key = name.strip().upper().lstrip(".")
+    return {"JPG": "JPEG", "TIF": "TIFF"}.get(key, key)
+
+
+def format_from_suffix(path: str | Path) -> str | None:
+    """The format a file name asks for (``photo.JPG`` -> ``JPEG``), or None."""
+    return _SUFFIXES.get(Path(path).suffix.lower())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
+    """Decode an image file into upright numpy arrays plus its metadata."""
+    path = Path(path)
+    if path.is_dir():
+        raise ImageReadError("is a folder, not an image", path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImageReadError("file not found", path) from None
+    except OSError as exc:
+        raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
+    if size == 0:
+        raise ImageReadError("file is empty (0 bytes)", path)
+
+    im = _open(path, max_pixels)
+    try:
+        return _decode(im, path)
+    finally:
+        im.close()
+
+
+def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
+    try:
+        with _open_lock, warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            saved = PILImage.MAX_IMAGE_PIXELS
+            if max_pixels is not None:
+                # Pillow raises above twice its limit; our exact check follows.
+                PILImage.MAX_IMAGE_PIXELS = max(1, max_pixels // 2)
+            try:
+                im = PILImage.open(path, formats=SUPPORTED_READ)
+            finally:
+                PILImage.MAX_IMAGE_PIXELS = saved
+    except PILImage.DecompressionBombError:
+        raise ImageReadError(_too_big_text(None, max_pixels), path) from None
+    except UnidentifiedImageError:
+        raise ImageReadError("not an image in a supported format (PNG, JPEG, WebP, TIFF, BMP)", path) from None
+    except OSError as exc:
+        raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types on corrupt headers
+        raise ImageReadError(f"corrupt image header ({exc})", path) from None
+    w, h = im.size
+    if max_pixels is not None and w * h > max_pixels:
+        im.close()
+        raise ImageReadError(_too_big_text(w * h, max_pixels), path)
+    return im
+
+
+def _too_big_text(pixels: int | None, max_pixels: int | None) -> str:
+    have = f"{pixels / 1e6:.1f} megapixels" if pixels else "too many pixels"
+    limit = f"{max_pixels / 1e6:g}" if max_pixels else "?"
+    return f"image has {have}, over the limit of {limit} megapixels (a decompression bomb?); raise the limit to open it"
+
+
+def _decode(im: PILImage.Image, path: Path) -> Image:
+    fmt = im.format or ""
+    info = dict(im.info)
+    exif = im.getexif()
+    orientation = int(exif.get(_ORIENTATION, 1) or 1)
+    icc = info.get("icc_profile") or None
+    xmp = _xmp_of(im, info)
+    dpi = _dpi_of(info, fmt)
+    try:
+        color, alpha, icc = _pixels(im, path, fmt, icc)
+    except ImageReadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
+        raise ImageReadError(f"file is truncated or corrupt ({exc})", path) from None
+    color = _orient(color, orientation)
+    alpha = _orient(alpha, orientation) if alpha is not None else None
+    if orientation in (5, 6, 7, 8) and dpi is not None:
+        dpi = (dpi[1], dpi[0])
+    exif_bytes = None
+    if len(exif):
+        if _ORIENTATION in exif:
+            exif[_ORIENTATION] = 1
+        exif_bytes = exif.tobytes()
+    meta = ImageMeta(icc=icc, exif=exif_bytes, xmp=xmp, dpi=dpi, format=fmt, source=path)
+    return Image(np.ascontiguousarray(color), None if alpha is None else np.ascontiguousarray(alpha), meta)
+
+
+def _xmp_of(im: PILImage.Image, info: dict) -> bytes | None:
+    xmp = info.get("xmp") or info.get("XML:com.adobe.xmp")
+    if xmp is None and hasattr(im, "tag_v2"):
+        xmp = im.tag_v2.get(_XMP_TAG)
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8")
+    if isinstance(xmp, tuple):  # some TIFF writers store it as a byte tuple
+        xmp = bytes(xmp)
+    return bytes(xmp) if xmp else None
+
+
+def _dpi_of(info: dict, fmt: str) -> tuple[float, float] | None:
+    dpi = info.get("dpi")
+    if not dpi:
+        return None
+    if fmt == "JPEG" and info.get("jfif_unit", 1) == 0 and "exif" not in info:
+        return None  # JFIF aspect ratio only, no real resolution
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (x, y) if x > 0 and y > 0 else None
+
+
+def _pixels(im: PILImage.Image, path: Path, fmt: str, icc: bytes | None):
+    """Return (color, alpha, icc) arrays for the first frame."""
+    deep = _sixteen_bit_rgb(im, path, fmt)
+    if deep is not None:
+        return deep[0], deep[1], icc
+    im.load()
+    mode = im.mode
+    if mode == "1":
+        return np.asarray(im.convert("L"))[..., None], None, icc
+    if mode == "L":
+        return np.asarray(im)[..., None], None, icc
+    if mode in ("LA", "La"):
+        arr = np.asarray(im.convert("LA"))
+        return arr[..., :1], arr[..., 1], icc
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        arr = np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+        return (arr[..., :3], arr[..., 3], icc) if has_alpha else (arr, None, icc)
+    if mode == "RGB":
+        return np.asarray(im), None, icc
+    if mode in ("RGBA", "RGBa", "RGBX"):
+        arr = np.asarray(im.convert("RGBA"))
+        alpha = arr[..., 3] if mode != "RGBX" else None
+        return arr[..., :3], alpha, icc
+    if mode.startswith("I;16"):
+        arr = np.asarray(im).astype(np.uint16)
+        return arr[..., None], None, icc
+    if mode == "I":
+        arr = np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+        return arr[..., None], None, icc
+    if mode == "CMYK":
+        return _cmyk_to_rgb(im, path, icc)
+    if mode == "YCbCr":
+        return np.asarray(im.convert("RGB")), None, icc
+    raise ImageReadError(f"colour mode {mode} is not supported", path)
+
+
+def _cmyk_to_rgb(im: PILImage.Image, path: Path, icc: bytes | None):
+    if icc:
+        try:
+            src = ImageCms.ImageCmsProfile(_bytes_io(icc))
+            srgb = ImageCms.createProfile("sRGB")
+            rgb = ImageCms.profileToProfile(im, src, srgb, outputMode="RGB")
+            out_icc = ImageCms.ImageCmsProfile(srgb).tobytes()
+            return np.asarray(rgb), None, out_icc
+        except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+            raise ImageReadError(f"cannot convert CMYK with its ICC profile ({exc})", path) from None
+    # No profile: Pillow's naive conversion, and no ICC (the result is plain sRGB-ish).
+    return np.asarray(im.convert("RGB")), None, None
+
+
+def _bytes_io(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def _sixteen_bit_rgb(im: PILImage.Image, path: Path, fmt: str):
+    """Decode 16-bit colour PNG/TIFF (Pillow would drop them to 8 bits)."""
+    if fmt == "PNG":
+        with open(path, "rb") as fh:
+            head = fh.read(26)
+        if len(head) < 26 or head[24] != 16 or head[25] not in (2, 4, 6):
+            return None
+        import png  # pypng
+
+        try:
+            w, h, rows, info = png.Reader(filename=str(path)).asDirect()
+            arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows])
+        except (png.Error, zlib.error, ValueError) as exc:
+            raise ImageReadError(f"file is truncated or corrupt ({exc})", path) from None
+        planes = info["planes"]
+        arr = arr.reshape(h, w, planes)
+        if planes in (2, 4):
+            return arr[..., :-1], arr[..., -1]
+        return arr, None
+    if fmt == "TIFF" and hasattr(im, "tag_v2"):
+        bits = im.tag_v2.get(258)
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        if not bits or bits[0] != 16 or len(bits) < 2:
+            return None
+        import tifffile
+
+        try:
+            arr = tifffile.imread(str(path), key=0)
+        except Exception as exc:  # noqa: BLE001 - e.g. LZW needs imagecodecs
+            warnings.warn(f"{path}: reading as 8-bit, 16-bit decode failed ({exc})", stacklevel=3)
+            return None
+        if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
+            arr = np.moveaxis(arr, 0, -1)  # planar configuration
+        if arr.dtype != np.uint16 or arr.ndim != 3:
+            return None
+        if arr.shape[2] == 2:
+            return arr[..., :1], arr[..., 1]
+        if arr.shape[2] >= 4:
+            return arr[..., :3], arr[..., 3]
+        return arr, None
+    return None
+
+
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Make pixels upright, the numpy twin of ImageOps.exif_transpose."""
+    if orientation == 2:
+        return arr[:, ::-1]
+    if orientation == 3:
+        return arr[::-1, ::-1]
+    if orientation == 4:
+        return arr[::-1]
+    if orientation == 5:
+        return arr.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(arr, -1)
+    if orientation == 7:
+        return arr[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return np.rot90(arr, 1)
+    return arr
+
+
+# ---------------------------------------------------------------- writing
+
+
+def to_8bit(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def write_image(
+    image: Image,
+    path: str | Path,
+    *,
+    format: str | None = None,  # noqa: A002 - public name in the contract
+    quality: int = 95,
+    keep_metadata: bool = True,
+    dpi_scale: float = 1.0,
+    overwrite: bool = False,
+) -> Path:
+    """Write atomically; refuse to replace an existing file unless ``overwrite``."""
+    path = Path(path)
+    fmt = normalize_format(format) if format else format_from_suffix(path)
+    if fmt is None:
+        raise ImageWriteError(f"cannot tell the output format from the name; use one of {', '.join(SUPPORTED_WRITE)}", path)
+    if fmt not in SUPPORTED_WRITE:
+        raise ImageWriteError(f"cannot write {fmt}; use one of {', '.join(SUPPORTED_WRITE)}", path)
+    if not 1 <= int(quality) <= 100:
+        raise ImageWriteError(f"quality must be 1-100, not {quality}", path)
+    if not path.parent.is_dir():
+        raise ImageWriteError("output folder does not exist", path)
+    if path.exists() and not overwrite:
+        raise ImageWriteError("already exists; refusing to overwrite it", path)
+
+    meta = image.meta
+    icc = meta.icc
+    exif = meta.exif if keep_metadata else None
+    xmp = meta.xmp if keep_metadata else None
+    dpi = None
+    if keep_metadata and meta.dpi:
+        dpi = (meta.dpi[0] * dpi_scale, meta.dpi[1] * dpi_scale)
+
+    color, alpha = image.color, image.alpha
+    if fmt not in SIXTEEN_BIT_WRITE:
+        color = to_8bit(color)
+        alpha = None if alpha is None else to_8bit(alpha)
+    if fmt == "JPEG" and alpha is not None:
+        color = _over_white(color, alpha)
+        alpha = None
+    try:
+        with atomic_path(path) as tmp:
+            if color.dtype == np.uint16 and fmt == "PNG":
+                tmp.write_bytes(_encode_png16(color, alpha, icc=icc, exif=exif, xmp=xmp, dpi=dpi))
+            elif color.dtype == np.uint16 and (color.shape[2] == 3 or alpha is not None):
+                _write_tiff16(tmp, color, alpha, icc=icc, xmp=xmp, dpi=dpi)
+            else:
+                _write_pillow(tmp, fmt, color, alpha, quality=int(quality), icc=icc, exif=exif, xmp=xmp, dpi=dpi)
+    except ImageWriteError:
+        raise
+    except OSError as exc:
+        raise ImageWriteError(f"cannot write ({exc.strerror or exc})", path) from None
+    return path
+
+
+def _over_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """JPEG has no alpha: composite over white, never over black."""
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    out = color.astype(np.float32) * a + 255.0 * (1.0 - a)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _to_pil(color: np.ndarray, alpha: np.ndarray | None) -> PILImage.Image:
+    if color.dtype == np.uint16:  # grey 16-bit without alpha (TIFF)
+        return PILImage.fromarray(color[..., 0], mode="I;16")
+    if color.shape[2] == 1:
+        if alpha is None:
+            return PILImage.fromarray(color[..., 0], mode="L")
+        return PILImage.fromarray(np.dstack([color[..., 0], alpha]), mode="LA")
+    if alpha is None:
+        return PILImage.fromarray(color, mode="RGB")
+    return PILImage.fromarray(np.dstack([color, alpha]), mode="RGBA")
+
+
+def _write_pillow(tmp: Path, fmt: str, color, alpha, *, quality, icc, exif, xmp, dpi) -> None:
+    im = _to_pil(color, alpha)
+    kw: dict = {}
+    if icc:
+        kw["icc_profile"] = icc
+    if dpi:
+        kw["dpi"] = dpi
+    if fmt == "JPEG":
+        kw.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
+        if exif:
+            kw["exif"] = exif
+        if xmp:
+            kw["xmp"] = xmp
+    elif fmt == "WEBP":
+        kw.update(quality=quality, lossless=quality >= 100, method=4)
+        if exif:
+            kw["exif"] = exif
+        if xmp:
+            kw["xmp"] = xmp
+    elif fmt == "PNG":
+        if exif:
+            kw["exif"] = exif
+        if xmp:
+            info = PngImagePlugin.PngInfo()
+            info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
+            kw["pnginfo"] = info
+    elif fmt == "TIFF":
+        kw["compression"] = "tiff_adobe_deflate"
+        if exif:
+            kw["exif"] = exif
+        if xmp:
+            kw["tiffinfo"] = {_XMP_TAG: xmp}
+    im.save(tmp, format=fmt, **kw)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def _encode_png16(color, alpha, *, icc, exif, xmp, dpi) -> bytes:
+    h, w, c = color.shape
+    planes = [color] if alpha is None else [color, alpha[..., None]]
+    arr = np.concatenate(planes, axis=2) if len(planes) > 1 else color
+    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[arr.shape[2]]
+    # Filter "Up" (type 2) on every row: vectorised, and compresses photos far better than none.
+    rows = arr.astype(">u2").reshape(h, -1).view(np.uint8).reshape(h, -1)
+    up = rows.copy()
+    up[1:] = rows[1:] - rows[:-1]  # uint8 wrap-around is the PNG rule
+    raw = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1).tobytes()
+    out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))]
+    if icc:
+        out.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
+    if dpi:
+        ppm = [max(1, round(v / 0.0254)) for v in dpi]
+        out.append(_png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1)))
+    if exif:
+        out.append(_png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
+    if xmp:
+        out.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp))
+    out.append(_png_chunk(b"IDAT", zlib.compress(raw, 6)))
+    out.append(_png_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def _write_tiff16(tmp: Path, color, alpha, *, icc, xmp, dpi) -> None:
+    import tifffile
+
+    arr = color if alpha is None else np.concatenate([color, alpha[..., None]], axis=2)
+    photometric = "rgb" if color.shape[2] == 3 else "minisblack"
+    extratags = []
+    if icc:
+        extratags.append((_ICC_TAG, 7, len(icc), icc, True))
+    if xmp:
+        extratags.append((_XMP_TAG, 1, len(xmp), xmp, True))
+    kw: dict = {}
+    if dpi:
+        kw["resolution"] = (dpi[0], dpi[1])
+        kw["resolutionunit"] = "INCH"
+    tifffile.imwrite(
+        tmp,
+        arr,
+        photometric=photometric,
+        extrasamples=("unassalpha",) if alpha is not None else None,
+        compression="zlib",
+        extratags=extratags,
+        metadata=None,
+        **kw,
+    )

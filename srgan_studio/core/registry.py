@@ -1,0 +1,265 @@
+"""The model registry: bundled models, user models, and bicubic.
+
+Bundled models are ``*.onnx`` + ``*.json`` descriptors in the ``models``
+folder of ``srgan_studio.resources``; user models live in
+``data_dir()/models``. Bicubic (Pillow) is a registry model like the others,
+one per scale the ONNX models offer (always x4), so the CLI and the compare
+view treat all methods alike. A descriptor that cannot be read is skipped
+and reported in ``Registry.problems`` rather than breaking the app.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import re
+import shutil
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .descriptor import ModelDescriptor
+from .errors import ModelError
+from .settings import data_dir
+
+PREFERRED_DEFAULT = "srresnet_x4"
+_NAME_OK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+def bundled_models_dir() -> Path:
+    return Path(str(resources.files("srgan_studio.resources") / "models"))
+
+
+def user_models_dir() -> Path:
+    return data_dir() / "models"
+
+
+def bicubic_descriptor(scale: int) -> ModelDescriptor:
+    return ModelDescriptor(
+        name=f"bicubic_x{scale}",
+        title=f"Bicubic x{scale}",
+        kind="bicubic",
+        architecture="bicubic",
+        scale=scale,
+        receptive_field=3,   # Pillow's bicubic reads 2 source pixels each side when enlarging
+        provenance={"source": "Pillow Image.resize(BICUBIC)"},
+        notes="Classic interpolation: the baseline the networks must beat.",
+    )
+
+
+class Registry:
+    def __init__(self, bundled_dir: Path | None = None, user_dir: Path | None = None):
+        self.bundled_dir = Path(bundled_dir) if bundled_dir is not None else bundled_models_dir()
+        self._user_dir = Path(user_dir) if user_dir is not None else None
+        self.problems: builtins.list[str] = []
+        self._models: dict[str, ModelDescriptor] = {}
+        self.refresh()
+
+    @property
+    def user_dir(self) -> Path:
+        return self._user_dir if self._user_dir is not None else user_models_dir()
+
+    def refresh(self) -> None:
+        """Re-read both folders (after another process added or removed a model)."""
+        models: dict[str, ModelDescriptor] = {}
+        self.problems = []
+        for folder, user in ((self.bundled_dir, False), (self.user_dir, True)):
+            if not folder.is_dir():
+                continue
+            for js in sorted(folder.glob("*.json")):
+                try:
+                    d = ModelDescriptor.load(js)
+                except ModelError as exc:
+                    self.problems.append(str(exc))
+                    continue
+                if user:
+                    d = _replace(d, user=True)
+                if d.name in models and user:
+                    self.problems.append(f"{js}: user model {d.name!r} hidden by the bundled model of that name")
+                    continue
+                models[d.name] = d
+        scales = {d.scale for d in models.values() if d.kind == "onnx"} | {4}
+        for s in sorted(scales):
+            b = bicubic_descriptor(s)
+            models.setdefault(b.name, b)
+        self._models = models
+
+    def list(self) -> builtins.list[ModelDescriptor]:
+        """ONNX models first (bundled, then user), then bicubic; by name within each."""
+        return sorted(self._models.values(), key=lambda d: (d.kind != "onnx", d.user, d.scale != 4, d.name))
+
+    def names(self) -> builtins.list[str]:
+        return [d.name for d in self.list()]
+
+    def get(self, name: str) -> ModelDescriptor:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise ModelError(f"unknown model {name!r}; known models: {', '.join(self.names())}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._models
+
+    def default_name(self) -> str:
+        """``srresnet_x4`` when present, else the first x4 ONNX model, else any ONNX model, else bicubic x4."""
+        if PREFERRED_DEFAULT in self._models:
+            return PREFERRED_DEFAULT
+        onnx_models = [d for d in self.list() if d.kind == "onnx"]
+        for d in onnx_models:
+            if d.scale == 4:
+                return d.name
+        return onnx_models[0].name if onnx_models else "bicubic_x4"
+
+    def default(self) -> ModelDescriptor:
+        return self._models[self.default_name()]
+
+    def import_onnx(self, path: str | Path, name: str | None = None, title: str | None = None) -> ModelDescriptor:
+        """Check an ONNX file (checker, ORT load, probe run), copy it into the user folder, write its descriptor."""
+        src = Path(path)
+        if not src.is_file():
+            raise ModelError("model file not found", src)
+        name = name or _name_from(src)
+        if not _NAME_OK.match(name):
+            raise ModelError(f"model name {name!r} must be lowercase letters, digits, '_', '-' or '.'", src)
+        if name in self._models:
+            raise ModelError(f"a model named {name!r} already exists; pick another name", src)
+        probe = probe_onnx(src)
+        dest_dir = self.user_dir
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            onnx_dest = dest_dir / f"{name}.onnx"
+            with atomic_path(onnx_dest) as tmp:
+                shutil.copyfile(src, tmp)
+        except OSError as exc:
+            raise ModelError(f"cannot copy into {dest_dir} ({exc.strerror or exc})", src) from None
+        desc = ModelDescriptor(
+            name=name,
+            title=title or f"{src.stem} x{probe['scale']}",
+            kind="onnx",
+            architecture=probe["architecture"],
+            scale=probe["scale"],
+            in_channels=probe["in_channels"],
+            out_channels=probe["out_channels"],
+            pad_multiple=probe["pad_multiple"],
+            receptive_field=probe["receptive_field"],
+            file=onnx_dest.name,
+            provenance={
+                "imported_from": str(src.resolve()),
+                "sha256": _sha256(onnx_dest),
+                "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+        )
+        json_dest = dest_dir / f"{name}.json"
+        desc.save(json_dest)
+        self.refresh()
+        return self.get(name)
+
+    def remove(self, name: str) -> None:
+        d = self.get(name)
+        if not d.user:
+            raise ModelError(f"{name!r} is a {'built-in' if d.kind == 'bicubic' else 'bundled'} model and cannot be removed")
+        src = Path(d.source_path)
+        for p in (d.model_path, src):
+            if p is not None:
+                try:
+                    p.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise ModelError(f"cannot remove ({exc.strerror or exc})", p) from None
+        self.refresh()
+
+
+def default_registry() -> Registry:
+    return Registry()
+
+
+def _replace(d: ModelDescriptor, **changes) -> ModelDescriptor:
+    from dataclasses import replace
+
+    return replace(d, **changes)
+
+
+def _name_from(path: Path) -> str:
+    stem = re.sub(r"[^a-z0-9_.-]+", "_", path.stem.lower()).strip("_.-") or "model"
+    return stem[:64]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def probe_onnx(path: Path) -> dict:
+    """Validate an ONNX SR model and measure scale, channels, size multiple and useful context."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(str(path))
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as exc:  # noqa: BLE001 - onnx raises several types on bad files
+        raise ModelError(f"not a valid ONNX model ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})", path) from None
+    from .runtime import create_session
+
+    session = create_session(path, device="cpu")
+    shape = session.inner.get_inputs()[0].shape
+    if len(shape) != 4:
+        raise ModelError(f"model input must be NCHW (4 dimensions), not {shape}", path)
+    if isinstance(shape[2], int) or isinstance(shape[3], int):
+        raise ModelError(f"model input has a fixed size {shape[2]}x{shape[3]}; export it with dynamic height and width", path)
+    c_in = shape[1] if isinstance(shape[1], int) else 3
+    if c_in not in (1, 3):
+        raise ModelError(f"model takes {c_in} channels; only 1 or 3 are supported", path)
+    rng = np.random.default_rng(0)
+    out = pad_multiple = side = None
+    errors = []
+    for side, pad_multiple in ((25, 1), (24, 8), (32, 16), (64, 32)):
+        try:
+            out = session.run(rng.random((1, c_in, side, side), dtype=np.float32))
+            break
+        except Exception as exc:  # noqa: BLE001 - try the next size multiple
+            errors.append(str(exc).splitlines()[0][:120])
+    if out is None:
+        raise ModelError(f"probe run failed ({errors[-1]})", path)
+    if out.ndim != 4 or out.shape[2] % side or out.shape[2] != out.shape[3]:
+        raise ModelError(f"output shape {tuple(out.shape)} for a {side}x{side} input is not a whole-number upscale", path)
+    scale = out.shape[2] // side
+    if scale < 1:
+        raise ModelError(f"model shrinks the image (output {out.shape[2]} for input {side})", path)
+    if not np.isfinite(out).all():
+        raise ModelError("probe run produced NaN or infinite values", path)
+    ops = {n.op_type for n in graph.node}
+    return {
+        "scale": int(scale),
+        "in_channels": int(c_in),
+        "out_channels": int(out.shape[1]),
+        "pad_multiple": pad_multiple,
+        "receptive_field": measure_context(session, c_in, scale, pad_multiple),
+        "architecture": "onnx" if "Conv" not in ops else "onnx-cnn",
+    }
+
+
+def measure_context(session, channels: int, scale: int, pad_multiple: int = 1, tol: float = 0.25 / 255) -> int:
+    """Smallest LR context after which cutting the input no longer changes the output by more than ``tol``.
+
+    Used as the tile overlap, so a model with a wide effective field still tiles without seams.
+    """
+    core, full_w = 32, 32 + 64
+    rng = np.random.default_rng(1)
+    x = rng.random((1, channels, 32, full_w), dtype=np.float32)
+    full = np.clip(session.run(x), 0, 1)[..., : core * scale]
+    for c in (4, 8, 12, 16, 24, 32, 48):
+        w = core + c
+        if pad_multiple > 1 and w % pad_multiple:
+            continue
+        try:
+            part = np.clip(session.run(x[..., :w]), 0, 1)[..., : core * scale]
+        except Exception:  # noqa: BLE001 - sizes the model refuses are skipped
+            continue
+        if float(np.abs(part - full).max()) <= tol:
+            return c
+    return 64

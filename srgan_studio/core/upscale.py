@@ -1,0 +1,320 @@
+"""Tiled upscaling as a generator: yields Progress per tile, returns the Image.
+
+Memory: the uint8/uint16 output buffer plus one tile's float input, float
+output and the model's activations; no whole-image float array ever exists.
+Each tile's core goes straight into the output buffer (see tiling.py for why
+cropping is exact), so a region render, an out-of-memory re-split and a full
+render agree.
+
+Grey images run through the model as grey replicated to RGB and come back
+grey (the channel mean). Alpha goes through the model the same way
+(``alpha_mode="model"``) or through bicubic, and is never dropped.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+import warnings
+from collections.abc import Generator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .cancel import NEVER, CancelToken
+from .descriptor import ModelDescriptor
+from .errors import ImageWriteError, ModelError, StudioError
+from .imageio import (
+    DEFAULT_MAX_PIXELS, EXTENSIONS, SUPPORTED_WRITE, Image, format_from_suffix, normalize_format, read_image,
+    write_image,
+)
+from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, MIN_TILE, Tile, intersect, plan_box, plan_tiles, tiles_for_region
+
+ALPHA_MODES = ("model", "bicubic")
+BICUBIC_TILE = 1024
+GPU_TILE = 512
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    stage: str                  # "read", "tiles", "write"
+    message: str = ""           # something to tell the user (e.g. a device fallback)
+    box: tuple | None = None    # the LR box just finished (x0, y0, x1, y1), for partial painting
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+def drain(gen: Generator):
+    """Run a progress generator to its end and return its return value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+class _Bicubic:
+    """Pillow bicubic as a tile runner (float in, float out, per channel)."""
+
+    device = "cpu"
+
+    def __init__(self, scale: int):
+        self.scale = scale
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from PIL import Image as PILImage
+
+        h, w, c = x.shape
+        size = (w * self.scale, h * self.scale)
+        planes = [
+            np.asarray(PILImage.fromarray(np.ascontiguousarray(x[..., i]), mode="F").resize(size, PILImage.BICUBIC))
+            for i in range(c)
+        ]
+        return np.stack(planes, axis=2)
+
+
+class Upscaler:
+    def __init__(
+        self,
+        descriptor: ModelDescriptor,
+        *,
+        device: str = "auto",
+        threads: int = 0,
+        tile: int = 0,
+        overlap: int | None = None,
+        alpha_mode: str = "model",
+        session=None,
+    ):
+        if alpha_mode not in ALPHA_MODES:
+            raise StudioError(f"alpha mode must be one of {ALPHA_MODES}, not {alpha_mode!r}")
+        if tile and tile < MIN_TILE:
+            raise StudioError(f"tile size must be 0 (automatic) or at least {MIN_TILE}, not {tile}")
+        if overlap is not None and overlap < 0:
+            raise StudioError(f"overlap must be >= 0, not {overlap}")
+        self.descriptor = descriptor
+        self.device = device
+        self.threads = threads
+        self.alpha_mode = alpha_mode
+        self._tile = int(tile)
+        self._overlap = overlap
+        self._session = session
+        self._bicubic = _Bicubic(descriptor.scale)
+
+    # ------------------------------------------------------------ settings
+
+    @property
+    def scale(self) -> int:
+        return self.descriptor.scale
+
+    @property
+    def is_bicubic(self) -> bool:
+        return self.descriptor.kind == "bicubic"
+
+    @property
+    def session(self):
+        if self.is_bicubic:
+            return None
+        if self._session is None:
+            from .runtime import create_session
+
+            path = self.descriptor.model_path
+            if path is None:
+                raise ModelError(f"model {self.descriptor.name!r} names no model file", self.descriptor.source_path or None)
+            self._session = create_session(path, device=self.device, threads=self.threads, fp16=self.descriptor.fp16)
+        return self._session
+
+    @property
+    def tile(self) -> int:
+        if self._tile:
+            return self._tile
+        if self.is_bicubic:
+            return BICUBIC_TILE
+        session = self.session
+        return GPU_TILE if session is not None and session.device.startswith("cuda") else DEFAULT_TILE
+
+    @property
+    def overlap(self) -> int:
+        if self._overlap is not None:
+            return self._overlap
+        return self.descriptor.receptive_field or DEFAULT_OVERLAP
+
+    def plan(self, height: int, width: int) -> list[Tile]:
+        return plan_tiles(height, width, self.tile, self.overlap)
+
+    # ------------------------------------------------------------ running
+
+    def run(
+        self, image: Image, cancel: CancelToken = NEVER, region: tuple[int, int, int, int] | None = None
+    ) -> Generator[Progress, None, Image]:
+        h, w, s = image.height, image.width, self.scale
+        full = (0, 0, w, h)
+        if region is None:
+            region = full
+        else:
+            region = tuple(int(v) for v in region)
+            if intersect(region, full) != region:
+                raise StudioError(f"region {region} is not inside the {w}x{h} image")
+        tiles = tiles_for_region(self.plan(h, w), region)
+        rx0, ry0, rx1, ry1 = region
+        out_color = np.empty(((ry1 - ry0) * s, (rx1 - rx0) * s, image.color.shape[2]), image.color.dtype)
+        out_alpha = None if image.alpha is None else np.empty(out_color.shape[:2], image.alpha.dtype)
+
+        queue = collections.deque(tiles)
+        total, done = len(tiles), 0
+        while queue:
+            cancel.raise_if_cancelled()
+            t = queue.popleft()
+            try:
+                self._tile_into(t, image, region, out_color, out_alpha)
+            except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled here
+                from .runtime import is_out_of_memory
+
+                if not is_out_of_memory(exc):
+                    raise
+                before = len(queue)
+                message = self._recover_from_oom(t, queue, h, w)
+                total += len(queue) - before - 1  # the failed tile was replaced by its pieces
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                yield Progress(done, total, "tiles", message=message)
+                continue
+            done += 1
+            yield Progress(done, total, "tiles", box=intersect(t.core, region))
+        return Image(out_color, out_alpha, replace(image.meta))
+
+    def _recover_from_oom(self, t: Tile, queue: collections.deque, h: int, w: int) -> str:
+        """Split the failed tile; when it is already small, move to the CPU; on the CPU, give up."""
+        side = max(t.x1 - t.x0, t.y1 - t.y0)
+        if side // 2 >= MIN_TILE:
+            for sub in reversed(plan_box(t.core, h, w, side // 2, self.overlap)):
+                queue.appendleft(sub)
+            return f"out of memory; retrying with {side // 2} px tiles"
+        session = self.session
+        if session is not None and session.device != "cpu":
+            from .runtime import create_session
+
+            self._session = create_session(session.model_path, device="cpu", threads=self.threads)
+            queue.appendleft(t)
+            return "GPU out of memory even with small tiles; continuing on the CPU (slower)"
+        raise StudioError("not enough memory to upscale even with the smallest tiles")
+
+    def _tile_into(self, t: Tile, image: Image, region, out_color: np.ndarray, out_alpha: np.ndarray | None) -> None:
+        keep = intersect(t.core, region)
+        if keep is None:
+            return
+        s = self.scale
+        # Where the kept box sits inside the model output, and inside the result buffer.
+        src = (slice((keep[1] - t.py0) * s, (keep[3] - t.py0) * s), slice((keep[0] - t.px0) * s, (keep[2] - t.px0) * s))
+        dst = (slice((keep[1] - region[1]) * s, (keep[3] - region[1]) * s),
+               slice((keep[0] - region[0]) * s, (keep[2] - region[0]) * s))
+        rows, cols = slice(t.py0, t.py1), slice(t.px0, t.px1)
+
+        color = _to_float(image.color[rows, cols])
+        y = self._infer(color, want=color.shape[2])
+        out_color[dst] = _quantize(y[src], out_color.dtype)
+        if out_alpha is not None:
+            a = _to_float(image.alpha[rows, cols])[..., None]
+            ya = self._bicubic(a) if self.alpha_mode == "bicubic" else self._infer(a, want=1)
+            out_alpha[dst] = _quantize(ya[src][..., 0], out_alpha.dtype)
+
+    def _infer(self, x: np.ndarray, want: int) -> np.ndarray:
+        """Float HWC in [0,1] -> float HWC upscaled, with ``want`` channels (1 = grey)."""
+        if self.is_bicubic:
+            return self._bicubic(x)
+        session = self.session
+        c_in = self.descriptor.in_channels
+        if c_in == 3 and x.shape[2] == 1:
+            x = np.repeat(x, 3, axis=2)
+        if c_in == 1 and x.shape[2] == 3:
+            y = np.concatenate([self._infer(x[..., i : i + 1], 1) for i in range(3)], axis=2)
+            return y
+        h, w = x.shape[:2]
+        m = max(1, self.descriptor.pad_multiple)
+        ph, pw = -h % m, -w % m
+        if ph or pw:
+            x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect" if min(h, w) > max(ph, pw) else "edge")
+        y = session.run(x.transpose(2, 0, 1)[None])
+        if not np.isfinite(y).all():
+            y = self._retry_fp32(x, y)
+        y = y[0, :, : h * self.scale, : w * self.scale].transpose(1, 2, 0)
+        if want == 1 and y.shape[2] != 1:
+            y = y.mean(axis=2, keepdims=True)
+        return y
+
+    def _retry_fp32(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # fp16 overflow gives NaN -> black output (Real-ESRGAN #632): redo this model in fp32.
+        session = self.session
+        if not session.fp16:
+            raise ModelError("model produced NaN or infinite values", session.model_path)
+        from .runtime import create_session
+
+        warnings.warn("half precision overflowed; switching this model to full precision", RuntimeWarning, stacklevel=3)
+        self._session = create_session(session.model_path, device=session.device, threads=self.threads, fp16=False)
+        return self._session.run(x.transpose(2, 0, 1)[None])
+
+
+def _to_float(arr: np.ndarray) -> np.ndarray:
+    peak = 65535.0 if arr.dtype == np.uint16 else 255.0
+    return arr.astype(np.float32) * np.float32(1.0 / peak)
+
+
+def _quantize(y: np.ndarray, dtype) -> np.ndarray:
+    peak = 65535.0 if dtype == np.uint16 else 255.0
+    return np.clip(y * np.float32(peak) + np.float32(0.5), 0, peak).astype(dtype)
+
+
+# ---------------------------------------------------------------- files
+
+
+def default_output_path(input_path: str | Path, scale: int, fmt: str | None = None) -> Path:
+    """``<name>_x4.<ext>`` beside the input; same format as the input unless ``fmt`` (BMP -> PNG)."""
+    p = Path(input_path)
+    src_fmt = format_from_suffix(p)
+    fmt = normalize_format(fmt) if fmt else (src_fmt if src_fmt in SUPPORTED_WRITE else "PNG")
+    ext = p.suffix if src_fmt == fmt else EXTENSIONS[fmt]
+    out = p.with_name(f"{p.stem}_x{scale}{ext}")
+    return out if out != p else p.with_name(f"{p.stem}_x{scale}_out{ext}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def upscale_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    upscaler: Upscaler,
+    *,
+    format: str | None = None,  # noqa: A002 - public name in the contract
+    quality: int = 95,
+    keep_metadata: bool = True,
+    cancel: CancelToken = NEVER,
+    overwrite: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> Generator[Progress, None, Path]:
+    """Read, upscale, write (DPI scaled by the factor). Never writes over the input."""
+    src, dst = Path(input_path), Path(output_path)
+    if _same_file(src, dst):
+        raise ImageWriteError(f"output is the input file {src}; refusing to overwrite an input", dst)
+    if dst.exists() and not overwrite:
+        raise ImageWriteError("already exists; refusing to overwrite it (use --overwrite)", dst)
+    started = time.monotonic()
+    yield Progress(0, 1, "read", message=str(src))
+    image = read_image(src, max_pixels=max_pixels)
+    cancel.raise_if_cancelled()
+    result = yield from upscaler.run(image, cancel)
+    cancel.raise_if_cancelled()
+    yield Progress(0, 1, "write", message=str(dst))
+    path = write_image(
+        result, dst, format=format, quality=quality, keep_metadata=keep_metadata,
+        dpi_scale=float(upscaler.scale), overwrite=overwrite,
+    )
+    yield Progress(1, 1, "write", message=f"{dst} in {time.monotonic() - started:.1f}s")
+    return path
