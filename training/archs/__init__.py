@@ -6,6 +6,7 @@ from .registry import ARCHS, build_model, register
 
 ARCH_MODULES = (
     "srresnet_arch",
+    "discriminator_arch",
 )
 
 for _name in ARCH_MODULES:

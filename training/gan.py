@@ -1,0 +1,109 @@
+"""Stage 2: adversarial training of the generator (SRGAN, or ESRGAN's RaGAN).
+
+Each step updates G once, then D once (the order of Ledig et al. and BasicSR):
+
+- G: ``pixel_weight * pixel + content_weight * content + adv_weight * adversarial``,
+  with D's parameters frozen so no D weight gradients are computed. The content
+  loss is VGG22/VGG54 when ImageNet VGG19 weights are available, else
+  discriminator feature matching (L1 between D's activations on SR and HR), which
+  needs no pretrained network. The recipe and the model descriptor record which.
+- D: BCE (or relativistic average BCE) on HR vs the detached SR batch.
+
+D's learning rate follows G's schedule: ``gan.d_lr * lr_now / train.lr``.
+Nothing here draws random numbers, so resuming stays bit for bit.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from .archs import build_model
+from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, pixel_loss
+from .recipe import Recipe, RecipeError
+
+# Discriminators whose dense layer is sized from the training patch size.
+PATCH_SIZED = {"srgan_discriminator"}
+
+
+def build_discriminator(recipe: Recipe) -> nn.Module:
+    g = recipe.gan
+    options = dict(g.discriminator_options)
+    if g.discriminator in PATCH_SIZED:
+        options.setdefault("patch_size", recipe.data.patch_size)
+    try:
+        return build_model(g.discriminator, **options)
+    except TypeError as exc:
+        raise RecipeError(f"gan.discriminator_options do not fit {g.discriminator!r}: {exc}") from None
+
+
+class GanStage:
+    def __init__(self, recipe: Recipe, generator: nn.Module, memory_format: torch.memory_format = torch.contiguous_format):
+        self.recipe = recipe
+        self.generator = generator
+        g = recipe.gan
+        self.d = build_discriminator(recipe).to(memory_format=memory_format).train()
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=g.d_lr, betas=tuple(g.d_betas))
+        self.vgg = None
+        if g.content_loss in ("vgg22", "vgg54") and g.content_weight:
+            self.vgg = VGGLoss(g.content_loss, g.vgg_weights).to(memory_format=memory_format)
+        self.match = g.content_loss == "feature_match" and g.content_weight > 0
+        # D(HR) is needed in the G step only for RaGAN or feature matching.
+        self.need_real = self.match or g.adversarial == "ragan"
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"d": self.d}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"d": self.opt_d}
+
+    def step(self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float,
+             step: int) -> dict[str, float]:  # noqa: ARG002 - step kept for schedules/logging
+        g, t = self.recipe.gan, self.recipe.train
+        for group in self.opt_d.param_groups:
+            group["lr"] = g.d_lr * lr_now / t.lr
+
+        # --- generator -------------------------------------------------------
+        self.d.requires_grad_(False)
+        sr = self.generator(lr_t)
+        real_logit, real_feats = None, None
+        if self.need_real:
+            with torch.no_grad():
+                real_logit, real_feats = self.d(hr_t, features=True)
+        fake_logit, fake_feats = self.d(sr, features=True) if self.match else (self.d(sr), None)
+        losses: dict[str, float] = {}
+        total = g.adv_weight * g_adv_loss(g.adversarial, real_logit, fake_logit)
+        losses["adv"] = float(total.detach()) / g.adv_weight if g.adv_weight else 0.0
+        if g.pixel_weight:
+            pix = pixel_loss(t.pixel_loss, sr, hr_t)
+            total = total + g.pixel_weight * pix
+            losses["pixel"] = float(pix.detach())
+        if self.match:
+            content = feature_match_loss(fake_feats, real_feats)
+        elif self.vgg is not None:
+            content = self.vgg(sr, hr_t)
+        else:
+            content = None
+        if content is not None:
+            total = total + g.content_weight * content
+            losses["content"] = float(content.detach())
+        opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        if t.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.generator.parameters(), t.grad_clip)
+        opt_g.step()
+        losses["g"] = float(total.detach())
+
+        # --- discriminator ---------------------------------------------------
+        self.d.requires_grad_(True)
+        real = self.d(hr_t)
+        fake = self.d(sr.detach())
+        loss_d = d_loss(g.adversarial, real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        losses["d"] = float(loss_d.detach())
+        # D's confidence (probability "real") on HR and SR: a quick health check of the game.
+        losses["p_real"] = float(torch.sigmoid(real.detach()).mean())
+        losses["p_fake"] = float(torch.sigmoid(fake.detach()).mean())
+        return losses
