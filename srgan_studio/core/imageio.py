@@ -113,6 +113,8 @@ def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         raise ImageReadError("file is empty (0 bytes)", path)
 
     im = _open(path, max_pixels)
+    if im is None:
+        return _read_tiff_only(path, max_pixels)
     try:
         return _decode(im, path)
     finally:
@@ -134,6 +136,8 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
     except PILImage.DecompressionBombError:
         raise ImageReadError(_too_big_text(None, max_pixels), path) from None
     except UnidentifiedImageError:
+        if _is_tiff(path):
+            return None
         raise ImageReadError("not an image in a supported format (PNG, JPEG, WebP, TIFF, BMP)", path) from None
     except OSError as exc:
         raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
@@ -146,6 +150,46 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
     return im
 
 
+def _is_tiff(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) in (b"II*\x00", b"MM\x00*")
+
+
+def _read_tiff_only(path: Path, max_pixels: int | None) -> Image:
+    """TIFF layouts Pillow cannot open (16-bit grey + alpha): pixels, ICC, XMP and DPI via tifffile."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            shape = page.shape
+            if max_pixels is not None and shape[0] * shape[1] > max_pixels:
+                raise ImageReadError(_too_big_text(shape[0] * shape[1], max_pixels), path)
+            arr = page.asarray()
+            tags = page.tags
+            icc = tags[_ICC_TAG].value if _ICC_TAG in tags else None
+            xmp = tags[_XMP_TAG].value if _XMP_TAG in tags else None
+            dpi = None
+            if 282 in tags and 283 in tags and tags.get(296) and tags[296].value == 2:
+                dpi = tuple(float(n) / float(d) for n, d in (tags[282].value, tags[283].value))
+    except ImageReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many types on bad files
+        raise ImageReadError(f"unsupported or corrupt TIFF ({exc})", path) from None
+    if arr.dtype not in (np.uint8, np.uint16) or arr.ndim not in (2, 3):
+        raise ImageReadError(f"unsupported TIFF layout {arr.dtype} {arr.shape}", path)
+    if arr.ndim == 2:
+        color, alpha = arr[..., None], None
+    elif arr.shape[2] == 2:
+        color, alpha = arr[..., :1], arr[..., 1]
+    elif arr.shape[2] >= 4:
+        color, alpha = arr[..., :3], arr[..., 3]
+    else:
+        color, alpha = arr, None
+    meta = ImageMeta(icc=bytes(icc) if icc else None, xmp=bytes(xmp) if xmp else None, dpi=dpi, format="TIFF", source=path)
+    return Image(np.ascontiguousarray(color), None if alpha is None else np.ascontiguousarray(alpha), meta)
+
+
 def _too_big_text(pixels: int | None, max_pixels: int | None) -> str:
     have = f"{pixels / 1e6:.1f} megapixels" if pixels else "too many pixels"
     limit = f"{max_pixels / 1e6:g}" if max_pixels else "?"
@@ -155,12 +199,12 @@ def _too_big_text(pixels: int | None, max_pixels: int | None) -> str:
 def _decode(im: PILImage.Image, path: Path) -> Image:
     fmt = im.format or ""
     info = dict(im.info)
-    exif = im.getexif()
-    orientation = int(exif.get(_ORIENTATION, 1) or 1)
-    icc = info.get("icc_profile") or None
-    xmp = _xmp_of(im, info)
-    dpi = _dpi_of(info, fmt)
     try:
+        exif = im.getexif()
+        orientation = int(exif.get(_ORIENTATION, 1) or 1)
+        icc = info.get("icc_profile") or None
+        xmp = _xmp_of(im, info)
+        dpi = _dpi_of(info, fmt)
         color, alpha, icc = _pixels(im, path, fmt, icc)
     except ImageReadError:
         raise
@@ -394,10 +438,10 @@ def _over_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def _to_pil(color: np.ndarray, alpha: np.ndarray | None) -> PILImage.Image:
     if color.dtype == np.uint16:  # grey 16-bit without alpha (TIFF)
-        return PILImage.fromarray(color[..., 0], mode="I;16")
+        return PILImage.fromarray(np.ascontiguousarray(color[..., 0], dtype="<u2"))
     if color.shape[2] == 1:
         if alpha is None:
-            return PILImage.fromarray(color[..., 0], mode="L")
+            return PILImage.fromarray(color[..., 0])
         return PILImage.fromarray(np.dstack([color[..., 0], alpha]), mode="LA")
     if alpha is None:
         return PILImage.fromarray(color, mode="RGB")
@@ -432,11 +476,24 @@ def _write_pillow(tmp: Path, fmt: str, color, alpha, *, quality, icc, exif, xmp,
             kw["pnginfo"] = info
     elif fmt == "TIFF":
         kw["compression"] = "tiff_adobe_deflate"
-        if exif:
-            kw["exif"] = exif
+        tiffinfo = _exif_as_tiff_tags(exif) if exif else {}
         if xmp:
-            kw["tiffinfo"] = {_XMP_TAG: xmp}
+            tiffinfo[_XMP_TAG] = xmp
+        if tiffinfo:
+            kw["tiffinfo"] = tiffinfo
     im.save(tmp, format=fmt, **kw)
+
+
+# Tags that describe the pixel layout or point to sub-IFDs: the TIFF writer owns them.
+_TIFF_STRUCTURE = {254, 256, 257, 258, 259, 262, 273, 274, 277, 278, 279, 282, 283, 284, 296, 317, 338, 339,
+                   34665, 34853, 40965}
+
+
+def _exif_as_tiff_tags(exif: bytes) -> dict:
+    """TIFF keeps EXIF's main fields (Make, Model, DateTime, ...) as ordinary tags of the image."""
+    e = PILImage.Exif()
+    e.load(exif)
+    return {k: v for k, v in e.items() if k not in _TIFF_STRUCTURE and isinstance(v, (str, int, float, bytes, tuple))}
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -243,7 +243,7 @@ def probe_onnx(path: Path) -> dict:
     }
 
 
-def measure_context(session, channels: int, scale: int, pad_multiple: int = 1, tol: float = 0.25 / 255) -> int:
+def measure_context(session, channels: int, scale: int, pad_multiple: int = 1, tol: float = 0.05 / 255) -> int:
     """Smallest LR context after which cutting the input no longer changes the output by more than ``tol``.
 
     Used as the tile overlap, so a model with a wide effective field still tiles without seams.

@@ -1,0 +1,167 @@
+"""``srgan-studio upscale INPUT... [-o OUT]``: upscale images with a registry model.
+
+Defaults come from the saved settings (device, tile, threads, alpha mode,
+metadata, limit); flags override them. The output keeps the input's format
+unless --format says otherwise, and never replaces an input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+FORMATS = ("png", "jpeg", "jpg", "webp", "tiff", "tif")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("upscale", help="upscale images (x4 by default with the bundled SRResNet)",
+                       description="Upscale images. Output defaults to <name>_x4.<ext> beside each input.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (PNG, JPEG, WebP, TIFF, BMP)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output file (one input) or folder (several inputs, or an existing folder)")
+    p.add_argument("--model", metavar="NAME", help="model name (see `srgan-studio models`)")
+    p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (0 = automatic)")
+    p.add_argument("--overlap", type=int, metavar="N", help="context pixels around each tile (default: from the model)")
+    p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
+    p.add_argument("--format", choices=FORMATS, type=str.lower, help="output format (default: same as the input)")
+    p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
+    p.add_argument("--alpha", choices=("model", "bicubic"), help="how to upscale transparency")
+    p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
+    p.add_argument("--max-megapixels", type=float, metavar="X", help="refuse inputs larger than this")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run)
+
+
+def _outputs(args, inputs: list[Path], scale: int, fmt: str | None) -> list[Path]:
+    from ..core.errors import StudioError
+    from ..core.upscale import default_output_path
+
+    if not args.output:
+        return [default_output_path(p, scale, fmt) for p in inputs]
+    out = Path(args.output)
+    if out.is_dir() or len(inputs) > 1 or args.output.endswith(("/", "\\")):
+        if not out.is_dir():
+            raise StudioError("output folder does not exist", out)
+        return [out / default_output_path(p, scale, fmt).name for p in inputs]
+    return [out]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.errors import Cancelled, StudioError
+    from ..core.registry import default_registry
+    from ..core.settings import load_settings
+    from ..core.upscale import Upscaler, upscale_file
+
+    settings = load_settings()
+    registry = default_registry()
+    name = args.model or settings.default_model or registry.default_name()
+    descriptor = registry.get(name)
+    quality = args.quality if args.quality is not None else settings.jpeg_quality
+    if not 1 <= quality <= 100:
+        raise StudioError(f"--quality must be 1-100, not {quality}")
+    max_mp = args.max_megapixels if args.max_megapixels is not None else settings.max_megapixels
+    if max_mp <= 0:
+        raise StudioError(f"--max-megapixels must be positive, not {max_mp}")
+    upscaler = Upscaler(
+        descriptor,
+        device=args.device or settings.device,
+        threads=args.threads if args.threads is not None else settings.threads,
+        tile=args.tile if args.tile is not None else settings.tile,
+        overlap=args.overlap,
+        alpha_mode=args.alpha or settings.alpha_mode,
+    )
+    inputs = [Path(p) for p in args.inputs]
+    outputs = _outputs(args, inputs, descriptor.scale, args.format)
+    _check_plan(inputs, outputs)
+    keep_metadata = settings.keep_metadata and not args.no_metadata
+
+    bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
+    failures = 0
+    for src, dst in zip(inputs, outputs):
+        try:
+            gen = upscale_file(src, dst, upscaler, format=args.format, quality=quality, keep_metadata=keep_metadata,
+                               overwrite=args.overwrite, max_pixels=int(max_mp * 1e6))
+            bar.start(src.name)
+            while True:
+                try:
+                    progress = next(gen)
+                except StopIteration as stop:
+                    written = stop.value
+                    break
+                bar.update(progress)
+            bar.finish()
+            if not args.quiet:
+                print(f"{src} -> {written} ({descriptor.name}, {time.monotonic() - bar.started:.1f}s)", file=sys.stderr)
+        except StudioError as exc:
+            bar.finish()
+            failures += 1
+            if len(inputs) == 1:
+                raise
+            print(f"srgan-studio: error: {exc}", file=sys.stderr)
+        except (Cancelled, KeyboardInterrupt):
+            bar.finish()
+            raise
+    return 1 if failures else 0
+
+
+def _check_plan(inputs: list[Path], outputs: list[Path]) -> None:
+    from ..core.errors import StudioError
+
+    resolved_inputs = {p.resolve() for p in inputs}
+    seen: set[Path] = set()
+    for dst in outputs:
+        r = dst.resolve()
+        if r in resolved_inputs:
+            raise StudioError("output would overwrite an input; choose another -o", dst)
+        if r in seen:
+            raise StudioError("two inputs would write the same output; use separate runs or rename", dst)
+        seen.add(r)
+
+
+class ProgressBar:
+    """One line on stderr with a bar, tile count and ETA; silent when not a terminal."""
+
+    WIDTH = 28
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.name = ""
+        self._shown = False
+
+    def start(self, name: str) -> None:
+        self.name = name
+        self.started = time.monotonic()
+        self._tiles_started = None
+
+    def update(self, p) -> None:
+        if p.message and p.stage == "tiles":
+            self._clear()
+            print(f"srgan-studio: {p.message}", file=sys.stderr)
+        if not self.enabled or p.stage != "tiles" or not p.total:
+            return
+        now = time.monotonic()
+        if self._tiles_started is None:
+            self._tiles_started = now
+        frac = p.done / p.total
+        filled = int(self.WIDTH * frac)
+        eta = ""
+        if 0 < p.done < p.total:
+            remaining = (now - self._tiles_started) / p.done * (p.total - p.done)
+            eta = f" ETA {int(remaining) // 60}:{int(remaining) % 60:02d}"
+        line = f"\r{self.name[:30]} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {p.done}/{p.total} tiles {frac:4.0%}{eta}"
+        sys.stderr.write(line.ljust(90)[:120])
+        sys.stderr.flush()
+        self._shown = True
+
+    def _clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            self._shown = False
+
+    def finish(self) -> None:
+        self._clear()
