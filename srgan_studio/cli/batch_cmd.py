@@ -34,18 +34,18 @@ def register(sub) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
     p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"),
                    help="output format (default: the input's when writable, else png)")
-    p.add_argument("--quality", type=int, default=95, metavar="Q", help="JPEG/WebP quality 1-100 (default 95)")
+    p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100 (default: settings, 95)")
     policy = p.add_mutually_exclusive_group()
     policy.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     policy.add_argument("--skip-existing", action="store_true", help="skip outputs that already exist (default)")
     p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="encoder threads overlapping with the model (default 2; 0: one step after another)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
-    p.add_argument("--tile", type=int, default=0, metavar="N", help="tile size in input pixels (default: automatic)")
-    p.add_argument("--threads", type=int, default=0, metavar="N", help="CPU inference threads (default: automatic)")
-    p.add_argument("--alpha", choices=("model", "bicubic"), default="model",
-                   help="upscale transparency through the model or bicubic (default model)")
+    p.add_argument("--device", help="auto, cpu or cuda[:N] (default: settings, auto)")
+    p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (default: automatic)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU inference threads (default: automatic)")
+    p.add_argument("--alpha", choices=("model", "bicubic"),
+                   help="upscale transparency through the model or bicubic (default: settings, model)")
     p.add_argument("--no-metadata", action="store_true", help="do not copy ICC/EXIF/XMP/DPI")
     p.add_argument("--max-pixels", type=int, metavar="N", help="refuse inputs with more pixels (bomb limit)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
@@ -61,39 +61,38 @@ def _models(values: list[str] | None) -> list[str]:
 
 def _default_model() -> str:
     from ..core.registry import default_registry
+    from ..core.settings import load_settings
 
     registry = default_registry()
-    name = getattr(registry, "default_name", None)
-    if callable(name):
-        return name()
-    if isinstance(name, str):
-        return name
-    try:
-        from ..core.settings import load_settings
-
-        return load_settings().default_model
-    except (ImportError, AttributeError):
-        pass
-    return "srresnet_x4"
+    preferred = load_settings().default_model
+    return preferred if preferred and preferred in registry else registry.default_name()
 
 
 def job_from_args(args: argparse.Namespace) -> BatchJob:
+    """The job for these flags; flags left out take the app's saved settings."""
+    from ..core.settings import load_settings
+
+    st = load_settings()
+
+    def pick(value, default):
+        return default if value is None else value
+
     return BatchJob(
         input_dir=args.input_dir,
         output_dir=args.output_dir,
         models=_models(args.model),
         recursive=args.recursive,
         format=args.format,
-        quality=args.quality,
+        quality=pick(args.quality, st.jpeg_quality),
         overwrite=args.overwrite,
         report=args.report,
         workers=args.workers,
-        device=args.device,
-        tile=args.tile,
-        threads=args.threads,
-        keep_metadata=not args.no_metadata,
-        alpha_mode=args.alpha,
-        max_pixels=args.max_pixels,
+        device=pick(args.device, st.device),
+        tile=pick(args.tile, st.tile),
+        threads=pick(args.threads, st.threads),
+        keep_metadata=False if args.no_metadata else st.keep_metadata,
+        alpha_mode=pick(args.alpha, st.alpha_mode),
+        max_pixels=args.max_pixels if args.max_pixels is not None else int(st.max_megapixels * 1e6),
     )
 
 
@@ -148,12 +147,16 @@ class _Printer:
         self.err.flush()
         self.width = len(text)
 
+    def clear(self) -> None:
+        if self.tty and self.width:
+            self.err.write("\r" + " " * self.width + "\r")
+            self.err.flush()
+            self.width = 0
+
     def line(self, text: str, important: bool = False) -> None:
         if self.quiet and not important:
             return
-        if self.tty and self.width:
-            self.err.write("\r" + " " * self.width + "\r")
-            self.width = 0
+        self.clear()
         print(text, file=self.err, flush=True)
 
     def event(self, ev) -> None:
@@ -174,7 +177,7 @@ class _Printer:
         elif isinstance(ev, FileFinished):
             r = ev.result
             if r.status == "failed":
-                self.line(f"{counter} failed {r.error}", important=True)
+                self.line(f"{counter} failed {r.input}: {r.error}", important=True)
             elif not self.tty or r.status == "cancelled":
                 self.line(f"{counter} {r.status} {r.input}")
             else:
@@ -194,7 +197,11 @@ def run(args: argparse.Namespace) -> int:
                 summary = stop.value
                 break
             printer.event(ev)
-    printer.line("stopped: " + summary.line() if summary.cancelled else summary.line(), important=True)
-    if summary.report is not None:
-        printer.line(summary.report_error or f"report: {summary.report}", important=bool(summary.report_error))
+    text = ("stopped: " if summary.cancelled else "") + summary.line()
+    printer.clear()
+    print(text, flush=True)
+    if summary.report_error:
+        printer.line(f"srgan-studio: error: {summary.report_error}", important=True)
+    elif summary.report is not None:
+        printer.line(f"report: {summary.report}")
     return summary.exit_code

@@ -465,11 +465,13 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
 
     job = plan.job
     needed = {m for item in plan.items for m in item.todo}
-    return {
-        name: Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode)
-        for name, desc in plan.descriptors.items()
-        if name in needed
-    }
+    upscalers = {}
+    for name, desc in plan.descriptors.items():
+        if name in needed:
+            up = Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode)
+            up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
+            upscalers[name] = up
+    return upscalers
 
 
 class _FileState:
@@ -766,9 +768,13 @@ class _Runner:
         return BatchSummary(tuple(results), self.notes, self.cancelled, end - self.started)
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, path: Path | None = None) -> str:
+    """One line for the report; the input's own path is dropped (the entry already names it)."""
     if isinstance(exc, StudioError):
-        return str(exc)
+        text = str(exc)
+        if path is not None and exc.path == path:
+            text = text.removeprefix(f"{path}: ")
+        return text
     if isinstance(exc, MemoryError):
         return "out of memory"
     return f"unexpected error ({type(exc).__name__}: {exc})"
@@ -781,7 +787,7 @@ def _read(item: BatchItem, job: BatchJob):
     try:
         image = read_image(item.input, max_pixels=job.max_pixels or DEFAULT_MAX_PIXELS)
     except Exception as exc:  # noqa: BLE001 - a bad file fails alone
-        return None, _reason(exc), time.monotonic() - start
+        return None, _reason(exc, item.input), time.monotonic() - start
     return image, None, time.monotonic() - start
 
 
