@@ -1,0 +1,146 @@
+"""The main window's actions, menus and toolbar, with their shortcuts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QSizePolicy, QSlider, QToolBar, QWidget
+
+from .icons import icon
+
+
+@dataclass
+class Actions:
+    open: QAction
+    paste: QAction
+    save: QAction
+    batch: QAction
+    quit: QAction
+    zoom_in: QAction
+    zoom_out: QAction
+    fit: QAction
+    one_to_one: QAction
+    side: QAction
+    split: QAction
+    info: QAction
+    next: QAction
+    previous: QAction
+    cancel: QAction
+    models: QAction
+    settings: QAction
+    about: QAction
+    recent_menu: QMenu
+    realism: QSlider
+    realism_label: QLabel
+    toolbar: QToolBar
+
+
+def _act(win: QMainWindow, text: str, icon_name: str | None, keys, tip: str) -> QAction:
+    a = QAction(text, win)
+    if icon_name:
+        a.setIcon(icon(icon_name))
+    if keys:
+        seq = keys if isinstance(keys, list) else [keys]
+        a.setShortcuts([QKeySequence(k) for k in seq])
+    shortcut = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    a.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+    a.setStatusTip(tip)
+    return a
+
+
+def build_actions(win: QMainWindow) -> Actions:
+    K = QKeySequence.StandardKey
+    a = dict(
+        open=_act(win, "&Open…", "open", K.Open, "Open images"),
+        paste=_act(win, "&Paste Image", "paste", K.Paste, "Paste an image from the clipboard"),
+        save=_act(win, "&Save Upscaled…", "save", [K.Save, "Ctrl+Shift+S"], "Render at full resolution and save"),
+        batch=_act(win, "&Batch Folder…", "batch", "Ctrl+B", "Restore a whole folder"),
+        quit=_act(win, "&Quit", None, K.Quit, "Quit SRGAN Studio"),
+        zoom_in=_act(win, "Zoom &In", "zoom-in", [K.ZoomIn, "Ctrl+="], "Zoom in"),
+        zoom_out=_act(win, "Zoom &Out", "zoom-out", K.ZoomOut, "Zoom out"),
+        fit=_act(win, "&Fit", "zoom-fit", "Ctrl+0", "Fit the image in the panes"),
+        one_to_one=_act(win, "&1:1", "zoom-100", "Ctrl+1", "Show output pixels 1:1"),
+        side=_act(win, "Side by Side", "side-by-side", "Ctrl+2", "Three methods side by side"),
+        split=_act(win, "Split Slider", "split", "Ctrl+3", "Two methods in one pane with a split slider"),
+        info=_act(win, "Image &Info", "info", "Ctrl+I", "Show the image-info overlay"),
+        next=_act(win, "&Next Image", "next", ["PgDown", "Alt+Right"], "Next opened image"),
+        previous=_act(win, "&Previous Image", "previous", ["PgUp", "Alt+Left"], "Previous opened image"),
+        cancel=_act(win, "&Cancel Render", "cancel", "Esc", "Stop the running render"),
+        models=_act(win, "&Models…", "models", "Ctrl+M", "Bundled and user models"),
+        settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
+        about=_act(win, "&About SRGAN Studio", None, None, "About"),
+    )
+    if a["settings"].shortcut().isEmpty():
+        a["settings"].setShortcut(QKeySequence("Ctrl+,"))
+    a["quit"].setMenuRole(QAction.MenuRole.QuitRole)
+    for name in ("side", "split", "info"):
+        a[name].setCheckable(True)
+    group = QActionGroup(win)
+    group.addAction(a["side"])
+    group.addAction(a["split"])
+    a["side"].setChecked(True)
+
+    bar = win.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addActions([a["open"], a["paste"]])
+    recent = file_menu.addMenu("Open &Recent")
+    file_menu.addSeparator()
+    file_menu.addActions([a["save"], a["batch"]])
+    file_menu.addSeparator()
+    file_menu.addAction(a["quit"])
+    view_menu = bar.addMenu("&View")
+    view_menu.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["one_to_one"]])
+    view_menu.addSeparator()
+    view_menu.addActions([a["side"], a["split"], a["info"]])
+    view_menu.addSeparator()
+    view_menu.addActions([a["previous"], a["next"], a["cancel"]])
+    tools = bar.addMenu("&Tools")
+    tools.addActions([a["models"], a["settings"]])
+    bar.addMenu("&Help").addAction(a["about"])
+
+    tb = QToolBar("Main", win)
+    tb.setObjectName("main_toolbar")
+    tb.setIconSize(QSize(20, 20))
+    tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+    tb.addActions([a["open"], a["save"], a["batch"]])
+    tb.addSeparator()
+    tb.addActions([a["zoom_out"], a["zoom_in"], a["fit"], a["one_to_one"]])
+    tb.addSeparator()
+    tb.addActions([a["side"], a["split"], a["info"]])
+    tb.addSeparator()
+    tb.addActions([a["previous"], a["next"]])
+    tb.addSeparator()
+    realism, label = _realism_widget(tb)
+    tb.addSeparator()
+    tb.addAction(a["cancel"])
+    win.addToolBar(tb)
+    return Actions(**a, recent_menu=recent, realism=realism, realism_label=label, toolbar=tb)
+
+
+def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
+    box = QWidget()
+    box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    row = QHBoxLayout(box)
+    row.setContentsMargins(6, 0, 6, 0)
+    icon_label = QLabel()
+    icon_label.setPixmap(icon("realism").pixmap(18, 18))
+    row.addWidget(icon_label)
+    row.addWidget(QLabel("Realism"))
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setObjectName("realism_slider")
+    slider.setRange(0, 100)
+    slider.setSingleStep(5)
+    slider.setPageStep(25)
+    slider.setTickInterval(25)
+    slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+    slider.setValue(100)
+    slider.setFixedWidth(140)
+    slider.setToolTip("Network interpolation: 0% = SRResNet (fidelity), 100% = SRGAN (texture)")
+    row.addWidget(slider)
+    label = QLabel("100%")
+    label.setMinimumWidth(36)
+    row.addWidget(label)
+    tb.addWidget(box)
+    return slider, label

@@ -1,0 +1,506 @@
+"""The main window: opening images, the compare view, saving, and the other windows.
+
+Heavy work never runs here: reading an image, every preview render, the
+Realism blend and the full-resolution save all go through ``Worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QToolButton,
+)
+
+from ..core.settings import Settings, save_settings
+from .actions import build_actions
+from .compare_view import DEFAULT_MODELS, CompareView
+from .drop_hint import DropHint
+from .icons import app_icon, icon
+from .preview import PreviewController, UpscalerCache
+from .qimage import DisplayImage, qimage_to_rgb
+from .realism import GAN_MODEL, PSNR_MODEL, STEP, blended_descriptor, can_interpolate
+from .render_slot import display_rgb
+from .save_job import SaveOptions, save_job
+from .session import ImageList, split_dropped
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+APP_TITLE = "SRGAN Studio"
+REALISM_DELAY_MS = 250
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, registry=None, persist: bool = True):
+        super().__init__()
+        self.settings = settings or Settings()
+        self.persist = persist          # tests pass False: never write the settings file
+        self._registry = registry
+        self.images = ImageList()
+        self.image = None               # the engine Image shown
+        self.last_error = ""
+        self.load_worker: Worker | None = None
+        self.save_worker: Worker | None = None
+        self.realism_worker: Worker | None = None
+        self._slot_names = list(DEFAULT_MODELS)
+        self._batch_window = None
+        self._models_window = None
+
+        self.setWindowTitle(APP_TITLE)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.compare = CompareView()
+        self.cache = UpscalerCache(self._engine_options())
+        self.preview = PreviewController(self.compare.slots, self.compare.view, self.cache, self)
+        self.hint = DropHint()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.hint)
+        self.stack.addWidget(self.compare)
+        self.setCentralWidget(self.stack)
+        self.actions = build_actions(self)
+        self._build_status_bar()
+        self._connect()
+        self._realism_timer = QTimer(self, singleShot=True, interval=REALISM_DELAY_MS)
+        self._realism_timer.timeout.connect(self._on_realism_due)
+        self._restore_window()
+        self._update_actions()
+
+    # -- setup ---------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.info_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QToolButton()
+        self.cancel_button.setIcon(icon("cancel"))
+        self.cancel_button.setToolTip("Cancel the save")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self._on_cancel_save)
+        sb.addPermanentWidget(self.info_label)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.cancel_button)
+        sb.showMessage("Drop photos here, or press Ctrl+O", 0)
+
+    def _connect(self) -> None:
+        a, view = self.actions, self.compare.view
+        a.open.triggered.connect(self._on_open)
+        a.paste.triggered.connect(self.paste_image)
+        a.save.triggered.connect(self._on_save)
+        a.batch.triggered.connect(lambda: self.show_batch())
+        a.quit.triggered.connect(self.close)
+        a.zoom_in.triggered.connect(view.zoom_in)
+        a.zoom_out.triggered.connect(view.zoom_out)
+        a.fit.triggered.connect(view.fit)
+        a.one_to_one.triggered.connect(view.one_to_one)
+        a.side.triggered.connect(lambda: self.compare.set_mode("side"))
+        a.split.triggered.connect(lambda: self.compare.set_mode("split"))
+        a.info.toggled.connect(self.compare.set_show_info)
+        a.next.triggered.connect(lambda: self.step_image(1))
+        a.previous.triggered.connect(lambda: self.step_image(-1))
+        a.cancel.triggered.connect(self._on_cancel)
+        a.models.triggered.connect(self.show_models)
+        a.settings.triggered.connect(self.show_settings)
+        a.about.triggered.connect(self._on_about)
+        a.recent_menu.aboutToShow.connect(self._update_recent_menu)
+        a.realism.valueChanged.connect(self._on_realism_changed)
+        self.compare.model_chosen.connect(self._on_model_chosen)
+        self.preview.error.connect(lambda text: self.show_error("Preview failed", text))
+        self.preview.job_started.connect(self._update_actions)
+        self.preview.job_stopped.connect(self._on_preview_stopped)
+        self.preview.slot_progress.connect(self._update_status_progress)
+        view.subscribe(self._update_info)
+
+    def _engine_options(self) -> dict:
+        s = self.settings
+        return {"device": s.device, "threads": s.threads, "tile": s.tile, "alpha_mode": s.alpha_mode}
+
+    @property
+    def registry(self):
+        if self._registry is None:
+            from ..core.registry import default_registry
+
+            self._registry = default_registry()
+        return self._registry
+
+    def _descriptor(self, name: str):
+        try:
+            return self.registry.get(name)
+        except Exception:  # noqa: BLE001 - a missing or broken model shows in its pane
+            return None
+
+    def refresh_models(self) -> None:
+        """(Re)read the registry and give each pane its model, or 'not installed'."""
+        self.registry.refresh()
+        models = self.registry.list()
+        self.compare.set_model_choices([(d.name, d.title) for d in models])
+        for i, name in enumerate(self._slot_names):
+            self._apply_slot_model(i, name)
+        reason = can_interpolate(self._descriptor(PSNR_MODEL), self._descriptor(GAN_MODEL))
+        self.actions.realism.setEnabled(not reason)
+        self.actions.realism_label.setEnabled(not reason)
+        if reason:
+            self.actions.realism.setToolTip(f"Realism slider unavailable: {reason}")
+
+    def _apply_slot_model(self, index: int, name: str) -> None:
+        slot = self.compare.slots[index]
+        desc = self._descriptor(name)
+        if desc is None:
+            self.preview.set_slot_model(slot, None, "model not installed")
+            return
+        if name == GAN_MODEL and self.actions.realism.isEnabled() and self.actions.realism.value() < 100:
+            self._realism_timer.start()  # the blend replaces this model once built
+            if slot.descriptor is not None and slot.descriptor.name.startswith(f"{name}@"):
+                return
+        if slot.descriptor != desc:
+            self.preview.set_slot_model(slot, desc)
+
+    # -- opening -------------------------------------------------------------
+    def open_paths(self, paths: list[str | Path]) -> None:
+        files, folders = split_dropped([Path(p) for p in paths])
+        if folders:
+            self.show_batch(folders[0])
+        if files:
+            self.images.replace(files)
+            self.load_current()
+
+    def step_image(self, delta: int) -> None:
+        if len(self.images.paths) > 1:
+            self.images.step(delta)
+            self.load_current()
+
+    def load_current(self) -> None:
+        path = self.images.current
+        if path is None:
+            return
+        if self.load_worker is not None:
+            self.load_worker.cancel()
+        max_pixels = int(self.settings.max_megapixels * 1_000_000)
+
+        def job(token):
+            from ..core.imageio import read_image
+
+            image = read_image(path, max_pixels=max_pixels)
+            token.raise_if_cancelled()
+            return image
+
+        worker = Worker(job, self, name=f"read {path.name}")
+        worker.finished.connect(lambda image, w=worker: self._on_image_read(w, path, image))
+        worker.errored.connect(lambda text: self.show_error("Cannot open image", text))
+        worker.done.connect(lambda w=worker: self._on_load_done(w))
+        self.load_worker = worker
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        worker.start()
+
+    def _on_load_done(self, worker: Worker) -> None:
+        if self.load_worker is worker:
+            self.load_worker = None
+        worker.deleteLater()
+
+    def _on_image_read(self, worker: Worker, path: Path, image) -> None:
+        if worker is not self.load_worker:
+            return  # the user moved on to another image meanwhile
+        self.settings.add_recent(path)
+        self.show_image(image, path.name)
+
+    def show_image(self, image, name: str) -> None:
+        """Show an engine Image in the compare view and start its preview."""
+        if self.registry is not None and not self.compare.combos[0].count():
+            self.refresh_models()
+        self.image = image
+        self.compare.set_original(DisplayImage(display_rgb(image.color, image.alpha)), self._scale())
+        self.stack.setCurrentWidget(self.compare)
+        self.setWindowTitle(f"{APP_TITLE} — {name}")
+        self.preview.set_image(image)
+        pos = self.images.position_text()
+        self.statusBar().showMessage(f"{name}  {pos}".strip(), 5000)
+        self._update_info()
+        self._update_actions()
+
+    def _scale(self) -> int:
+        scales = [s.descriptor.scale for s in self.compare.slots if s.descriptor is not None]
+        return scales[0] if scales else 4
+
+    def paste_image(self) -> None:
+        clip = QApplication.clipboard()
+        mime = clip.mimeData()
+        if mime is not None and mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
+            self.open_paths([u.toLocalFile() for u in mime.urls()])
+            return
+        qimg = clip.image()
+        if qimg.isNull():
+            self.statusBar().showMessage("The clipboard holds no image", 4000)
+            return
+        from ..core.imageio import Image, ImageMeta
+
+        color, alpha = qimage_to_rgb(qimg)
+        self.images.replace([])
+        self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "pasted image")
+
+    def _on_open(self) -> None:
+        start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", start, "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
+        )
+        if paths:
+            self.open_paths(paths)
+
+    def _update_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for p in self.settings.recent_files:
+            menu.addAction(Path(p).name, lambda p=p: self.open_paths([p])).setToolTip(p)
+        if not self.settings.recent_files:
+            menu.addAction("(none)").setEnabled(False)
+
+    # -- drag and drop -------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        if self.handle_drop(event.mimeData()):
+            event.acceptProposedAction()
+
+    def handle_drop(self, mime) -> bool:
+        urls = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if urls:
+            self.open_paths(urls)
+            return True
+        if mime.hasImage():
+            from ..core.imageio import Image, ImageMeta
+
+            color, alpha = qimage_to_rgb(mime.imageData())
+            self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "dropped image")
+            return True
+        return False
+
+    # -- models and realism ------------------------------------------------------
+    def _on_model_chosen(self, index: int, name: str) -> None:
+        self._slot_names[index] = name
+        self._apply_slot_model(index, name)
+
+    def _on_realism_changed(self, value: int) -> None:
+        value = round(value / STEP) * STEP
+        self.actions.realism_label.setText(f"{value}%")
+        self._realism_timer.start()
+
+    def _on_realism_due(self) -> None:
+        psnr, gan = self._descriptor(PSNR_MODEL), self._descriptor(GAN_MODEL)
+        if can_interpolate(psnr, gan) or GAN_MODEL not in self._slot_names:
+            return
+        percent = round(self.actions.realism.value() / STEP) * STEP
+        if self.realism_worker is not None:
+            self.realism_worker.cancel()
+        worker = Worker(lambda token: blended_descriptor(psnr, gan, percent), self, name="realism")
+        worker.finished.connect(lambda desc, w=worker: self._on_realism_ready(w, desc))
+        worker.errored.connect(lambda text: self.show_error("Realism blend failed", text))
+        worker.done.connect(worker.deleteLater)
+        self.realism_worker = worker
+        self.statusBar().showMessage(f"Blending SRResNet and SRGAN at {percent}%…", 3000)
+        worker.start()
+
+    def _on_realism_ready(self, worker: Worker, desc) -> None:
+        if worker is not self.realism_worker:
+            return
+        self.realism_worker = None
+        for i, name in enumerate(self._slot_names):
+            if name == GAN_MODEL and self.compare.slots[i].descriptor != desc:
+                self.preview.set_slot_model(self.compare.slots[i], desc)
+
+    # -- saving ------------------------------------------------------------------
+    def _on_save(self) -> None:
+        if self.image is None:
+            self.statusBar().showMessage("Open an image first", 4000)
+            return
+        from .save_dialog import SaveDialog
+
+        choices = [s.descriptor for s in self.compare.slots if s.descriptor is not None]
+        dialog = SaveDialog(self, self.settings, choices, self.images.current)
+        if dialog.exec():
+            self.save_to(dialog.options(), dialog.descriptor())
+
+    def save_to(self, options: SaveOptions, descriptor) -> Worker | None:
+        """Render ``descriptor`` on the current image at full size and write it."""
+        if self.image is None or descriptor is None:
+            return None
+        if self.save_worker is not None:
+            self.show_error("Save", "A save is already running; cancel it or wait.")
+            return None
+        self.preview.cancel()  # the save gets the CPU; the preview resumes after
+        image, cache = self.image, self.cache
+        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token), self, name="save")
+        worker.progress.connect(self._on_save_progress)
+        worker.finished.connect(lambda path: self._on_saved(path))
+        worker.errored.connect(lambda text: self.show_error("Save failed", text))
+        worker.cancelled.connect(lambda: self.statusBar().showMessage("Save cancelled; nothing was written", 5000))
+        worker.done.connect(self._on_save_done)
+        self.save_worker = worker
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(f"Saving {Path(options.path).name} %p%")
+        self.progress.show()
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Rendering {descriptor.title} at full resolution…")
+        worker.start()
+        self._update_actions()
+        return worker
+
+    def _on_save_progress(self, p) -> None:
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+
+    def _on_saved(self, path) -> None:
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+
+    def _on_save_done(self) -> None:
+        worker, self.save_worker = self.save_worker, None
+        if worker is not None:
+            worker.deleteLater()
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._update_actions()
+        self.preview.restart()
+
+    def _on_cancel_save(self) -> None:
+        if self.save_worker is not None:
+            self.save_worker.cancel()
+
+    def _on_cancel(self) -> None:
+        if self.save_worker is not None:
+            self.save_worker.cancel()
+        else:
+            self.preview.cancel()
+            self.statusBar().showMessage("Preview stopped; change the view to resume", 4000)
+
+    # -- other windows -------------------------------------------------------------
+    def show_batch(self, folder: Path | None = None):
+        from .batch_window import BatchWindow
+
+        if self._batch_window is None:
+            self._batch_window = BatchWindow(self.settings, self.registry, self)
+        if folder is not None:
+            self._batch_window.set_input(folder)
+            self.statusBar().showMessage(f"Folder {Path(folder).name}: set up the batch and press Start", 6000)
+        self._batch_window.show()
+        self._batch_window.raise_()
+        return self._batch_window
+
+    def show_settings(self):
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.applied.connect(self._on_settings_applied)
+        dialog.open()
+        return dialog
+
+    def show_models(self):
+        from .model_manager import ModelManager
+
+        if self._models_window is None:
+            self._models_window = ModelManager(self.registry, self)
+            self._models_window.changed.connect(self.refresh_models)
+        self._models_window.show()
+        self._models_window.raise_()
+        return self._models_window
+
+    def _on_settings_applied(self, settings: Settings) -> None:
+        from .theme import apply_theme
+
+        self.settings = settings
+        apply_theme(QApplication.instance(), settings.theme)
+        self.cache.set_options(self._engine_options())
+        self._save_settings()
+        if self.image is not None:
+            self.preview.set_image(self.image)
+
+    def _on_about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About SRGAN Studio",
+                          f"<b>SRGAN Studio {__version__}</b><p>Photo restoration by super-resolution: "
+                          "bicubic, SRResNet and SRGAN side by side.</p>")
+
+    # -- status ------------------------------------------------------------------
+    def show_error(self, title: str, text: str) -> None:
+        """A clear, non-blocking error dialog (the UI keeps running behind it)."""
+        self.last_error = text
+        log.warning("%s: %s", title, text)
+        self.statusBar().showMessage(text, 8000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _update_info(self) -> None:
+        if self.image is None:
+            self.info_label.setText("")
+            return
+        im = self.image
+        kind = f"{'grey' if im.is_grey else 'RGB'}{'A' if im.has_alpha else ''} {im.bits}-bit"
+        s = self._scale()
+        self.info_label.setText(f"{im.width}×{im.height} {kind} → {im.width * s}×{im.height * s}   "
+                                f"zoom {self.compare.view.zoom * 100:.0f}%")
+
+    def _update_status_progress(self, slot) -> None:
+        busy = [s for s in self.compare.slots if s.busy]
+        if busy:
+            self.statusBar().showMessage(
+                "Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))
+
+    def _on_preview_stopped(self, outcome: str) -> None:
+        self._update_actions()
+        if outcome == "finished" and all(s.fraction >= 1.0 for s in self.compare.slots if s.target is not None):
+            self.statusBar().showMessage("Preview complete", 4000)
+
+    def _update_actions(self) -> None:
+        has_image = self.image is not None
+        a = self.actions
+        for act in (a.save, a.zoom_in, a.zoom_out, a.fit, a.one_to_one):
+            act.setEnabled(has_image)
+        a.save.setEnabled(has_image and self.save_worker is None)
+        a.next.setEnabled(len(self.images.paths) > 1)
+        a.previous.setEnabled(len(self.images.paths) > 1)
+        a.cancel.setEnabled(self.preview.busy or self.save_worker is not None)
+
+    # -- window state ------------------------------------------------------------
+    def _restore_window(self) -> None:
+        s = self.settings
+        if s.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(s.window_geometry.encode()))
+        else:
+            self.resize(1280, 800)
+        if s.window_state:
+            self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
+
+    def _save_settings(self) -> None:
+        if not self.persist:
+            return
+        try:
+            save_settings(self.settings)
+        except Exception as exc:  # noqa: BLE001 - never lose the window over a settings file
+            log.warning("cannot save settings: %s", exc)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
+        self.settings.window_state = bytes(self.saveState().toBase64()).decode()
+        self._save_settings()
+        for w in (self.save_worker, self.load_worker, self.realism_worker):
+            if w is not None:
+                w.cancel()
+        self.preview.shutdown()
+        for w in (self.save_worker, self.load_worker, self.realism_worker):
+            if w is not None:
+                w.wait(10000)
+        if self._batch_window is not None:
+            self._batch_window.close()
+        super().closeEvent(event)

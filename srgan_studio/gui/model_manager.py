@@ -1,0 +1,181 @@
+"""The model manager: bundled and user models with their descriptors; import and remove."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from .icons import icon
+from .worker import Worker
+
+COLUMNS = ("Model", "Name", "Architecture", "Scale", "Source")
+
+
+def describe(d) -> str:
+    """HTML for the details pane: provenance and metrics as the descriptor has them."""
+    rows = [("Name", d.name), ("Kind", d.kind), ("Architecture", d.architecture), ("Scale", f"x{d.scale}"),
+            ("Channels", f"{d.in_channels} → {d.out_channels}"), ("FP16 on GPU", "yes" if d.fp16 else "no"),
+            ("Receptive field", f"{d.receptive_field} px" if d.receptive_field else "—"),
+            ("File", str(d.model_path) if d.model_path else "built in")]
+    out = ["<table cellspacing=4>"] + [f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows]
+    out.append("</table>")
+    if d.provenance:
+        out.append("<h4>Provenance</h4><table cellspacing=4>")
+        out += [f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
+                for k, v in d.provenance.items()]
+        out.append("</table>")
+    if d.metrics:
+        out.append("<h4>Metrics</h4><table cellspacing=4>")
+        for k, v in d.metrics.items():
+            text = ", ".join(f"{a} {b}" for a, b in v.items()) if isinstance(v, dict) else str(v)
+            out.append(f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(text)}</td></tr>")
+        out.append("</table>")
+    if d.notes:
+        out.append(f"<p>{html.escape(d.notes)}</p>")
+    return "".join(out)
+
+
+class ModelManager(QDialog):
+    changed = Signal()   # a model was imported or removed
+
+    def __init__(self, registry, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.registry = registry
+        self.worker: Worker | None = None
+        self.last_error = ""
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update_details)
+        self.details = QTextBrowser()
+        self.import_button = QPushButton(icon("open"), "Import ONNX…")
+        self.remove_button = QPushButton(icon("cancel"), "Remove")
+        self.import_button.clicked.connect(self._on_import)
+        self.remove_button.clicked.connect(self._on_remove)
+        self.status = QLabel()
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setSizes([220, 200])
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(close)
+        col = QVBoxLayout(self)
+        col.addWidget(split, 1)
+        col.addLayout(buttons)
+        self.resize(720, 520)
+        self.reload()
+
+    def names(self) -> list[str]:
+        return [self.table.item(r, 1).text() for r in range(self.table.rowCount())]
+
+    def reload(self, select: str | None = None) -> None:
+        self.registry.refresh()
+        models = self.registry.list()
+        self.table.setRowCount(len(models))
+        for r, d in enumerate(models):
+            values = (d.title, d.name, d.architecture, f"x{d.scale}", "user" if d.user else "bundled")
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                item.setData(Qt.ItemDataRole.UserRole, d.name)
+                self.table.setItem(r, c, item)
+        problems = getattr(self.registry, "problems", [])
+        self.status.setText(f"{len(problems)} model(s) could not be read" if problems else "")
+        self.status.setToolTip("\n".join(problems))
+        row = next((r for r, d in enumerate(models) if d.name == select), 0)
+        if models:
+            self.table.selectRow(row)
+        self._update_details()
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.registry.get(self.table.item(rows[0].row(), 1).text())
+
+    def _update_details(self) -> None:
+        d = self.selected()
+        self.details.setHtml(describe(d) if d is not None else "")
+        self.remove_button.setEnabled(d is not None and d.user)
+        self.remove_button.setToolTip("" if d is None or d.user else "Bundled models cannot be removed")
+
+    # -- import / remove ---------------------------------------------------------
+    def _on_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import an ONNX model", "", "ONNX models (*.onnx)")
+        if path:
+            self.import_path(Path(path))
+
+    def import_path(self, path: Path, name: str | None = None, title: str | None = None) -> Worker:
+        """Check and import ``path`` in the background; the table updates when done."""
+        registry = self.registry
+        worker = Worker(lambda token: registry.import_onnx(path, name=name, title=title), self, name="import")
+        worker.finished.connect(self._on_imported)
+        worker.errored.connect(self._on_error)
+        worker.done.connect(self._on_worker_done)
+        self.worker = worker
+        self.import_button.setEnabled(False)
+        self.status.setText(f"Checking {path.name}…")
+        worker.start()
+        return worker
+
+    def _on_imported(self, descriptor) -> None:
+        self.status.setText(f"Imported {descriptor.title}")
+        self.reload(select=descriptor.name)
+        self.changed.emit()
+
+    def _on_error(self, text: str) -> None:
+        self.last_error = text
+        self.status.setText("Import failed")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Import failed", text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_worker_done(self) -> None:
+        self.import_button.setEnabled(True)
+        if self.worker is not None:
+            self.worker.deleteLater()
+        self.worker = None
+
+    def _on_remove(self) -> None:
+        d = self.selected()
+        if d is None or not d.user:
+            return
+        answer = QMessageBox.question(self, "Remove model", f"Remove the user model {d.title} ({d.name})?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.remove_name(d.name)
+
+    def remove_name(self, name: str) -> None:
+        try:
+            self.registry.remove(name)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+            self._on_error(str(exc))
+            return
+        self.status.setText(f"Removed {name}")
+        self.reload()
+        self.changed.emit()

@@ -1,0 +1,110 @@
+"""Save options: which model, where, format, quality and metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ..core.settings import Settings
+from .save_job import SaveOptions
+
+FORMATS = (("png", "PNG (lossless, 16-bit kept)"), ("jpeg", "JPEG"), ("webp", "WebP"), ("tiff", "TIFF (16-bit kept)"))
+SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+
+
+def default_output(source: Path | None, model_name: str, fmt: str, output_dir: str) -> Path:
+    stem = source.stem if source is not None else "pasted"
+    folder = Path(output_dir) if output_dir else (source.parent if source is not None else Path.home())
+    return folder / f"{stem}_{model_name.replace('@', '_')}{SUFFIX[fmt]}"
+
+
+class SaveDialog(QDialog):
+    def __init__(self, parent, settings: Settings, descriptors: list, source: Path | None):
+        super().__init__(parent)
+        self.setWindowTitle("Save Upscaled Image")
+        self.source = source
+        self.settings = settings
+        self._descriptors = descriptors
+        self.model = QComboBox()
+        for d in descriptors:
+            self.model.addItem(d.title, d.name)
+        default = next((i for i, d in enumerate(descriptors) if d.name == settings.default_model), len(descriptors) - 1)
+        self.model.setCurrentIndex(max(0, default))
+        self.format = QComboBox()
+        for key, label in FORMATS:
+            self.format.addItem(label, key)
+        self.format.setCurrentIndex(max(0, self.format.findData(settings.output_format)))
+        self.quality = QSpinBox()
+        self.quality.setRange(1, 100)
+        self.quality.setValue(settings.jpeg_quality)
+        self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
+        self.keep_metadata.setChecked(settings.keep_metadata)
+        self.path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse)
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.path, 1)
+        lay.addWidget(browse)
+        form = QFormLayout(self)
+        form.addRow("Model", self.model)
+        form.addRow("Format", self.format)
+        form.addRow("Quality", self.quality)
+        form.addRow("", self.keep_metadata)
+        form.addRow("File", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._overwrite = False
+        self.model.currentIndexChanged.connect(self._update_path)
+        self.format.currentIndexChanged.connect(self._update_path)
+        self._update_path()
+        self.setMinimumWidth(520)
+
+    def descriptor(self):
+        return self._descriptors[self.model.currentIndex()] if self._descriptors else None
+
+    def options(self) -> SaveOptions:
+        return SaveOptions(Path(self.path.text()), self.format.currentData(), self.quality.value(),
+                           self.keep_metadata.isChecked(), self._overwrite)
+
+    def _update_path(self) -> None:
+        self.quality.setEnabled(self.format.currentData() in ("jpeg", "webp"))
+        name = self.model.currentData() or "model"
+        self.path.setText(str(default_output(self.source, name, self.format.currentData(), self.settings.output_dir)))
+        self._overwrite = False
+
+    def _on_browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save as", self.path.text())
+        if path:
+            self.path.setText(path)
+            # The file dialog already asked before choosing an existing file.
+            self._overwrite = Path(path).exists()
+
+    def _on_accept(self) -> None:
+        target = Path(self.path.text())
+        if self.source is not None and target.resolve() == self.source.resolve():
+            QMessageBox.warning(self, "Save", "That is the input image; inputs are never overwritten.")
+            return
+        if target.exists() and not self._overwrite:
+            answer = QMessageBox.question(self, "Save", f"{target.name} exists. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self._overwrite = True
+        self.accept()

@@ -1,0 +1,171 @@
+"""The settings dialog: edits a copy of the Settings object, emits it on OK."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import StudioError
+from ..core.settings import Settings, validate
+from .save_dialog import FORMATS
+
+
+def detected_devices() -> list[str]:
+    try:
+        from ..core.runtime import available_devices
+
+        return list(available_devices())
+    except Exception:  # noqa: BLE001 - no runtime: the CPU still works
+        return ["cpu"]
+
+
+class SettingsDialog(QDialog):
+    applied = Signal(object)  # the new Settings
+
+    def __init__(self, settings: Settings, parent=None, devices: list[str] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.original = settings
+        devices = devices if devices is not None else detected_devices()
+
+        self.device = QComboBox()
+        self.device.addItem("Auto (best available)", "auto")
+        for d in devices:
+            self.device.addItem("CPU" if d == "cpu" else d.upper().replace("CUDA", "CUDA GPU "), d)
+        if settings.device not in devices and settings.device != "auto":
+            self.device.addItem(f"{settings.device} (not detected)", settings.device)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        detected = QLabel("Detected: " + ", ".join(devices))
+        detected.setEnabled(False)
+
+        self.tile_auto = QCheckBox("Automatic")
+        self.tile = QSpinBox()
+        self.tile.setRange(32, 4096)
+        self.tile.setSingleStep(32)
+        self.tile.setValue(settings.tile or 256)
+        self.tile_auto.setChecked(settings.tile == 0)
+        self.tile_auto.toggled.connect(lambda on: self.tile.setEnabled(not on))
+        self.tile.setEnabled(settings.tile != 0)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText(f"Automatic ({os.cpu_count() or 1} cores)")
+        self.threads.setValue(settings.threads)
+
+        self.output_format = QComboBox()
+        for key, label in FORMATS:
+            self.output_format.addItem(label, key)
+        self.output_format.setCurrentIndex(max(0, self.output_format.findData(settings.output_format)))
+        self.jpeg_quality = QSpinBox()
+        self.jpeg_quality.setRange(1, 100)
+        self.jpeg_quality.setValue(settings.jpeg_quality)
+        self.output_dir = QLineEdit(settings.output_dir)
+        self.output_dir.setPlaceholderText("Beside the input image")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse)
+        out_row = QWidget()
+        lay = QHBoxLayout(out_row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.output_dir, 1)
+        lay.addWidget(browse)
+        self.keep_metadata = QCheckBox("Keep EXIF, XMP and DPI (the ICC profile is always kept)")
+        self.keep_metadata.setChecked(settings.keep_metadata)
+        self.alpha_mode = QComboBox()
+        self.alpha_mode.addItem("Through the model", "model")
+        self.alpha_mode.addItem("Bicubic", "bicubic")
+        self.alpha_mode.setCurrentIndex(max(0, self.alpha_mode.findData(settings.alpha_mode)))
+        self.max_megapixels = QDoubleSpinBox()
+        self.max_megapixels.setRange(1, 10_000)
+        self.max_megapixels.setSuffix(" MP")
+        self.max_megapixels.setValue(settings.max_megapixels)
+
+        self.theme = QComboBox()
+        for key, label in (("system", "System"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+
+        engine = QGroupBox("Processing")
+        f = QFormLayout(engine)
+        f.addRow("Device", self.device)
+        f.addRow("", detected)
+        f.addRow("Tile size", self._pair(self.tile_auto, self.tile))
+        f.addRow("CPU threads", self.threads)
+        f.addRow("Alpha channel", self.alpha_mode)
+        f.addRow("Largest input", self.max_megapixels)
+        output = QGroupBox("Output")
+        f = QFormLayout(output)
+        f.addRow("Format", self.output_format)
+        f.addRow("JPEG/WebP quality", self.jpeg_quality)
+        f.addRow("Folder", out_row)
+        f.addRow("", self.keep_metadata)
+        look = QGroupBox("Appearance")
+        f = QFormLayout(look)
+        f.addRow("Theme", self.theme)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_accept)
+        buttons.rejected.connect(self.reject)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d33")
+        col = QVBoxLayout(self)
+        for w in (engine, output, look, self.error, buttons):
+            col.addWidget(w)
+
+    @staticmethod
+    def _pair(a: QWidget, b: QWidget) -> QWidget:
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(a)
+        lay.addWidget(b, 1)
+        return w
+
+    def result_settings(self) -> Settings:
+        """A new Settings from the widgets (window state and recent files carried over)."""
+        return dataclasses.replace(
+            self.original,
+            device=self.device.currentData(),
+            tile=0 if self.tile_auto.isChecked() else self.tile.value(),
+            threads=self.threads.value(),
+            output_format=self.output_format.currentData(),
+            jpeg_quality=self.jpeg_quality.value(),
+            output_dir=self.output_dir.text().strip(),
+            keep_metadata=self.keep_metadata.isChecked(),
+            alpha_mode=self.alpha_mode.currentData(),
+            max_megapixels=float(self.max_megapixels.value()),
+            theme=self.theme.currentData(),
+            recent_files=list(self.original.recent_files),
+        )
+
+    def _on_browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output_dir.text())
+        if folder:
+            self.output_dir.setText(folder)
+
+    def _on_accept(self) -> None:
+        new = self.result_settings()
+        try:
+            validate(new)
+        except StudioError as exc:
+            self.error.setText(str(exc))
+            return
+        self.applied.emit(new)
+        self.accept()
