@@ -197,7 +197,7 @@ class Upscaler:
         if session is not None and session.device != "cpu":
             from .runtime import create_session
 
-            self._session = create_session(session.model_path, device="cpu", threads=self.threads)
+            self._session = create_session(self.descriptor.model_path, device="cpu", threads=self.threads)
             queue.appendleft(t)
             return "GPU out of memory even with small tiles; continuing on the CPU (slower)"
         raise StudioError("not enough memory to upscale even with the smallest tiles")
@@ -213,13 +213,25 @@ class Upscaler:
                slice((keep[0] - region[0]) * s, (keep[2] - region[0]) * s))
         rows, cols = slice(t.py0, t.py1), slice(t.px0, t.px1)
 
-        color = _to_float(image.color[rows, cols])
-        y = self._infer(color, want=color.shape[2])
+        y = self._plane(image.color[rows, cols], bicubic=self.is_bicubic)
         out_color[dst] = _quantize(y[src], out_color.dtype)
         if out_alpha is not None:
-            a = _to_float(image.alpha[rows, cols])[..., None]
-            ya = self._bicubic(a) if self.alpha_mode == "bicubic" else self._infer(a, want=1)
+            a = image.alpha[rows, cols][..., None]
+            ya = self._plane(a, bicubic=self.is_bicubic or self.alpha_mode == "bicubic")
             out_alpha[dst] = _quantize(ya[src][..., 0], out_alpha.dtype)
+
+    def _plane(self, arr: np.ndarray, bicubic: bool) -> np.ndarray:
+        """Upscale one integer HWC block; float result, or uint8 straight from Pillow for 8-bit bicubic."""
+        if bicubic and arr.dtype == np.uint8:
+            # Pillow's own 8-bit path, so "Bicubic" here is exactly what Pillow (and other apps) produce.
+            from PIL import Image as PILImage
+
+            h, w, c = arr.shape
+            im = PILImage.fromarray(arr[..., 0] if c == 1 else np.ascontiguousarray(arr))
+            out = np.asarray(im.resize((w * self.scale, h * self.scale), PILImage.BICUBIC))
+            return out.reshape(h * self.scale, w * self.scale, c)
+        x = _to_float(arr)
+        return self._bicubic(x) if bicubic else self._infer(x, want=x.shape[2])
 
     def _infer(self, x: np.ndarray, want: int) -> np.ndarray:
         """Float HWC in [0,1] -> float HWC upscaled, with ``want`` channels (1 = grey)."""
@@ -263,6 +275,8 @@ def _to_float(arr: np.ndarray) -> np.ndarray:
 
 
 def _quantize(y: np.ndarray, dtype) -> np.ndarray:
+    if y.dtype == dtype:
+        return y
     peak = 65535.0 if dtype == np.uint16 else 255.0
     return np.clip(y * np.float32(peak) + np.float32(0.5), 0, peak).astype(dtype)
 
