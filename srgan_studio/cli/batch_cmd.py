@@ -32,7 +32,7 @@ def register(sub) -> None:
     p.add_argument("-m", "--model", action="append", metavar="NAME[,NAME...]",
                    help="model(s) to run; several write side by side (default: the default model)")
     p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
-    p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"),
+    p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"), type=str.lower,
                    help="output format (default: the input's when writable, else png)")
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100 (default: settings, 95)")
     policy = p.add_mutually_exclusive_group()
@@ -46,8 +46,9 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="CPU inference threads (default: automatic)")
     p.add_argument("--alpha", choices=("model", "bicubic"),
                    help="upscale transparency through the model or bicubic (default: settings, model)")
-    p.add_argument("--no-metadata", action="store_true", help="do not copy ICC/EXIF/XMP/DPI")
-    p.add_argument("--max-pixels", type=int, metavar="N", help="refuse inputs with more pixels (bomb limit)")
+    p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
+    p.add_argument("--max-megapixels", type=float, metavar="X",
+                   help="refuse inputs larger than this (decompression-bomb limit; default: settings, 180)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     p.set_defaults(func=run)
 
@@ -92,7 +93,7 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
         threads=pick(args.threads, st.threads),
         keep_metadata=False if args.no_metadata else st.keep_metadata,
         alpha_mode=pick(args.alpha, st.alpha_mode),
-        max_pixels=args.max_pixels if args.max_pixels is not None else int(st.max_megapixels * 1e6),
+        max_pixels=int(pick(args.max_megapixels, st.max_megapixels) * 1e6),
     )
 
 
