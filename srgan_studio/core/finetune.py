@@ -949,8 +949,7 @@ class FinetuneRun:
         out.mkdir(exist_ok=True)
         recipe = self._stage_recipe(index)
         done_before = sum(s["steps"] for s in self.stages[:index])
-        base_preview = self._base_preview_safe()
-        last_preview = 0.0
+        previewer = _Previewer(self)
         while True:
             resuming = any(out.glob("checkpoints/ckpt_*.json"))
             argv = [*train_command(), "train", str(recipe), "--out", str(out), "--progress", "json"]
@@ -993,13 +992,8 @@ class FinetuneRun:
                         st["step"] = step
                         self.save()
                         yield CheckpointSaved(stage, step, str(rec.get("path", "")))
-                        now = time.monotonic()
-                        if base_preview and now - last_preview >= self.options.preview_seconds * 0.5 \
-                                and not self._cancel.is_set():
-                            pv = self._render_preview(stage, step, Path(rec.get("path", "")), base_preview)
-                            last_preview = time.monotonic()
-                            if pv is not None:
-                                yield pv
+                        if step < st["steps"] and not self._cancel.is_set():
+                            previewer.request(stage, step, Path(rec.get("path", "")))
                     elif ev == "skipped":
                         yield Notice(f"skipped {rec.get('file')}: {rec.get('reason')}")
                     elif ev == "note":
@@ -1008,7 +1002,9 @@ class FinetuneRun:
                         last_error = str(rec.get("error", ""))
                     elif ev == "end":
                         ended = rec
+                    yield from previewer.ready()
                 code = proc.wait()
+                yield from previewer.ready(wait=True)
             finally:
                 with self._lock:
                     self._proc = None
@@ -1057,10 +1053,9 @@ class FinetuneRun:
             st["done"] = True
             self.save()
             yield StageFinished(stage, st["step"], str(ended.get("status", "done")), round(st["seconds"], 1))
-            if st["step"] and base_preview:
-                pv = self._render_preview(stage, st["step"], out / "generator.safetensors", base_preview)
-                if pv is not None:
-                    yield pv
+            if st["step"]:
+                previewer.request(stage, st["step"], out / "generator.safetensors")
+                yield from previewer.ready(wait=True)
             return
 
     # ---- previews ---------------------------------------------------------------
@@ -1105,3 +1100,37 @@ class FinetuneRun:
                     old.unlink()
         self._last_preview = out
         return PreviewReady(stage, step, files["lr"], files["bicubic"], base, out, files["hr"])
+
+
+class _Previewer:
+    """Renders previews in a background thread so the progress events keep flowing.
+
+    One render at a time; a checkpoint that arrives while one is running is
+    skipped (the next one will show newer weights anyway).
+    """
+
+    def __init__(self, run: FinetuneRun):
+        self.run = run
+        self.thread: threading.Thread | None = None
+        self.results: collections.deque[PreviewReady] = collections.deque()
+
+    def request(self, stage: str, step: int, weights: Path) -> bool:
+        if self.thread is not None and self.thread.is_alive():
+            return False
+
+        def work() -> None:
+            base = self.run._base_preview_safe()
+            if base is not None:
+                pv = self.run._render_preview(stage, step, weights, base)
+                if pv is not None:
+                    self.results.append(pv)
+
+        self.thread = threading.Thread(target=work, daemon=True, name="finetune-preview")
+        self.thread.start()
+        return True
+
+    def ready(self, wait: bool = False) -> Generator[PreviewReady, None, None]:
+        if wait and self.thread is not None:
+            self.thread.join(300)
+        while self.results:
+            yield self.results.popleft()
