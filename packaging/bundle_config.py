@@ -1,0 +1,234 @@
+"""What goes into the PyInstaller bundle, kept apart from the spec so tests can check it without PyInstaller.
+
+The spec (``srgan_studio.spec``) imports this module; every decision about
+names, flavours, data files and exclusions lives here.
+
+Flavours (``SRGAN_STUDIO_FLAVOUR``):
+
+* ``default``: the app with whatever ONNX Runtime the build environment has.
+  From a venv made by ``pip install .`` on Linux/Windows x86_64 that is
+  ``onnxruntime-gpu``, so the bundle can use CUDA when the machine has the
+  CUDA 12 and cuDNN 9 libraries.
+* ``cpu``: the same app without ONNX Runtime's CUDA and TensorRT provider
+  libraries (about 280 MB of the default bundle). Built from a venv with the
+  plain ``onnxruntime`` wheel it is exactly that wheel; built from an
+  ``onnxruntime-gpu`` venv the provider libraries are dropped here, which
+  leaves the same CPU execution provider.
+* ``train``: the default bundle plus PyTorch and ``srgan_studio.training``,
+  for fine-tuning in the app. Torch makes it several times larger, which is
+  why it is a second bundle and not part of the default one.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_ID = "io.github.srgan_studio.SRGANStudio"
+APP_TITLE = "SRGAN Studio"
+FLAVOURS = ("default", "cpu", "train")
+
+# Qt modules the app may use even though no source file names them.
+QT_ALWAYS = {"QtCore", "QtGui", "QtWidgets"}
+
+# Never in the default and cpu bundles: the app upscales with ONNX Runtime alone.
+TORCH_SIDE = [
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "functorch",
+    "safetensors",
+    "onnxscript",
+    "onnx_ir",
+    "srgan_studio.training",
+    "sympy",
+    "networkx",
+    "triton",
+]
+
+# Pulled in by optional imports of dependencies, never used by the app.
+NEVER = [
+    "tkinter",
+    "_tkinter",
+    "matplotlib",
+    "IPython",
+    "jupyter_client",
+    "pytest",
+    "pytestqt",
+    "scipy",
+    "pandas",
+    "transformers",
+    "tensorboard",
+    "setuptools",
+    "pip",
+]
+
+# ONNX Runtime libraries that only serve GPUs: dropped in the cpu flavour.
+GPU_ONLY_LIBS = re.compile(r"onnxruntime_providers_(cuda|tensorrt|rocm|migraphx|openvino)|nvinfer|cudnn|cublas|cufft|curand|cudart", re.I)
+
+# Qt plugin folders the app never loads (it decodes images with Pillow, has no
+# QML, SQL, network or printing). Platforms, themes, input contexts, icon
+# engines, image formats and the X11/Wayland integrations stay: Qt needs them
+# to open a window on the user's desktop.
+QT_PLUGIN_DIRS_UNUSED = (
+    "qmltooling",
+    "sqldrivers",
+    "tls",
+    "networkinformation",
+    "designer",
+    "printsupport",
+    "multimedia",
+    "position",
+    "sensors",
+    "canbus",
+    "renderers",
+    "scenegraph",
+    "geometryloaders",
+    "sceneparsers",
+    "assetimporters",
+    "wayland-graphics-integration-server",
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str          # distribution name, e.g. "srgan-studio"
+    version: str
+    description: str
+    scripts: dict[str, str]
+    gui_scripts: dict[str, str]
+
+
+def read_project(pyproject: Path | None = None) -> Project:
+    data = tomllib.loads((pyproject or ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    proj = data["project"]
+    return Project(
+        name=proj["name"],
+        version=proj["version"],
+        description=proj.get("description", ""),
+        scripts=dict(proj.get("scripts", {})),
+        gui_scripts=dict(proj.get("gui-scripts", {})),
+    )
+
+
+def check_flavour(flavour: str) -> str:
+    if flavour not in FLAVOURS:
+        raise SystemExit(f"SRGAN_STUDIO_FLAVOUR must be one of {', '.join(FLAVOURS)}, not {flavour!r}")
+    return flavour
+
+
+def bundle_name(project: Project, flavour: str) -> str:
+    """Folder name under dist/: ``srgan-studio``, ``srgan-studio-cpu``, ``srgan-studio-train``."""
+    return project.name if flavour == "default" else f"{project.name}-{flavour}"
+
+
+def qt_modules_used(src: Path | None = None) -> set[str]:
+    """Every ``PySide6.QtXxx`` module named anywhere in the app's source, plus Core/Gui/Widgets."""
+    src = src or ROOT / "srgan_studio"
+    used = set(QT_ALWAYS)
+    for py in src.rglob("*.py"):
+        used.update(re.findall(r"\bPySide6\.(Qt\w+)", py.read_text(encoding="utf-8", errors="replace")))
+    return used
+
+
+def qt_modules_installed() -> set[str]:
+    try:
+        import PySide6
+    except ImportError:
+        return set()
+    names = set()
+    for ext in Path(PySide6.__file__).parent.iterdir():
+        m = re.match(r"(Qt\w+?)\.(?:abi3\.so|pyd|cpython[^.]*\.so|so)$", ext.name)
+        if m:
+            names.add(m.group(1))
+    return names
+
+
+def excludes(flavour: str, qt_used: set[str] | None = None, qt_installed: set[str] | None = None) -> list[str]:
+    qt_used = qt_modules_used() if qt_used is None else qt_used
+    qt_installed = qt_modules_installed() if qt_installed is None else qt_installed
+    unused_qt = sorted(f"PySide6.{m}" for m in qt_installed - qt_used)
+    torch_side = [] if flavour == "train" else TORCH_SIDE
+    return sorted(set(NEVER + torch_side + unused_qt))
+
+
+def hidden_imports(flavour: str) -> list[str]:
+    """Modules imported only by name at run time, which PyInstaller cannot see."""
+    from importlib import import_module
+
+    # The CLI imports its subcommand modules by name from this explicit list.
+    cli = import_module("srgan_studio.cli")
+    mods = [f"srgan_studio.cli.{m}" for m in cli.SUBCOMMAND_MODULES if (ROOT / "srgan_studio" / "cli" / f"{m}.py").is_file()]
+    # The registry finds bundled models with importlib.resources.files("srgan_studio.resources").
+    mods.append("srgan_studio.resources")
+    if flavour == "train":
+        mods += [f"srgan_studio.training.{p.stem}" for p in sorted((ROOT / "training").glob("*.py")) if p.stem != "__init__"]
+        mods += [f"srgan_studio.training.archs.{p.stem}" for p in sorted((ROOT / "training" / "archs").glob("*.py")) if p.stem != "__init__"]
+        mods += ["srgan_studio.training", "srgan_studio.training.archs", "srgan_studio.training.recipes"]
+    return mods
+
+
+def resource_datas(flavour: str, root: Path | None = None) -> list[tuple[str, str]]:
+    """(source file, folder in the bundle) for icons, bundled models and their descriptors.
+
+    Files go to ``srgan_studio/resources/...`` inside the bundle, the same place
+    ``importlib.resources`` finds them in an installed wheel. Torch checkpoints
+    (``*.safetensors``) ride only in the train flavour: the app upscales from ONNX.
+    """
+    root = root or ROOT
+    res = root / "resources"
+    wanted = {"icons": ("*.svg", "*.png", "*.ico"), "models": ("*.onnx", "*.json", "*.md")}
+    if flavour == "train":
+        wanted["models"] += ("*.safetensors",)
+    out = []
+    for sub, patterns in wanted.items():
+        for pattern in patterns:
+            for f in sorted((res / sub).glob(pattern)):
+                out.append((str(f), f"srgan_studio/resources/{sub}"))
+    if flavour == "train":
+        for f in sorted((root / "training" / "recipes").glob("*.toml")):
+            out.append((str(f), "srgan_studio/training/recipes"))
+    return out
+
+
+def keep_binary(dest: str, flavour: str) -> bool:
+    """Filter for Analysis.binaries (dest is the path inside the bundle)."""
+    d = dest.replace("\\", "/")
+    if flavour == "cpu" and GPU_ONLY_LIBS.search(d.rsplit("/", 1)[-1]):
+        return False
+    return not _in_unused_qt_plugin_dir(d)
+
+
+def keep_data(dest: str, flavour: str) -> bool:
+    d = dest.replace("\\", "/")
+    if _in_unused_qt_plugin_dir(d):
+        return False
+    # Qt's own translations: the app's UI is English only, so 14 MB for nothing.
+    return not re.search(r"PySide6/Qt/translations/", d)
+
+
+def _in_unused_qt_plugin_dir(d: str) -> bool:
+    m = re.search(r"PySide6/Qt/plugins/([^/]+)/", d)
+    return bool(m) and m.group(1) in QT_PLUGIN_DIRS_UNUSED
+
+
+def icon_file(platform: str, root: Path | None = None) -> str | None:
+    """The executable's icon: .ico on Windows; on macOS the 512 px PNG (PyInstaller converts it with Pillow)."""
+    icons = (root or ROOT) / "resources" / "icons"
+    pick = {"win32": "srgan-studio.ico", "darwin": "srgan-studio-512.png"}.get(platform)
+    if pick and (icons / pick).is_file():
+        return str(icons / pick)
+    return None
+
+
+MAC_DOCUMENT_TYPES = [
+    {
+        "CFBundleTypeName": "Image",
+        "CFBundleTypeRole": "Viewer",
+        "LSHandlerRank": "Alternate",
+        "LSItemContentTypes": ["public.png", "public.jpeg", "org.webmproject.webp", "public.tiff", "com.microsoft.bmp"],
+    }
+]
