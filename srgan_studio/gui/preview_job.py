@@ -48,6 +48,32 @@ def _bbox(blocks: list[tuple[int, int]], target: RenderTarget) -> tuple[int, int
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
+def _rectangles(blocks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Cover ``blocks`` exactly with rectangles (a bounding box would redo blocks already done)."""
+    rows: dict[int, set[int]] = {}
+    for by, bx in blocks:
+        rows.setdefault(by, set()).add(bx)
+    runs: list[tuple[int, int, int]] = []   # (row, first col, last col)
+    for by in sorted(rows):
+        cols = sorted(rows[by])
+        start = prev = cols[0]
+        for c in cols[1:] + [None]:
+            if c is not None and c == prev + 1:
+                prev = c
+                continue
+            runs.append((by, start, prev))
+            if c is not None:
+                start = prev = c
+    rects: list[list[tuple[int, int, int]]] = []
+    for run in runs:
+        last = rects[-1][-1] if rects else None
+        if last is not None and last[0] + 1 == run[0] and last[1:] == run[1:]:
+            rects[-1].append(run)
+        else:
+            rects.append([run])
+    return [[(by, bx) for by, c0, c1 in rect for bx in range(c0, c1 + 1)] for rect in rects]
+
+
 def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | None, fill: bool = True) -> list[Step]:
     """Steps for every slot with a target; ``visible`` is in input pixels."""
     live = [(s, s.target) for s in slots if s.target is not None]
@@ -80,7 +106,8 @@ def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | N
             return ((gx + 0.5) * span - vcx) ** 2 + ((gy + 0.5) * span - vcy) ** 2
 
         for key in sorted(groups, key=distance):
-            steps.append(Step(slot, target, _bbox(groups[key], target), "fill"))
+            for rect in _rectangles(groups[key]):
+                steps.append(Step(slot, target, _bbox(rect, target), "fill"))
     return steps
 
 

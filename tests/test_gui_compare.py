@@ -1,0 +1,159 @@
+"""Compare view: shared zoom/pan, panes rendering, visible-region-first preview, cancel."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+
+from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
+from srgan_studio.core.imageio import read_image
+from srgan_studio.gui.preview_job import plan_preview
+from srgan_studio.gui.render_slot import BLOCK, RenderSlot, display_rgb
+from srgan_studio.gui.view_state import ViewState
+
+
+def _wheel(widget, pos, steps=1):
+    ev = QWheelEvent(QPointF(pos), QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 120 * steps),
+                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    widget.wheelEvent(ev)
+
+
+def test_zoom_keeps_the_point_under_the_cursor():
+    v = ViewState()
+    v.set_viewport(400, 300)
+    v.set_image_size(1600, 1200)
+    before = v.to_image(100, 50)
+    v.set_zoom(v.zoom * 3, anchor=(100, 50))
+    after = v.to_image(100, 50)
+    assert np.allclose(before, after)
+    assert not v.fit_mode
+    v.fit()
+    assert v.zoom == 0.25 and v.visible_rect() == (0, 0, 1600, 1200)
+
+
+def test_pan_moves_the_picture_with_the_drag():
+    v = ViewState()
+    v.set_viewport(200, 200)
+    v.set_image_size(1000, 1000)
+    v.set_zoom(1.0)
+    x0 = v.visible_rect()[0]
+    v.pan_by(-50, 0)  # dragging left shows what is to the right
+    assert v.visible_rect()[0] == x0 + 50
+    v.pan_by(10_000, 10_000)
+    assert (v.cx, v.cy) == (0.0, 0.0)  # clamped: the image never leaves the reach of the view
+
+
+def test_plan_renders_the_visible_blocks_first_and_never_twice():
+    from srgan_studio.core.registry import bicubic_descriptor
+
+    slots = [RenderSlot("a", "bicubic_x4"), RenderSlot("b", "bicubic_x4")]
+    for s in slots:
+        s.set_model(bicubic_descriptor(4))
+        s.reset_target(5 * BLOCK, 3 * BLOCK)
+    visible = (BLOCK + 10, 10, 2 * BLOCK + 5, BLOCK - 1)
+    steps = plan_preview(slots, visible)
+    assert [st.phase for st in steps[:2]] == ["visible", "visible"]
+    assert {st.slot.key for st in steps[:2]} == {"a", "b"}
+    assert steps[0].box == (BLOCK, 0, 3 * BLOCK, BLOCK)
+    for slot in slots:
+        covered = np.zeros(slot.target.done.shape, int)
+        for st in steps:
+            if st.slot is slot:
+                for b in slot.target.blocks_in(st.box):
+                    covered[b] += 1
+        assert (covered == 1).all()  # every block once
+    # What is already done is not planned again.
+    slots[0].target.done[:] = True
+    assert all(st.slot is slots[1] for st in plan_preview(slots, visible))
+
+
+def test_drop_renders_three_panes_equal_to_full_renders(qtbot, window, tmp_path, registry):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    photo = make_photo(tmp_path / "photo.png", 150, 130)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    assert window.handle_drop(mime)
+    wait_loaded(qtbot, window)
+    assert window.windowTitle() == "SRGAN Studio — photo.png"
+    wait_rendered(qtbot, window)
+    image = read_image(photo)
+    names = [s.descriptor.name for s in window.compare.slots]
+    assert names == ["bicubic_x4", "srresnet_x4", "srgan_x4"]
+    canvases = []
+    for slot in window.compare.slots:
+        want = display_rgb(full_render(slot.descriptor, image).color)
+        assert slot.target.canvas.shape == (520, 600, 3)
+        # Regions rendered visible-first then filled in equal one full render.
+        assert np.abs(slot.target.canvas.astype(int) - want).max() <= 1
+        canvases.append(slot.target.canvas)
+    assert np.abs(canvases[0].astype(int) - canvases[1]).mean() > 0.5  # three different methods
+    assert np.abs(canvases[1].astype(int) - canvases[2]).mean() > 0.5
+
+
+def test_zoom_and_pan_stay_in_sync_across_panes(qtbot, window, tmp_path):
+    window.open_paths([make_photo(tmp_path / "p.png", 64, 48)])
+    wait_loaded(qtbot, window)
+    for i in range(3):  # the same method in every pane: their pictures must match pixel for pixel
+        window.compare.select_model(i, "bicubic_x4")
+        window._on_model_chosen(i, "bicubic_x4")
+    wait_rendered(qtbot, window)
+    panes = window.compare.panes
+    view = window.compare.view
+    _wheel(panes[1], QPoint(40, 60), steps=3)
+    assert all(p.view is view for p in panes)
+    assert view.zoom > view.fit_zoom()
+    qtbot.mousePress(panes[2], Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(panes[2], QPoint(70, 90))
+    qtbot.mouseRelease(panes[2], Qt.MouseButton.LeftButton, pos=QPoint(70, 90))
+    wait_rendered(qtbot, window)
+    shots = [p.grab().toImage() for p in panes]
+    w = min(s.width() for s in shots)
+    h = min(s.height() for s in shots)
+
+    def crop(img):  # below the caption label, away from the progress strip
+        img = img.copy(0, 40, w, h - 50).convertToFormat(img.Format.Format_RGB888)
+        return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3]
+
+    first = crop(shots[0])
+    assert first.std() > 5  # the picture is there, not an empty pane
+    for other in shots[1:]:
+        assert np.array_equal(first, crop(other))
+
+
+def test_cancel_stops_the_preview_and_a_view_change_resumes_it(qtbot, window, tmp_path):
+    window.cache.set_options({"device": "cpu", "tile": 32, "threads": 1, "alpha_mode": "model"})
+    window.open_paths([make_photo(tmp_path / "big.png", 400, 300)])
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.preview.busy, timeout=5000)
+    with qtbot.waitSignal(window.preview.job_stopped, timeout=20000) as stopped:
+        window.actions.cancel.trigger()
+    assert stopped.args == ["cancelled"]
+    qtbot.wait(300)
+    assert not window.preview.busy  # no restart until the user changes something
+    assert any(s.fraction < 1.0 for s in window.compare.slots)
+    window.compare.view.zoom_in()
+    wait_rendered(qtbot, window, timeout=120000)
+
+
+def test_view_changes_never_pile_up_jobs(qtbot, window, tmp_path):
+    window.cache.set_options({"device": "cpu", "tile": 48, "threads": 1, "alpha_mode": "model"})
+    running = {"now": 0, "max": 0, "starts": 0}
+
+    def started():
+        running["starts"] += 1
+        running["now"] = sum(1 for w in window.preview.findChildren(type(window.preview.worker)) if w.is_running)
+        running["max"] = max(running["max"], running["now"])
+
+    window.preview.job_started.connect(started)
+    window.open_paths([make_photo(tmp_path / "p.png", 260, 200)])
+    wait_loaded(qtbot, window)
+    view = window.compare.view
+    for _ in range(15):
+        view.set_zoom(view.zoom * 1.3, anchor=(10, 10))
+        window.preview.restart(now=True)
+        qtbot.wait(5)
+    wait_rendered(qtbot, window, timeout=120000)
+    assert running["max"] <= 1
+    assert running["starts"] < 15  # changes made while a job stops are merged into one restart
