@@ -125,11 +125,9 @@ def create_session(model_path: str | Path, *, device: str = "auto", threads: int
         providers = [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
     else:
         providers = ["CPUExecutionProvider"]
-    source: bytes | str = str(path)
     use_fp16 = bool(fp16 and kind == "cuda")
     try:
-        if use_fp16:
-            source = _fp16_bytes(path)
+        source = _prepared(path, use_fp16)
         inner = ort.InferenceSession(source, sess_options=opts, providers=providers)
     except ModelError:
         raise
@@ -140,13 +138,45 @@ def create_session(model_path: str | Path, *, device: str = "auto", threads: int
     return Session(inner, name, path, use_fp16)
 
 
-def _fp16_bytes(path: Path) -> bytes:
-    """Half-precision weights with float32 inputs/outputs (the converter ships inside onnxruntime)."""
+def _prepared(path: Path, fp16: bool) -> bytes | str:
+    """The model as ORT should see it: single-slope PReLU as LeakyRelu, optionally half precision.
+
+    ORT fuses Conv+LeakyRelu in its NCHWc CPU kernels but not Conv+PRelu; a
+    PReLU with one learned slope is exactly a LeakyRelu (6-9% faster here).
+    """
     import onnx
-    from onnxruntime.transformers.float16 import convert_float_to_float16
 
     model = onnx.load(str(path))
-    return convert_float_to_float16(model, keep_io_types=True).SerializeToString()
+    changed = _prelu_to_leaky(model.graph)
+    if fp16:
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        model = convert_float_to_float16(model, keep_io_types=True)
+        changed = True
+    return model.SerializeToString() if changed else str(path)
+
+
+def _prelu_to_leaky(graph) -> bool:
+    from onnx import helper, numpy_helper
+
+    values = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:  # torch routes shared weights through Identity / Constant nodes
+        if node.op_type == "Identity" and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+        elif node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    changed = False
+    for node in graph.node:
+        if node.op_type != "PRelu" or node.input[1] not in values:
+            continue
+        slope = values[node.input[1]]
+        if slope.size != 1:
+            continue
+        node.op_type = "LeakyRelu"
+        del node.input[1]
+        node.attribute.append(helper.make_attribute("alpha", float(slope.ravel()[0])))
+        changed = True
+    return changed
 
 
 def default_threads() -> int:
