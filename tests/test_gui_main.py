@@ -1,0 +1,192 @@
+"""Main window: opening (drop, paste, folders, bad files), saving, realism, startup, window state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
+from srgan_studio.core.imageio import read_image
+from srgan_studio.gui.save_job import SaveOptions
+
+
+def _drop(win, *paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return win.handle_drop(mime)
+
+
+def test_save_writes_the_full_resolution_file(qtbot, window, tmp_path, registry):
+    photo = make_photo(tmp_path / "photo.png", 52, 44)
+    _drop(window, photo)
+    wait_loaded(qtbot, window)
+    desc = registry.get("srgan_x4")
+    out = tmp_path / "out" / "photo_srgan_x4.png"
+    out.parent.mkdir()
+    worker = window.save_to(SaveOptions(out, "png"), desc)
+    with qtbot.waitSignal(worker.done, timeout=60000):
+        pass
+    assert worker.outcome == "finished", worker.error
+    saved = read_image(out)
+    assert (saved.width, saved.height) == (52 * 4, 44 * 4)
+    want = full_render(desc, read_image(photo))
+    assert np.array_equal(saved.color, want.color)
+    assert "Saved" in window.statusBar().currentMessage()
+
+
+def test_save_never_overwrites_the_input_or_an_existing_file(qtbot, window, tmp_path, registry):
+    photo = make_photo(tmp_path / "photo.png")
+    before = photo.read_bytes()
+    _drop(window, photo)
+    wait_loaded(qtbot, window)
+    desc = registry.get("bicubic_x4")
+    for target in (photo, tmp_path / "taken.png"):
+        if target != photo:
+            target.write_bytes(b"keep me")
+        worker = window.save_to(SaveOptions(target, "png", overwrite=target != photo), desc) if target == photo \
+            else window.save_to(SaveOptions(target, "png"), desc)
+        with qtbot.waitSignal(worker.done, timeout=30000):
+            pass
+        assert worker.outcome == "errored"
+        assert str(target.name) in window.last_error
+    assert photo.read_bytes() == before
+    assert (tmp_path / "taken.png").read_bytes() == b"keep me"
+
+
+def test_save_can_be_cancelled_and_leaves_no_file(qtbot, window, tmp_path, registry):
+    window.cache.set_options({"device": "cpu", "tile": 32, "threads": 1, "alpha_mode": "model"})
+    _drop(window, make_photo(tmp_path / "big.png", 320, 240))
+    wait_loaded(qtbot, window)
+    out = tmp_path / "never.png"
+    worker = window.save_to(SaveOptions(out, "png"), registry.get("srgan_x4"))
+    qtbot.waitUntil(lambda: window.progress.maximum() > 0 and window.progress.value() > 0, timeout=30000)
+    window.cancel_button.click()
+    with qtbot.waitSignal(worker.done, timeout=30000):
+        pass
+    assert worker.outcome == "cancelled"
+    assert not out.exists() and not list(tmp_path.glob(".srgan-partial-*"))
+
+
+def test_bad_file_gives_a_clear_error_not_a_crash(qtbot, window, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not really a picture")
+    _drop(window, bad)
+    qtbot.waitUntil(lambda: bool(window.last_error), timeout=10000)
+    assert "notes.png" in window.last_error and "\n" not in window.last_error
+    assert window.image is None and window.isVisible()
+
+
+def test_dropping_a_folder_offers_a_batch(qtbot, window, tmp_path):
+    folder = tmp_path / "album"
+    folder.mkdir()
+    make_photo(folder / "a.png")
+    _drop(window, folder)
+    batch = window._batch_window
+    assert batch is not None and batch.isVisible()
+    assert batch.input_dir.text() == str(folder)
+    assert batch.output_dir.text() == str(tmp_path / "album_upscaled")
+
+
+def test_paste_from_clipboard(qtbot, window):
+    img = QImage(30, 20, QImage.Format.Format_RGB888)
+    img.fill(0x336699)
+    QApplication.clipboard().setImage(img)
+    window.paste_image()
+    assert window.image is not None and (window.image.width, window.image.height) == (30, 20)
+    assert tuple(window.image.color[0, 0]) == (0x33, 0x66, 0x99)
+    assert window.windowTitle() == "SRGAN Studio — pasted image"
+    wait_rendered(qtbot, window)
+
+
+def test_next_and_previous_image(qtbot, window, tmp_path):
+    a = make_photo(tmp_path / "a.png", 40, 30, seed=1)
+    b = make_photo(tmp_path / "b.png", 36, 28, seed=2)
+    _drop(window, a, b)
+    wait_loaded(qtbot, window)
+    assert window.windowTitle().endswith("a.png")
+    window.actions.next.trigger()
+    qtbot.waitUntil(lambda: window.windowTitle().endswith("b.png"), timeout=10000)
+    assert window.image.width == 36
+    window.actions.previous.trigger()
+    qtbot.waitUntil(lambda: window.windowTitle().endswith("a.png"), timeout=10000)
+
+
+def test_realism_slider_blends_the_networks(qtbot, window, tmp_path, registry):
+    assert window.actions.realism.isEnabled()
+    _drop(window, make_photo(tmp_path / "p.png", 40, 32))
+    wait_loaded(qtbot, window)
+    wait_rendered(qtbot, window)
+    gan_slot = window.compare.slots[2]
+    pure_gan = gan_slot.target.canvas.copy()
+    window.actions.realism.setValue(50)
+    qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4@r50", timeout=20000)
+    wait_rendered(qtbot, window)
+    blended = gan_slot.target.canvas
+    fidelity = window.compare.slots[1].target.canvas
+    assert np.abs(blended.astype(int) - pure_gan).mean() > 0.2
+    assert np.abs(blended.astype(int) - fidelity).mean() > 0.2
+    window.actions.realism.setValue(100)
+    qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4", timeout=20000)
+
+
+def test_missing_models_show_not_installed(qtbot, tmp_path):
+    from srgan_studio.core.registry import Registry
+    from srgan_studio.core.settings import Settings
+    from srgan_studio.gui.main_window import MainWindow
+
+    empty = tmp_path / "none"
+    empty.mkdir()
+    win = MainWindow(Settings(), registry=Registry(bundled_dir=empty), persist=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.refresh_models()
+    win.open_paths([make_photo(tmp_path / "p.png")])
+    wait_loaded(qtbot, win)
+    slots = win.compare.slots
+    assert slots[0].descriptor.name == "bicubic_x4"
+    assert [s.missing for s in slots[1:]] == ["model not installed"] * 2
+    assert not win.actions.realism.isEnabled()
+    wait_rendered(qtbot, win)
+    win.preview.shutdown()
+
+
+def test_window_geometry_is_remembered(qtbot, tmp_path):
+    from srgan_studio.core.settings import load_settings
+    from srgan_studio.gui.app import build_main_window
+
+    win = build_main_window()
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(700, 455)  # inside the offscreen 800x600 screen
+    win.close()
+    assert load_settings().window_geometry
+    again = build_main_window()
+    qtbot.addWidget(again)
+    again.show()
+    assert (again.width(), again.height()) == (700, 455)
+    again.close()
+
+
+def test_startup_does_not_import_torch(tmp_path):
+    code = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        os.environ["SRGAN_STUDIO_CONFIG_DIR"] = {str(tmp_path / "c")!r}
+        os.environ["SRGAN_STUDIO_DATA_DIR"] = {str(tmp_path / "d")!r}
+        from srgan_studio.gui.app import build_main_window, create_app
+        app = create_app([])
+        win = build_main_window()
+        win.show()
+        app.processEvents()
+        win.refresh_models()
+        print(sorted(m for m in ("torch", "onnxruntime") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
