@@ -91,11 +91,14 @@ smoke() {
     export SRGAN_STUDIO_CONFIG_DIR=$tmp/config SRGAN_STUDIO_DATA_DIR=$tmp/data QT_QPA_PLATFORM=offscreen
     local fixtures=$ROOT/packaging/smoke_fixtures.py
 
-    say "smoke 1/3: --version"
+    say "smoke 1/3: --version, -m srgan_studio --version"
     local got
     got=$("$EXE" --version)
     [ "$got" = "srgan-studio $VERSION" ] || fail "--version printed '$got', expected 'srgan-studio $VERSION'"
     echo "$got"
+    # The app starts helpers (the trainer) as `<sys.executable> -m srgan_studio ...`; entry.py must honour that.
+    got=$("$EXE" -m srgan_studio --version)
+    [ "$got" = "srgan-studio $VERSION" ] || fail "'-m srgan_studio --version' printed '$got'"
 
     say "smoke 2/3: upscale"
     "$PY" "$fixtures" image "$tmp/in.png"

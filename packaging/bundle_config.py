@@ -162,8 +162,9 @@ def hidden_imports(flavour: str) -> list[str]:
     # The CLI imports its subcommand modules by name from this explicit list.
     cli = import_module("srgan_studio.cli")
     mods = [f"srgan_studio.cli.{m}" for m in cli.SUBCOMMAND_MODULES if (ROOT / "srgan_studio" / "cli" / f"{m}.py").is_file()]
-    # The registry finds bundled models with importlib.resources.files("srgan_studio.resources").
-    mods.append("srgan_studio.resources")
+    # The registry finds bundled models with importlib.resources.files("srgan_studio.resources"),
+    # and the app starts helpers as `<exe> -m srgan_studio ...` (entry.py runs those with runpy).
+    mods += ["srgan_studio.resources", "srgan_studio.__main__"]
     if flavour == "train":
         mods += [f"srgan_studio.training.{p.stem}" for p in sorted((ROOT / "training").glob("*.py")) if p.stem != "__init__"]
         mods += [f"srgan_studio.training.archs.{p.stem}" for p in sorted((ROOT / "training" / "archs").glob("*.py")) if p.stem != "__init__"]

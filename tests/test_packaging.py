@@ -315,6 +315,17 @@ def test_app_from_source_opens_its_window_and_quits_under_the_hook():
     assert "smoke: visible windows ['SRGAN Studio" in result.stderr
 
 
+def test_entry_runs_the_cli_and_the_apps_own_modules_with_dash_m():
+    entry = str(PACKAGING / "entry.py")
+    want = f"srgan-studio {PYPROJECT['version']}"
+    for args in (["--version"], ["-m", "srgan_studio", "--version"]):
+        out = subprocess.run([sys.executable, entry, *args], capture_output=True, text=True, timeout=60)
+        assert (out.returncode, out.stdout.strip()) == (0, want), out.stderr
+    refused = subprocess.run([sys.executable, entry, "-m", "os"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert "only runs the app's own modules" in refused.stderr
+
+
 def test_smoke_fixture_model_is_exact_nearest_neighbour(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     import numpy as np
