@@ -21,6 +21,7 @@ def export_srresnet(
     seed: int = 0,
     residual_std: float = 0.1,
     receptive_field: int = 0,
+    save_state: bool = False,
 ) -> ModelDescriptor:
     """Export a random SRResNet (bicubic skip) to ``folder/name.onnx`` with its descriptor.
 
@@ -49,6 +50,8 @@ def export_srresnet(
             dynamo=False, opset_version=17, input_names=["input"], output_names=["output"],
             dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
         )
+    if save_state:  # the same weights for a PyTorch comparison (benchmarks)
+        torch.save(model.state_dict(), folder / f"{name}.pt")
     desc = ModelDescriptor(
         name=name, title=f"Test SRResNet x{scale}", kind="onnx", architecture="srresnet", scale=scale,
         receptive_field=receptive_field, file=onnx_path.name,
