@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 FORMATS = ("png", "jpeg", "jpg", "webp", "tiff", "tif")
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
 
     bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     failures = 0
+    # Device fallbacks arrive as Progress messages too; the bar prints them once, cleanly.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
     for src, dst in zip(inputs, outputs):
         try:
             gen = upscale_file(src, dst, upscaler, format=args.format, quality=quality, keep_metadata=keep_metadata,
