@@ -56,13 +56,30 @@ def test_corrupt_file_gives_defaults_and_is_kept(tmp_path):
     assert (tmp_path / "s.json.broken").read_text() == "{ half a file"
 
 
-def test_migration_from_v1(tmp_path):
+def test_migrations_run_in_order(tmp_path, monkeypatch):
+    import srgan_studio.core.settings as st
+
+    def rename_format(data):
+        data["output_format"] = {"jpg": "jpeg"}.get(data.pop("format"), "png")
+        return data
+
+    monkeypatch.setattr(st, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(st, "MIGRATIONS", {1: rename_format})
     p = tmp_path / "s.json"
     p.write_text(json.dumps({"schema_version": 1, "format": "jpg", "tile": 256}))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         s = load_settings(p)
-    assert (s.output_format, s.tile, s.schema_version) == ("jpeg", 256, SCHEMA_VERSION)
+    assert (s.output_format, s.tile) == ("jpeg", 256)
+    save_settings(s, p)
+    assert json.loads(p.read_text())["schema_version"] == 2
+
+
+def test_newer_file_is_read_with_a_warning(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps({"schema_version": SCHEMA_VERSION + 5, "theme": "dark"}))
+    with pytest.warns(SettingsWarning, match="newer"):
+        assert load_settings(p).theme == "dark"
 
 
 def test_save_validates():

@@ -22,7 +22,7 @@ from typing import Any
 from .atomic import atomic_write_bytes
 from .errors import SettingsError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 1
 APP_NAME = "srgan-studio"
 FILE_NAME = "settings.json"
 MAX_RECENT = 12
@@ -109,16 +109,9 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _v1_to_v2(data: dict) -> dict:
-    # v1 called the output format "format" and allowed "jpg".
-    if "format" in data and "output_format" not in data:
-        data["output_format"] = data.pop("format")
-    if data.get("output_format") == "jpg":
-        data["output_format"] = "jpeg"
-    return data
-
-
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}   # from version -> step to version + 1
+# from version -> a step that upgrades a dict to version + 1; add one whenever a key changes
+# meaning or name, and bump SCHEMA_VERSION. (None yet: version 1 is the first release.)
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
 def validate(settings: Settings) -> None:
