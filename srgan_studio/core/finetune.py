@@ -118,6 +118,11 @@ def _probe_photo(path: Path) -> tuple[int, int]:
 
     from .imageio import DEFAULT_MAX_PIXELS, _open
 
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError("file is empty (0 bytes)", path)
+    except OSError as exc:
+        raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
     im = _open(path, DEFAULT_MAX_PIXELS)   # keeps Pillow's decompression-bomb limit on
     try:
         size = im.size
@@ -287,6 +292,7 @@ class FinetuneOptions:
     threads: int = 0
     seed: int = 0
     heldout: int = 0            # number of held-out photos; 0: about 10%, at least 2
+    previews: bool = True       # render before/after previews (each needs a short-lived torch process)
 
     def check(self) -> None:
         def need(cond: bool, msg: str) -> None:
@@ -1115,7 +1121,7 @@ class _Previewer:
         self.results: collections.deque[PreviewReady] = collections.deque()
 
     def request(self, stage: str, step: int, weights: Path) -> bool:
-        if self.thread is not None and self.thread.is_alive():
+        if not self.run.options.previews or (self.thread is not None and self.thread.is_alive()):
             return False
 
         def work() -> None:

@@ -1,0 +1,122 @@
+"""Fixtures for the fine-tuning tests: tiny photo folders, a tiny fine-tunable base model, a fake trainer."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+TINY_ARCH = {"type": "srresnet", "options": {"scale": 4, "channels": 8, "blocks": 1, "batch_norm": False,
+                                            "bicubic_skip": True}}
+
+
+def make_photos(folder: Path, n: int = 6, size: int = 64, seed: int = 0) -> Path:
+    """Line drawings on flat colour: edges the model can learn, different per photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        im = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(0, 255, 3)))
+        d = ImageDraw.Draw(im)
+        for _ in range(8):
+            a, b = rng.integers(0, size, 2), rng.integers(0, size, 2)
+            d.line([(int(a[0]), int(a[1])), (int(b[0]), int(b[1]))], fill=tuple(int(v) for v in rng.integers(0, 255, 3)),
+                   width=int(rng.integers(1, 4)))
+        im.save(folder / f"photo_{i:02d}.png")
+    return folder
+
+
+def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
+    """A random tiny SRResNet as a registry model with its training weights beside it."""
+    import torch
+
+    from srgan_studio.core.descriptor import ModelDescriptor
+    from srgan_studio.training.archs import build_model
+    from srgan_studio.training.checkpoint import save_weights
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    model = build_model(TINY_ARCH["type"], **TINY_ARCH["options"]).eval()
+    torch.nn.init.normal_(model.tail.weight, std=1e-3)   # a little off bicubic, so fine-tuning has work to do
+    save_weights(models_dir / f"{name}.safetensors", model.state_dict(), TINY_ARCH)
+    onnx_path = models_dir / f"{name}.onnx"
+    with torch.no_grad():
+        torch.onnx.export(model, (torch.rand(1, 3, 16, 16),), str(onnx_path), dynamo=False, opset_version=17,
+                          input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}})
+    ModelDescriptor(name=name, title="Tiny SRResNet x4", kind="onnx", architecture="srresnet", scale=4,
+                    receptive_field=8, file=onnx_path.name).save(models_dir / f"{name}.json")
+    return onnx_path
+
+
+# A stand-in for `srgan-studio train` that speaks the same JSON lines and
+# honours SIGTERM, checkpoints and --resume, without torch: fast tests of the
+# orchestration. FAKE_TRAINER_MODE picks a failure to act out.
+FAKE_TRAINER = textwrap.dedent(r'''
+    import json, os, signal, sys, time, tomllib
+    from pathlib import Path
+    args = sys.argv[1:]
+    if args[0] != "train":
+        sys.exit(2)
+    recipe = tomllib.loads(Path(args[1]).read_text())
+    out = Path(args[args.index("--out") + 1])
+    steps = recipe["train"]["steps"]
+    mode = os.environ.get("FAKE_TRAINER_MODE", "ok")
+    stop = False
+    def on_term(*a):
+        global stop
+        stop = True
+    signal.signal(signal.SIGTERM, on_term)
+    ck = out / "checkpoints"
+    ck.mkdir(parents=True, exist_ok=True)
+    start = 0
+    if "--resume" in args:
+        done = sorted(ck.glob("ckpt_*.json"))
+        start = json.loads(done[-1].read_text())["step"] if done else 0
+    def emit(**rec):
+        print(json.dumps({"time": time.time(), **rec}), flush=True)
+    emit(event="start", step=start, steps=steps, images=4)
+    step = start
+    while step < steps:
+        time.sleep(0.05)
+        step += 1
+        emit(event="step", step=step, steps=steps, lr=1e-4, losses={"pixel": 0.1 / step}, it_per_s=20.0, eta_s=1.0)
+        if mode == "traceback" and step == 2:
+            sys.stderr.write("Traceback (most recent call last):\n  File x\n"
+                             "RuntimeError: DefaultCPUAllocator: not enough memory: you tried to allocate 123 bytes\n")
+            sys.exit(1)
+        if mode == "kill" and step == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if stop:
+            break
+    (ck / f"ckpt_{step:08d}.json").write_text(json.dumps({"step": step}))
+    emit(event="checkpoint", step=step, path=str(ck / f"ckpt_{step:08d}.json"))
+    (out / "generator.safetensors").write_bytes(b"fake")
+    emit(event="end", status="stopped" if stop else "done", step=step)
+''')
+
+
+def install_fake_trainer(monkeypatch, tmp_path: Path, mode: str = "ok") -> None:
+    from srgan_studio.core import finetune as ft
+
+    script = tmp_path / "fake_trainer.py"
+    script.write_text(FAKE_TRAINER, encoding="utf-8")
+    monkeypatch.setattr(ft, "train_command", lambda: [sys.executable, str(script)])
+    monkeypatch.setenv("FAKE_TRAINER_MODE", mode)
+
+
+def make_fake_base(models_dir: Path, name: str = "fake_x4") -> None:
+    """A registry model whose weights file holds only the architecture (for the fake trainer; no torch)."""
+    import json
+    import struct
+
+    from srgan_studio.core.descriptor import ModelDescriptor
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    header = json.dumps({"__metadata__": {"arch": json.dumps(TINY_ARCH), "format": "srgan-studio-weights-1"}}).encode()
+    (models_dir / f"{name}.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    (models_dir / f"{name}.onnx").write_bytes(b"not used by the fake trainer")
+    ModelDescriptor(name=name, title="Fake x4", kind="onnx", architecture="srresnet", scale=4,
+                    file=f"{name}.onnx").save(models_dir / f"{name}.json")
