@@ -216,6 +216,45 @@ def _in_unused_qt_plugin_dir(d: str) -> bool:
     return bool(m) and m.group(1) in QT_PLUGIN_DIRS_UNUSED
 
 
+def stage_sources(stage: Path, flavour: str, project: Project, root: Path | None = None) -> Path:
+    """Lay out the package as it installs (``srgan_studio/{resources,training}``) under ``stage``; return it.
+
+    PyInstaller finds modules by scanning folders, so it cannot follow the
+    editable install's mapping of ``./resources`` and ``./training`` into
+    ``srgan_studio``. A fresh copy of the Python files in the installed layout
+    fixes that; the training package is copied only in the train flavour, so
+    it cannot leak into the other bundles. A minimal dist-info carries the
+    version from pyproject.toml, which ``srgan_studio.__version__`` reads, so
+    the frozen version never depends on stale install metadata.
+    """
+    import shutil
+
+    root = root or ROOT
+    stage = Path(stage)
+    if stage.exists():
+        shutil.rmtree(stage)
+    py_only = shutil.ignore_patterns("__pycache__", "*.pyc", "runs")
+    pkg = stage / "srgan_studio"
+    shutil.copytree(root / "srgan_studio", pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (pkg / "resources").mkdir(exist_ok=True)
+    for f in (root / "resources").glob("*.py"):
+        shutil.copy2(f, pkg / "resources" / f.name)
+    if flavour == "train":
+        shutil.copytree(root / "training", pkg / "training", ignore=py_only)
+    dist_info = stage / f"{project.name.replace('-', '_')}-{project.version}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project.name}\nVersion: {project.version}\nSummary: {project.description}\n",
+        encoding="utf-8",
+    )
+    return stage
+
+
+def metadata_datas(stage: Path, project: Project) -> list[tuple[str, str]]:
+    name = f"{project.name.replace('-', '_')}-{project.version}.dist-info"
+    return [(str(Path(stage) / name / "METADATA"), name)]
+
+
 def icon_file(platform: str, root: Path | None = None) -> str | None:
     """The executable's icon: .ico on Windows; on macOS the 512 px PNG (PyInstaller converts it with Pillow)."""
     icons = (root or ROOT) / "resources" / "icons"

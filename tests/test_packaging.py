@@ -67,30 +67,35 @@ class _Recorder:
         _Recorder.made.append((type(self).__name__, self))
 
 
-def _run_spec(monkeypatch, flavour: str, platform: str = "linux") -> dict[str, list]:
-    pytest.importorskip("PyInstaller", reason="PyInstaller is not installed (pip install pyinstaller)")
+def _run_spec(monkeypatch, tmp_path, flavour: str, platform: str = "linux") -> dict[str, list]:
     monkeypatch.setenv("SRGAN_STUDIO_FLAVOUR", flavour)
     monkeypatch.setattr(sys, "platform", platform)
     _Recorder.made = []
     names = {n: type(n, (_Recorder,), {}) for n in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
     spec = PACKAGING / "srgan_studio.spec"
     code = compile(spec.read_text(encoding="utf-8"), str(spec), "exec")
-    exec(code, {"SPECPATH": str(PACKAGING), "__file__": str(spec), **names})
+    exec(code, {"SPECPATH": str(PACKAGING), "workpath": str(tmp_path / "work"), "__file__": str(spec), **names})
     made: dict[str, list] = {}
     for kind, obj in _Recorder.made:
         made.setdefault(kind, []).append(obj)
     return made
 
 
-def test_spec_default_bundle_has_resources_metadata_and_no_torch(monkeypatch):
-    made = _run_spec(monkeypatch, "default")
+def test_spec_default_bundle_has_resources_metadata_and_no_torch(monkeypatch, tmp_path):
+    made = _run_spec(monkeypatch, tmp_path, "default")
     (analysis,) = made["Analysis"]
     kw = analysis.kwargs
     dests = {(Path(src).name, dest) for src, dest, *_ in kw["datas"]}
     for icon in ("srgan-studio.svg", "srgan-studio-256.png"):
         assert (icon, "srgan_studio/resources/icons") in dests
     # __version__ is read from the distribution metadata at run time, so the metadata must be bundled.
-    assert any(dest.startswith("srgan_studio") and dest.endswith((".dist-info", ".egg-info")) for _, dest in kw["datas"])
+    meta = [src for src, dest in kw["datas"] if dest == f"srgan_studio-{PYPROJECT['version']}.dist-info"]
+    assert len(meta) == 1 and f"Version: {PYPROJECT['version']}\n" in Path(meta[0]).read_text()
+    # Modules are found in a staged copy laid out as installed, without the training package.
+    (stage,) = kw["pathex"]
+    assert (Path(stage) / "srgan_studio" / "resources" / "__init__.py").is_file()
+    assert (Path(stage) / "srgan_studio" / "cli" / "upscale_cmd.py").is_file()
+    assert not (Path(stage) / "srgan_studio" / "training").exists()
     for heavy in ("torch", "srgan_studio.training", "safetensors"):
         assert heavy in kw["excludes"]
     for needed in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets"):
@@ -108,8 +113,8 @@ def test_spec_default_bundle_has_resources_metadata_and_no_torch(monkeypatch):
     assert "PySide6/Qt/translations/qtbase_de.qm" not in kept
 
 
-def test_spec_cpu_flavour_drops_gpu_providers_only(monkeypatch):
-    made = _run_spec(monkeypatch, "cpu")
+def test_spec_cpu_flavour_drops_gpu_providers_only(monkeypatch, tmp_path):
+    made = _run_spec(monkeypatch, tmp_path, "cpu")
     (analysis,) = made["Analysis"]
     kept = {d for d, *_ in analysis.binaries}
     assert "onnxruntime/capi/libonnxruntime.so.1.31.1" in kept
@@ -117,29 +122,32 @@ def test_spec_cpu_flavour_drops_gpu_providers_only(monkeypatch):
     assert made["COLLECT"][0].kwargs["name"] == f"{PYPROJECT['name']}-cpu"
 
 
-def test_spec_train_flavour_keeps_torch_and_training(monkeypatch):
-    made = _run_spec(monkeypatch, "train")
+def test_spec_train_flavour_keeps_torch_and_training(monkeypatch, tmp_path):
+    made = _run_spec(monkeypatch, tmp_path, "train")
     kw = made["Analysis"][0].kwargs
+    (stage,) = kw["pathex"]
+    assert (Path(stage) / "srgan_studio" / "training" / "trainer.py").is_file()
+    assert not (Path(stage) / "srgan_studio" / "training" / "runs").exists()
     assert "torch" not in kw["excludes"]
     assert "srgan_studio.training.trainer" in kw["hiddenimports"]
     recipes = [src for src, dest in kw["datas"] if dest == "srgan_studio/training/recipes"]
     assert any(Path(r).name == "srresnet_x4.toml" for r in recipes)
 
 
-def test_spec_windows_has_windowed_gui_exe_and_macos_an_app(monkeypatch):
-    win = _run_spec(monkeypatch, "default", "win32")
+def test_spec_windows_has_windowed_gui_exe_and_macos_an_app(monkeypatch, tmp_path):
+    win = _run_spec(monkeypatch, tmp_path, "default", "win32")
     assert [e.kwargs["name"] for e in win["EXE"]] == ["srgan-studio", "srgan-studio-gui"]
     assert [e.kwargs["console"] for e in win["EXE"]] == [True, False]
     assert win["EXE"][0].kwargs["icon"].endswith(".ico")
-    mac = _run_spec(monkeypatch, "default", "darwin")
+    mac = _run_spec(monkeypatch, tmp_path, "default", "darwin")
     (bundle,) = mac["BUNDLE"]
     assert bundle.kwargs["version"] == PYPROJECT["version"]
     assert bundle.kwargs["bundle_identifier"] == APP_ID
 
 
-def test_spec_rejects_unknown_flavour(monkeypatch):
+def test_spec_rejects_unknown_flavour(monkeypatch, tmp_path):
     with pytest.raises(SystemExit, match="SRGAN_STUDIO_FLAVOUR"):
-        _run_spec(monkeypatch, "gpu-extreme")
+        _run_spec(monkeypatch, tmp_path, "gpu-extreme")
 
 
 def test_read_project_reads_name_and_version_from_pyproject(tmp_path):
