@@ -65,6 +65,8 @@ build() {
     linux_extras
     BUILD_SECONDS=$((SECONDS - start))
     say "built $DIST in ${BUILD_SECONDS}s: $(du -sh "$DIST" | cut -f1) ($(du -sb "$DIST" | cut -f1) bytes)"
+    echo "largest parts:"
+    (cd "$DIST/_internal" && du -s -- * .[!.]* 2>/dev/null | sort -rn | head -12 | awk '{printf "  %7.1f MB  %s\n", $1/1024, $2}')
 }
 
 linux_extras() {
