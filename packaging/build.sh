@@ -48,6 +48,7 @@ p = c.read_project()
 print(c.bundle_name(p, c.check_flavour(sys.argv[2])), p.version)
 EOF
 )
+[ -n "${NAME:-}" ] && [ -n "${VERSION:-}" ] || { echo "build.sh: cannot read name and version from pyproject.toml with $PY" >&2; exit 1; }
 DIST=$ROOT/dist/$NAME
 EXE=$DIST/srgan-studio
 APP_ID=io.github.srgan_studio.SRGANStudio
