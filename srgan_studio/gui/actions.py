@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QSizePolicy, QSlider, QToolBar, QWidget
 
-from .icons import icon
+from .icons import set_icon
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Actions:
 def _act(win: QMainWindow, text: str, icon_name: str | None, keys, tip: str) -> QAction:
     a = QAction(text, win)
     if icon_name:
-        a.setIcon(icon(icon_name))
+        set_icon(a, icon_name)
     if keys:
         seq = keys if isinstance(keys, list) else [keys]
         a.setShortcuts([QKeySequence(k) for k in seq])
@@ -124,9 +124,6 @@ def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
     box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
     row = QHBoxLayout(box)
     row.setContentsMargins(6, 0, 6, 0)
-    icon_label = QLabel()
-    icon_label.setPixmap(icon("realism").pixmap(18, 18))
-    row.addWidget(icon_label)
     row.addWidget(QLabel("Realism"))
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setObjectName("realism_slider")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.settings import Settings
-from .icons import icon
+from .icons import set_icon
 from .save_dialog import FORMATS
 from .worker import Worker
 
@@ -46,6 +46,13 @@ def _eta(seconds: float | None) -> str:
 
 def default_output_for(folder: Path) -> Path:
     return folder.parent / f"{folder.name}_upscaled"
+
+
+
+def _button(icon_name: str, text: str) -> QPushButton:
+    b = QPushButton(text)
+    set_icon(b, icon_name)
+    return b
 
 
 class BatchWindow(QWidget):
@@ -71,7 +78,7 @@ class BatchWindow(QWidget):
         row = QHBoxLayout(w)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(edit, 1)
-        b = QPushButton(icon("open"), "Browse…")
+        b = _button("open", "Browse…")
         b.clicked.connect(lambda: self._on_browse(edit, title))
         row.addWidget(b)
         return w
@@ -128,11 +135,11 @@ class BatchWindow(QWidget):
         self.eta = QLabel()
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
-        self.start_button = QPushButton(icon("batch"), "Start")
+        self.start_button = _button("batch", "Start")
         self.start_button.setDefault(True)
-        self.cancel_button = QPushButton(icon("cancel"), "Stop")
-        self.report_button = QPushButton(icon("report"), "Open Report")
-        self.folder_button = QPushButton(icon("open"), "Open Output Folder")
+        self.cancel_button = _button("cancel", "Stop")
+        self.report_button = _button("report", "Open Report")
+        self.folder_button = _button("open", "Open Output Folder")
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.report_button.clicked.connect(self._on_open_report)
@@ -245,10 +252,10 @@ class BatchWindow(QWidget):
         self.progress.setValue(ev.files_done)
         self.eta.setText(_eta(ev.eta_seconds))
         if isinstance(ev, BatchStarted):
-            base = Path(self.input_dir.text().strip())
+            base = Path(self.input_dir.text().strip()).resolve()
             for i, p in enumerate(ev.inputs):
                 try:
-                    shown = str(Path(p).relative_to(base))
+                    shown = str(Path(p).resolve().relative_to(base))
                 except ValueError:
                     shown = str(p)
                 row = QTreeWidgetItem([shown, "waiting", "", ""])
@@ -290,6 +297,9 @@ class BatchWindow(QWidget):
             if i in self._rows and r.status in ("pending", "cancelled"):
                 self._set_row(i, STATUS_TEXT[r.status])
         text = ("Stopped: " if summary.cancelled else "Finished: ") + summary.line()
+        if summary.notes:
+            text += f"; {len(summary.notes)} other file(s) skipped (not images), see the tooltip"
+            self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
         if summary.cancelled:
             text += ". Press Start again to resume."
         if summary.report_error:

@@ -61,3 +61,23 @@ def icon(name: str, color: QColor | str | None = None) -> QIcon:
         color = color.name()
     dpr = app.devicePixelRatio() if app is not None else 1.0
     return _icon(name, color, float(dpr))
+
+
+def set_icon(obj, name: str) -> None:
+    """Give a QAction or button the themed icon ``name``; retint_all() redraws it later."""
+    obj.setProperty("icon_name", name)
+    obj.setIcon(icon(name))
+
+
+def retint_all() -> None:
+    """After a theme change: redraw every themed icon in the new text colour."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QApplication
+
+    seen = set()
+    for w in QApplication.allWidgets():
+        for obj in [w, *w.findChildren(QAction)]:
+            name = obj.property("icon_name")
+            if name and id(obj) not in seen:
+                seen.add(id(obj))
+                obj.setIcon(icon(name))

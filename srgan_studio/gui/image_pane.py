@@ -133,7 +133,14 @@ class ViewWidget(QWidget):
     def _orig_w(self) -> int:
         return self.original.width if self.original is not None else 1
 
-    def _paint_label(self, p: QPainter, text: str, x: float, y: float, align_right: bool = False) -> QRectF:
+    def _paint_label(self, p: QPainter, text: str, x: float, y: float, align_right: bool = False,
+                     mono: bool = False) -> QRectF:
+        p.save()
+        if mono:
+            font = QFont("monospace")
+            font.setStyleHint(QFont.StyleHint.Monospace)
+            font.setPointSizeF(self.font().pointSizeF() * 0.9)
+            p.setFont(font)
         fm = p.fontMetrics()
         lines = text.split("\n")
         w = max(fm.horizontalAdvance(line) for line in lines) + 16
@@ -144,6 +151,7 @@ class ViewWidget(QWidget):
         p.fillPath(path, LABEL_BG)
         p.setPen(QColor(240, 240, 240))
         p.drawText(rect.adjusted(8, 5, -8, -5), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
+        p.restore()
         return rect
 
     def _paint_progress(self, p: QPainter, slot: RenderSlot, x: float, width: float) -> None:
@@ -157,12 +165,14 @@ class ViewWidget(QWidget):
             p.fillRect(QRectF(x, y - 2, width * slot.tile_fraction, 2), QColor(255, 255, 255, 140))
 
     def _paint_missing(self, p: QPainter, slot: RenderSlot, rect: QRectF) -> None:
+        p.save()
         p.fillRect(rect, QColor(0, 0, 0, 140))
         p.setPen(QColor(230, 230, 230))
         font = QFont(p.font())
         font.setPointSizeF(font.pointSizeF() * 1.2)
         p.setFont(font)
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{slot.title}\n{slot.missing}")
+        p.restore()
 
     def _slot_caption(self, slot: RenderSlot) -> str:
         if slot.target is None:
@@ -203,7 +213,7 @@ class ImagePane(ViewWidget):
             self._paint_missing(p, self.slot, QRectF(self.rect()))
         self._paint_label(p, self._slot_caption(self.slot), 8, 8)
         if self.show_info and self.original is not None:
-            self._paint_label(p, self.info_text(self.slot), self.width() - 8, 8, align_right=True)
+            self._paint_label(p, self.info_text(self.slot), self.width() - 8, 8, align_right=True, mono=True)
         self._paint_progress(p, self.slot, 0, self.width())
         p.end()
 
@@ -282,7 +292,7 @@ class SplitPane(ViewWidget):
         self._paint_label(p, "◀ " + self._slot_caption(self.left), 8, 8)
         self._paint_label(p, self._slot_caption(self.right) + " ▶", w - 8, 8, align_right=True)
         if self.show_info and self.original is not None:
-            self._paint_label(p, self.info_text(None), 8, 44)
+            self._paint_label(p, self.info_text(None), 8, 44, mono=True)
         self._paint_progress(p, self.left, 0, dx)
         self._paint_progress(p, self.right, dx, w - dx)
         p.end()

@@ -25,7 +25,7 @@ from ..core.settings import Settings, save_settings
 from .actions import build_actions
 from .compare_view import DEFAULT_MODELS, CompareView
 from .drop_hint import DropHint
-from .icons import app_icon, icon
+from .icons import app_icon, retint_all, set_icon
 from .preview import PreviewController, UpscalerCache
 from .qimage import DisplayImage, qimage_to_rgb
 from .realism import GAN_MODEL, PSNR_MODEL, STEP, blended_descriptor, can_interpolate
@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.cancel_button = QToolButton()
-        self.cancel_button.setIcon(icon("cancel"))
+        set_icon(self.cancel_button, "cancel")
         self.cancel_button.setToolTip("Cancel the save")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self._on_cancel_save)
@@ -419,6 +419,7 @@ class MainWindow(QMainWindow):
 
         self.settings = settings
         apply_theme(QApplication.instance(), settings.theme)
+        retint_all()
         self.cache.set_options(self._engine_options())
         self._save_settings()
         if self.image is not None:

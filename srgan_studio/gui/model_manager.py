@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .icons import icon
+from .icons import set_icon
 from .worker import Worker
 
 COLUMNS = ("Model", "Name", "Architecture", "Scale", "Source")
@@ -52,6 +52,13 @@ def describe(d) -> str:
     return "".join(out)
 
 
+
+def _button(icon_name: str, text: str) -> QPushButton:
+    b = QPushButton(text)
+    set_icon(b, icon_name)
+    return b
+
+
 class ModelManager(QDialog):
     changed = Signal()   # a model was imported or removed
 
@@ -70,8 +77,8 @@ class ModelManager(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_details)
         self.details = QTextBrowser()
-        self.import_button = QPushButton(icon("open"), "Import ONNX…")
-        self.remove_button = QPushButton(icon("cancel"), "Remove")
+        self.import_button = _button("open", "Import ONNX…")
+        self.remove_button = _button("cancel", "Remove")
         self.import_button.clicked.connect(self._on_import)
         self.remove_button.clicked.connect(self._on_remove)
         self.status = QLabel()
@@ -100,7 +107,8 @@ class ModelManager(QDialog):
         models = self.registry.list()
         self.table.setRowCount(len(models))
         for r, d in enumerate(models):
-            values = (d.title, d.name, d.architecture, f"x{d.scale}", "user" if d.user else "bundled")
+            source = "user" if d.user else ("built in" if d.kind == "bicubic" else "bundled")
+            values = (d.title, d.name, d.architecture, f"x{d.scale}", source)
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 item.setData(Qt.ItemDataRole.UserRole, d.name)
