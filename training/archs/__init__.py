@@ -6,6 +6,7 @@ from .registry import ARCHS, build_model, register
 
 ARCH_MODULES = (
     "srresnet_arch",
+    "rrdbnet_arch",
     "discriminator_arch",
 )
 

@@ -1,0 +1,153 @@
+"""The evaluation protocol behind ``srgan-studio eval`` and the model card.
+
+For each HR image: mod-crop to the scale, LR = Pillow BICUBIC downscale
+(antialiased, ~MATLAB imresize), SR = the model on LR; PSNR and SSIM on the
+BT.601 Y channel with ``scale`` pixels cropped from each border (bicubic x4 on
+Set5 = 28.42 dB), and the texture ratio (Laplacian energy SR / HR; 1 = HR-like,
+PSNR models score far below 1). Bicubic upscaling of the same LR is reported
+alongside.
+
+Models: a registry name runs through the app's ONNX engine (no torch needed);
+a ``.onnx`` file with its descriptor likewise; a weights file or training
+checkpoint runs through PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image as PILImage
+
+from ..core.errors import ModelError, StudioError
+from ..core.metrics import psnr_y, ssim_y, texture_ratio
+from .data import find_images, load_eval_pairs
+
+Runner = Callable[[np.ndarray], np.ndarray]   # uint8 LR (H, W, 3) -> uint8 SR (sH, sW, 3)
+TORCH_SUFFIXES = {".safetensors", ".json"}
+
+
+def bicubic_runner(scale: int) -> Runner:
+    def run(lr: np.ndarray) -> np.ndarray:
+        h, w = lr.shape[:2]
+        return np.asarray(PILImage.fromarray(lr).resize((w * scale, h * scale), PILImage.BICUBIC))
+
+    return run
+
+
+def torch_runner(path: str | Path) -> tuple[Runner, int, str]:
+    """(runner, scale, label) for a weights file or checkpoint."""
+    try:
+        import torch
+    except ImportError:
+        raise StudioError(f"{path}: evaluating PyTorch weights needs torch (pip install 'srgan-studio[train]')") from None
+    from .checkpoint import CheckpointError
+    from .export import load_generator
+    from .trainer import run_model
+
+    try:
+        model, arch, extra = load_generator(path)
+    except CheckpointError as exc:
+        raise ModelError(str(exc)) from None
+    model.to(memory_format=torch.channels_last)
+    scale = int(arch.get("options", {}).get("scale", 4))
+    label = f"{arch['type']} ({Path(path).name}, step {extra.get('step', '?')})"
+    return (lambda lr: run_model(model, lr, channels_last=True)), scale, label
+
+
+def engine_runner(descriptor) -> Runner:
+    """Run a registry model through the app's tiled ONNX engine."""
+    from ..core.imageio import Image
+    from ..core.upscale import Upscaler, drain
+
+    upscaler = Upscaler(descriptor, device="cpu")
+
+    def run(lr: np.ndarray) -> np.ndarray:
+        out = drain(upscaler.run(Image(np.ascontiguousarray(lr))))
+        return out.color
+
+    return run
+
+
+def resolve_model(spec: str, scale: int | None = None) -> tuple[Runner, int, str]:
+    """(runner, scale, label) for a registry name, an .onnx file, or PyTorch weights."""
+    path = Path(spec)
+    if path.suffix.lower() in TORCH_SUFFIXES and path.exists():
+        return torch_runner(path)
+    if path.suffix.lower() in TORCH_SUFFIXES:
+        raise ModelError("weights file does not exist", path)
+    from ..core.descriptor import ModelDescriptor
+
+    if path.suffix.lower() == ".onnx":
+        d = ModelDescriptor.load(path.with_suffix(".json"))
+        return engine_runner(d), d.scale, d.title
+    from ..core.registry import default_registry
+
+    if spec == "bicubic":
+        spec = f"bicubic_x{scale or 4}"
+    d = default_registry().get(spec)
+    return engine_runner(d), d.scale, d.title
+
+
+def eval_sets(folders: list[str | Path]) -> dict[str, Path]:
+    """Each folder is one set; a folder holding only sub-folders of images (e.g. val/
+    with Set5 and Set14) contributes each sub-folder as a set."""
+    sets: dict[str, Path] = {}
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise StudioError("evaluation folder does not exist", folder)
+        images = set(find_images(folder))
+        direct = [p for p in folder.iterdir() if p in images]
+        subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".") and find_images(p))
+        chosen = [folder] if direct or not subs else subs
+        for f in chosen:
+            if not find_images(f):
+                raise StudioError("no images to evaluate on", f)
+            sets[f.name if f.name not in sets else str(f)] = f
+    return sets
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def evaluate(runner: Runner, folders: list[str | Path], scale: int,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio."""
+    bicubic = bicubic_runner(scale)
+    result: dict[str, Any] = {"scale": scale, "border": scale,
+                              "protocol": "HR mod-crop, LR = Pillow BICUBIC, Y (BT.601), border = scale", "sets": {}}
+    for name, folder in eval_sets(folders).items():
+        try:
+            pairs = load_eval_pairs(folder, scale)
+        except OSError as exc:
+            raise StudioError(f"cannot read an image ({exc})", folder) from None
+        rows = []
+        for img_name, lr, hr in pairs:
+            sr = runner(lr)
+            if sr.shape != hr.shape:
+                raise ModelError(f"model output {sr.shape} for {img_name} does not match HR {hr.shape} (wrong scale?)")
+            bi = bicubic(lr)
+            rows.append({
+                "image": img_name,
+                "psnr_y": psnr_y(sr, hr, scale), "ssim_y": ssim_y(sr, hr, scale), "texture": texture_ratio(sr, hr, scale),
+                "bicubic_psnr_y": psnr_y(bi, hr, scale), "bicubic_ssim_y": ssim_y(bi, hr, scale),
+                "bicubic_texture": texture_ratio(bi, hr, scale),
+            })
+            if progress:
+                progress(f"{name}/{img_name}: {rows[-1]['psnr_y']:.2f} dB")
+        summary = {k: _mean([r[k] for r in rows]) for k in rows[0] if k != "image"}
+        result["sets"][name] = {"images": len(rows), **summary, "per_image": rows}
+    return result
+
+
+def format_table(result: dict[str, Any], label: str) -> str:
+    lines = [f"{label}: x{result['scale']}, Y channel, border {result['border']}",
+             f"{'set':<10} {'images':>6}  {'PSNR':>7} {'SSIM':>7} {'texture':>8}   {'bicubic PSNR':>12} {'SSIM':>7} {'texture':>8}"]
+    for name, m in result["sets"].items():
+        lines.append(f"{name:<10} {m['images']:>6}  {m['psnr_y']:>7.2f} {m['ssim_y']:>7.4f} {m['texture']:>8.3f}   "
+                     f"{m['bicubic_psnr_y']:>12.2f} {m['bicubic_ssim_y']:>7.4f} {m['bicubic_texture']:>8.3f}")
+    lines.append("texture = Laplacian energy SR / HR (1.0 = as much fine detail as the original)")
+    return "\n".join(lines)
