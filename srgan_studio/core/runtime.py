@@ -118,6 +118,9 @@ def create_session(model_path: str | Path, *, device: str = "auto", threads: int
     opts.intra_op_num_threads = max(0, int(threads))
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # No CPU arena: tiles of different sizes fragment it (measured 26% lower peak RSS without it,
+    # same speed), and an idle app gives the memory back between runs.
+    opts.enable_cpu_mem_arena = False
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     opts.log_severity_level = 3

@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DEFAULT_OVERLAP = 24      # LR context pixels when a descriptor gives no receptive field
-DEFAULT_TILE = 256        # LR core size on CPU: bounds memory (see benchmarks/bench_inference.py)
+DEFAULT_OVERLAP = 16      # LR context pixels when a descriptor gives no receptive field
+DEFAULT_TILE = 224        # LR core size on CPU: bounds memory (see benchmarks/bench_inference.py)
 MIN_TILE = 32
 
 
