@@ -63,6 +63,9 @@ FAKE_TRAINER = textwrap.dedent(r'''
     recipe = tomllib.loads(Path(args[1]).read_text())
     out = Path(args[args.index("--out") + 1])
     steps = recipe["train"]["steps"]
+    for i, a in enumerate(args):
+        if a == "--set" and args[i + 1].startswith("train.steps="):
+            steps = int(args[i + 1].split("=")[1])
     mode = os.environ.get("FAKE_TRAINER_MODE", "ok")
     stop = False
     def on_term(*a):

@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
     p.add_argument("--patch", type=int, default=96, help="HR patch size in pixels (default 96)")
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay, 0 = off (default 0.999)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for training (0 = all cores)")
     p.add_argument("--resume", action="store_true", help="continue the run called NAME from its last checkpoint")
     p.add_argument("--no-register", action="store_true", help="train and evaluate, but do not add the model")
     p.add_argument("--progress", choices=("auto", "bar", "none"), default="auto")
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         opts = ft.FinetuneOptions(photos=args.photos, base=args.base, name=args.name, goal=args.goal,
                                   preset=args.preset, steps=args.steps or 0,
                                   minutes=args.minutes if args.minutes else (0.0 if args.steps else 5.0),
-                                  lr=args.lr, batch_size=args.batch, patch_size=args.patch, ema=args.ema)
+                                  lr=args.lr, batch_size=args.batch, patch_size=args.patch, ema=args.ema,
+                                  threads=args.threads, previews=False)   # nobody looks at previews here
         opts.check()
         scan = ft.scan_folder(args.photos, args.patch)
         for path, reason in scan.bad:

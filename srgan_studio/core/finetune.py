@@ -958,7 +958,9 @@ class FinetuneRun:
         previewer = _Previewer(self)
         while True:
             resuming = any(out.glob("checkpoints/ckpt_*.json"))
-            argv = [*train_command(), "train", str(recipe), "--out", str(out), "--progress", "json"]
+            # The run's state decides the steps, also over the recipe saved in a resumed run folder.
+            argv = [*train_command(), "train", str(recipe), "--out", str(out), "--progress", "json",
+                    "--set", f"train.steps={st['steps']}"]
             if resuming:
                 argv.append("--resume")
             minutes = self.stage_minutes(stage)

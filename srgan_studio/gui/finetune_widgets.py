@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SERIES_COLOURS = ("#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0")
@@ -88,10 +88,9 @@ class LossCurve(QWidget):
         for i, (name, pts) in enumerate(self.series.items()):
             colour = QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])
             p.setPen(QPen(colour, 1.6))
-            path = QPainterPath(to_px(*pts[0]))
-            for pt in pts[1:]:
-                path.lineTo(to_px(*pt))
-            p.drawPath(path)
+            # One polyline call: PySide6 6.12 leaks a reference to None on each
+            # QPainterPath.lineTo, which crashed the interpreter after a few hundred points.
+            p.drawPolyline(QPolygonF([to_px(*pt) for pt in pts]))
             p.drawText(QPointF(plot.right() - 90, legend_y + 14 * i), name)
 
 

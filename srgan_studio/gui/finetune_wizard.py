@@ -630,6 +630,8 @@ class FinetuneWizard(QWizard):
         self.run: ft.FinetuneRun | None = None
         self.resuming = False
         self.gan_share = 0.5
+        self.threads = 0     # training threads; 0 = all cores
+        self.previews = True
         # Advanced options live on the budget page; the patch size also decides which photos are big enough.
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(6)
@@ -679,6 +681,8 @@ class FinetuneWizard(QWizard):
             patch_size=self.patch_spin.value(),
             ema=self.ema_spin.value(),
             gan_share=self.gan_share,
+            threads=self.threads,
+            previews=self.previews,
         )
 
     def prepare_run(self) -> ft.FinetuneRun:

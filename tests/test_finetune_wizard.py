@@ -1,0 +1,152 @@
+"""The fine-tuning wizard, driven like a user: every page on a tiny folder with a tiny model."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtWidgets import QWizard  # noqa: E402
+
+from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos  # noqa: E402
+from srgan_studio.core import finetune as ft  # noqa: E402
+from srgan_studio.core.registry import Registry  # noqa: E402
+from srgan_studio.core.settings import data_dir  # noqa: E402
+from srgan_studio.gui.finetune_wizard import (  # noqa: E402
+    PAGE_BASE, PAGE_BUDGET, PAGE_EVAL, PAGE_PRESET, PAGE_SAVE, PAGE_TRAIN, FinetuneWizard,
+)
+
+
+def open_wizard(qtbot, folder, **kw) -> FinetuneWizard:
+    wiz = FinetuneWizard(None, registry=Registry(), **kw)
+    qtbot.addWidget(wiz)
+    wiz.threads = 1
+    wiz.patch_spin.setValue(32)
+    wiz.batch_spin.setValue(2)
+    wiz.show()
+    wiz.folder_page.set_folder(str(folder))
+    qtbot.waitUntil(lambda: wiz.scan is not None or bool(wiz.folder_page.error.text()), timeout=10_000)
+    return wiz
+
+
+def to_budget(qtbot, wiz, steps: int) -> None:
+    wiz.next()
+    assert wiz.currentId() == PAGE_BASE
+    assert wiz.base_page.base_combo.count() == 1
+    wiz.base_page.name_edit.setText("mine")
+    assert wiz.button(QWizard.WizardButton.NextButton).isEnabled()
+    wiz.next()
+    assert wiz.currentId() == PAGE_PRESET
+    wiz.preset_page.buttons["phone_jpeg"].setChecked(True)
+    wiz.next()
+    assert wiz.currentId() == PAGE_BUDGET
+    wiz.budget_page.by_steps.setChecked(True)
+    wiz.budget_page.steps.setValue(steps)
+
+
+@pytest.mark.parametrize("kind", ["empty", "corrupt", "few"])
+def test_bad_folders_block_the_first_page(qtbot, tmp_path, kind):
+    folder = tmp_path / kind
+    if kind == "empty":
+        folder.mkdir()
+    elif kind == "corrupt":
+        make_photos(folder, n=3)
+        for p in folder.iterdir():
+            p.write_bytes(b"garbage")
+    else:
+        make_photos(folder, n=2)
+    wiz = open_wizard(qtbot, folder)
+    page = wiz.folder_page
+    assert not page.isComplete()
+    assert not wiz.button(QWizard.WizardButton.NextButton).isEnabled()
+    expected = {"empty": "no images found", "corrupt": "none of the 3 images", "few": "only 2 usable"}[kind]
+    assert expected in page.error.text()
+    if kind == "corrupt":
+        assert page.bad_list.count() == 3
+
+
+def test_wizard_walks_every_page_trains_evaluates_and_saves(qtbot, tmp_path):
+    pytest.importorskip("torch")
+    from finetune_fixtures import make_base
+
+    make_base(data_dir() / "models")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=6))
+    assert wiz.folder_page.isComplete() and wiz.folder_page.heldout_list.count() >= 2
+    assert wiz.folder_page.warnings.text()       # 4 training photos: the "too few" warning
+    to_budget(qtbot, wiz, steps=6)
+
+    wiz.budget_page.measure.click()
+    qtbot.waitUntil(lambda: bool(wiz.budget_page.seconds_per_step) or bool(wiz.budget_page.error.text()),
+                    timeout=90_000)
+    assert not wiz.budget_page.error.text()
+    assert "s/step" in wiz.budget_page.estimate_label.text()
+
+    wiz.next()                                     # the commit button: "Train"
+    assert wiz.currentId() == PAGE_TRAIN
+    page = wiz.train_page
+    qtbot.waitUntil(lambda: page.trained or bool(page.error.text()), timeout=120_000)
+    assert not page.error.text()
+    assert page.curve.point_count() >= 1
+    assert "it/s" in page.stats.text() and "ETA" in page.stats.text()
+    assert "dB" in page.val_label.text()
+    qtbot.waitUntil(lambda: page.preview.shown() == 4, timeout=30_000)
+
+    wiz.next()
+    assert wiz.currentId() == PAGE_EVAL
+    ev = wiz.eval_page
+    qtbot.waitUntil(lambda: ev.result is not None or bool(ev.error.text()), timeout=120_000)
+    assert not ev.error.text()
+    assert ev.table.rowCount() == 3 and ev.per_photo.rowCount() >= 2
+    assert float(ev.table.item(0, 1).text()) > 10       # bicubic PSNR, a real number
+    assert ev.crops_layout.count() >= 1
+
+    wiz.next()
+    assert wiz.currentId() == PAGE_SAVE
+    with qtbot.waitSignal(wiz.model_saved, timeout=60_000) as saved:
+        wiz.button(QWizard.WizardButton.FinishButton).click()
+    assert saved.args == ["mine"]
+    d = Registry().get("mine")
+    assert d.user and d.provenance["degradation"] == "phone_jpeg"
+    assert d.metrics["heldout"]["finetuned"]["psnr_y"] > 0
+
+
+def test_a_dying_trainer_is_shown_and_the_wizard_survives(qtbot, tmp_path, monkeypatch):
+    make_fake_base(data_dir() / "models")
+    install_fake_trainer(monkeypatch, tmp_path, "traceback")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=5))
+    wiz.previews = False
+    to_budget(qtbot, wiz, steps=10)
+    wiz.next()
+    page = wiz.train_page
+    qtbot.waitUntil(lambda: bool(page.error.text()), timeout=30_000)
+    assert "DefaultCPUAllocator" in page.error.text()
+    assert page.resume_button.isVisible() and not page.isComplete()
+
+
+def test_cancel_then_resume_from_the_first_page(qtbot, tmp_path, monkeypatch):
+    make_fake_base(data_dir() / "models")
+    install_fake_trainer(monkeypatch, tmp_path, "ok")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=5))
+    wiz.previews = False
+    to_budget(qtbot, wiz, steps=200)
+    wiz.next()
+    page = wiz.train_page
+    qtbot.waitUntil(lambda: page.last_step >= 2, timeout=30_000)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.worker is not None and not page.worker.is_running, timeout=30_000)
+    assert "Cancelled" in page.stage_label.text() and page.resume_button.isVisible()
+    stopped_at = page.last_step
+    wiz.close()
+
+    # A new wizard (as after a restart) offers the run on its first page.
+    wiz2 = FinetuneWizard(None, registry=Registry())
+    qtbot.addWidget(wiz2)
+    wiz2.show()
+    combo = wiz2.folder_page.resume_combo
+    assert combo.count() == 1 and combo.currentData() == "mine"
+    wiz2.folder_page.resume_button.click()
+    assert wiz2.currentId() == PAGE_TRAIN
+    p2 = wiz2.train_page
+    qtbot.waitUntil(lambda: p2.trained or bool(p2.error.text()), timeout=60_000)
+    assert p2.trained and p2.last_step == 200 and 2 <= stopped_at < 200
+    assert ft.FinetuneRun.open("mine").status == "trained"
