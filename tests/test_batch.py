@@ -541,3 +541,19 @@ def test_several_models_write_side_by_side(tmp_path, user_tiny):
     started = [(e.path.name, e.model) for e in events if isinstance(e, FileStarted)]
     assert started == [("photo.png", user_tiny)]
     assert [r.status for r in again.results] == ["skipped", "done"]
+
+
+def test_a_link_in_the_output_tree_cannot_lead_writes_into_the_input(tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    write_good(src / "a.png", 16, 16)
+    write_good(src / "sub" / "b.png", 16, 16, seed=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(src / "sub", out / "sub")
+    before = snapshot(src)
+    _, summary = collect(run_batch(BatchJob(src, out, [BICUBIC], recursive=True)))
+    status = {r.input.name: (r.status, r.error or "") for r in summary.results}
+    assert status["a.png"][0] == "done"
+    assert status["b.png"][0] == "failed" and "outside the output folder" in status["b.png"][1]
+    assert snapshot(src) == before

@@ -186,6 +186,10 @@ class _Printer:
 
 
 def run(args: argparse.Namespace) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A non-ASCII file name must not crash the run on a console that cannot show it.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     job = job_from_args(args)
     token = CancelToken()
     printer = _Printer(sys.stderr, args.quiet)

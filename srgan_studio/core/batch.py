@@ -797,14 +797,15 @@ def _write(image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob) -
     target = item.outputs[model]
     start = time.monotonic()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         # A symlinked subfolder must not lead the output out of OUTPUT_DIR (into the inputs, say).
         if not _is_within(target.parent.resolve(), plan.output_dir.resolve()):
             raise ImageWriteError("output folder leads outside the output folder through a link", target.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
         scale = plan.descriptors[model].scale
+        # Re-checked now: a complete file that appeared since planning is not ours to replace.
         write_image(
-            image, target, format=item.format, quality=job.quality,
-            keep_metadata=job.keep_metadata, dpi_scale=float(scale), overwrite=True,
+            image, target, format=item.format, quality=job.quality, keep_metadata=job.keep_metadata,
+            dpi_scale=float(scale), overwrite=job.overwrite or not _complete(target),
         )
     except Exception as exc:  # noqa: BLE001 - a failed write fails its file only
         return _reason(exc), time.monotonic() - start
