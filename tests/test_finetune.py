@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos
+
 from srgan_studio.core import finetune as ft
 from srgan_studio.core.errors import Cancelled, SettingsError, StudioError
 from srgan_studio.core.registry import Registry
@@ -63,7 +63,7 @@ def test_all_corrupt_folder_lists_every_bad_file(tmp_path):
     scan = ft.scan_folder(folder, 32)
     assert scan.usable == []
     assert sorted(p.name for p, _ in scan.bad) == ["photo_00.png", "photo_01.png", "photo_02.png"]
-    reasons = dict((p.name, r) for p, r in scan.bad)
+    reasons = {p.name: r for p, r in scan.bad}
     assert "truncated" in reasons["photo_00.png"] or "corrupt" in reasons["photo_00.png"]
     assert "empty" in reasons["photo_02.png"]
     assert scan.problem().startswith("none of the 3 images can be used")

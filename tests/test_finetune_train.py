@@ -11,11 +11,12 @@ from PIL import Image
 
 pytest.importorskip("torch")
 
-from finetune_fixtures import make_base, make_photos  # noqa: E402
-from srgan_studio.core import finetune as ft  # noqa: E402
-from srgan_studio.core.errors import Cancelled  # noqa: E402
-from srgan_studio.core.registry import Registry  # noqa: E402
-from srgan_studio.core.settings import data_dir  # noqa: E402
+from finetune_fixtures import make_base, make_photos
+
+from srgan_studio.core import finetune as ft
+from srgan_studio.core.errors import Cancelled
+from srgan_studio.core.registry import Registry
+from srgan_studio.core.settings import data_dir
 
 
 def collect(gen):

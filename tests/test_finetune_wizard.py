@@ -6,14 +6,20 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtWidgets import QWizard  # noqa: E402
+from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos
+from PySide6.QtWidgets import QWizard
 
-from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos  # noqa: E402
-from srgan_studio.core import finetune as ft  # noqa: E402
-from srgan_studio.core.registry import Registry  # noqa: E402
-from srgan_studio.core.settings import data_dir  # noqa: E402
-from srgan_studio.gui.finetune_wizard import (  # noqa: E402
-    PAGE_BASE, PAGE_BUDGET, PAGE_EVAL, PAGE_PRESET, PAGE_SAVE, PAGE_TRAIN, FinetuneWizard,
+from srgan_studio.core import finetune as ft
+from srgan_studio.core.registry import Registry
+from srgan_studio.core.settings import data_dir
+from srgan_studio.gui.finetune_wizard import (
+    PAGE_BASE,
+    PAGE_BUDGET,
+    PAGE_EVAL,
+    PAGE_PRESET,
+    PAGE_SAVE,
+    PAGE_TRAIN,
+    FinetuneWizard,
 )
 
 

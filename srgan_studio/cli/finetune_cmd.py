@@ -45,7 +45,8 @@ def _say(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core import finetune as ft
-    from ..core.finetune_eval import evaluate, register as register_model
+    from ..core.finetune_eval import evaluate
+    from ..core.finetune_eval import register as register_model
 
     bar = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     if args.resume:
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         run_ = ft.FinetuneRun.create(opts, scan)
         _say(f"{len(run_.state['photos']['train'])} training photos, held out: "
              f"{', '.join(run_.state['photos']['heldout'])}")
-    def on_interrupt(signum, frame):  # noqa: ARG001
+    def on_interrupt(signum, frame):
         _say("\nstopping at the next step; the trainer saves a checkpoint first...")
         run_.cancel()
 
@@ -121,7 +122,5 @@ def _drive(gen, run_, bar: bool):
         elif isinstance(ev, ft.StageStarted):
             start = f" (resuming at step {ev.resumed_from})" if ev.resumed_from else ""
             _say(f"stage {ev.index + 1}/{ev.count}: {ev.stage.upper()}, {ev.steps} steps{start}")
-        elif isinstance(ev, ft.Notice):
-            _say(ev.message)
-        elif isinstance(ev, EvalProgress):
+        elif isinstance(ev, (ft.Notice, EvalProgress)):
             _say(ev.message)

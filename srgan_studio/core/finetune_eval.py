@@ -74,7 +74,7 @@ def export(run: FinetuneRun) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     argv = [*train_command(), "export", str(weights), "-o", str(out)]
     try:
-        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800)
+        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StudioError(f"cannot run the ONNX export ({exc})") from None
     if res.returncode != 0 or not out.is_file():
@@ -89,7 +89,10 @@ def _degrade(hr: np.ndarray, scale: int, preset: str, seed: int) -> np.ndarray:
     from PIL import Image as PILImage
 
     try:
-        from ..training.data import PRESETS, make_lr   # torch-free: Pillow and numpy only
+        from ..training.data import (  # torch-free: Pillow and numpy only
+            PRESETS,
+            make_lr,
+        )
     except ImportError:
         return np.asarray(PILImage.fromarray(hr).resize((hr.shape[1] // scale, hr.shape[0] // scale), PILImage.BICUBIC))
     return make_lr(hr, scale, PRESETS[preset], np.random.default_rng(seed))

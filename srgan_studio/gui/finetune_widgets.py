@@ -43,7 +43,7 @@ class LossCurve(QWidget):
     def point_count(self) -> int:
         return sum(len(v) for v in self.series.values())
 
-    def paintEvent(self, event) -> None:  # noqa: ARG002, N802 - Qt override
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()

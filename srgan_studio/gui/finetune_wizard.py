@@ -18,9 +18,27 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QMessageBox, QProgressBar, QPushButton, QRadioButton, QSpinBox, QTableWidget, QTableWidgetItem,
-    QVBoxLayout, QWidget, QWizard, QWizardPage,
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
 )
 
 from ..core import finetune as ft
@@ -100,7 +118,7 @@ class FolderPage(QWizardPage):
     def _refresh_runs(self) -> None:
         self.resume_combo.clear()
         for r in ft.list_runs():
-            if r["status"] in ("registered", "evaluated", "trained"):
+            if r["status"] == "registered":
                 continue
             self.resume_combo.addItem(f"{r['name']} ({r['status']}, {r['goal']}, from {r['base']})", r["name"])
         self.resume_box.setVisible(self.resume_combo.count() > 0)
@@ -155,10 +173,10 @@ class FolderPage(QWizardPage):
             return
         self.wiz.resume_run(name)
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+    def isComplete(self) -> bool:
         return self.wiz.resuming or (self.wiz.scan is not None and self.wiz.scan.ok)
 
-    def nextId(self) -> int:  # noqa: N802 - Qt override
+    def nextId(self) -> int:
         return PAGE_TRAIN if self.wiz.resuming else PAGE_BASE
 
 
@@ -186,7 +204,7 @@ class BasePage(QWizardPage):
         form.addRow("New model name:", self.name_edit)
         form.addRow(self.error)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt override
+    def initializePage(self) -> None:
         self.base_combo.clear()
         self.wiz.registry.refresh()
         for m in ft.fine_tunable_models(self.wiz.registry):
@@ -215,7 +233,7 @@ class BasePage(QWizardPage):
             self.error.setText(problem)
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+    def isComplete(self) -> bool:
         return self.base_combo.count() > 0 and not self.error.text()
 
     @property
@@ -335,7 +353,7 @@ class BudgetPage(QWizardPage):
             parts.append(f"about {_fmt_eta(secs)} for {n} steps")
         self.estimate_label.setText("; ".join(parts))
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+    def validatePage(self) -> bool:
         try:
             self.wiz.prepare_run()
         except StudioError as exc:
@@ -387,7 +405,7 @@ class TrainPage(QWizardPage):
         self.last_step = 0
         self._stage_offset: dict[str, int] = {}
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt override
+    def initializePage(self) -> None:
         if not self.trained and (self.worker is None or not self.worker.is_running):
             self.start()
 
@@ -483,7 +501,7 @@ class TrainPage(QWizardPage):
             self.stage_label.setText("Stopping at the next step (saving a checkpoint)...")
             self.wiz.run.cancel()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+    def isComplete(self) -> bool:
         return self.trained
 
 
@@ -519,7 +537,7 @@ class EvalPage(QWizardPage):
         self.worker: Worker | None = None
         self.result = None
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt override
+    def initializePage(self) -> None:
         if self.result is None:
             self.start()
 
@@ -572,7 +590,7 @@ class EvalPage(QWizardPage):
                             f"held-out photo(s) (centre crops up to {result.eval_side} px).")
         self.completeChanged.emit()
 
-    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+    def isComplete(self) -> bool:
         return self.result is not None
 
 
@@ -593,13 +611,13 @@ class SavePage(QWizardPage):
         self.descriptor = None
         self.setFinalPage(True)
 
-    def initializePage(self) -> None:  # noqa: N802 - Qt override
+    def initializePage(self) -> None:
         run = self.wiz.run
         self.name_label.setText(run.name)
         if not self.title_edit.text():
             self.title_edit.setText(f"{run.name} (fine-tuned {run.state['base']['title']})")
 
-    def validatePage(self) -> bool:  # noqa: N802 - Qt override
+    def validatePage(self) -> bool:
         from ..core.finetune_eval import register
 
         if self.descriptor is not None:
@@ -728,7 +746,7 @@ class FinetuneWizard(QWizard):
         self.next()
 
     # ---- closing ----------------------------------------------------------------
-    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+    def done(self, result: int) -> None:
         worker = self.train_page.worker
         if worker is not None and worker.is_running and self.run is not None:
             if result != QWizard.DialogCode.Accepted and not getattr(self, "_confirmed_close", False):
