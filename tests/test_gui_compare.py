@@ -137,23 +137,45 @@ def test_cancel_stops_the_preview_and_a_view_change_resumes_it(qtbot, window, tm
     wait_rendered(qtbot, window, timeout=120000)
 
 
+class _GatedUpscaler:
+    """Holds every tile until the test opens the gate; honours cancel like the engine."""
+
+    def __init__(self, gate):
+        self.gate = gate
+
+    def run(self, image, cancel, region):
+        from srgan_studio.core.imageio import Image
+        from srgan_studio.core.upscale import Progress
+
+        for i in range(4):
+            while not self.gate.wait(0.01):
+                cancel.raise_if_cancelled()
+            cancel.raise_if_cancelled()
+            yield Progress(i + 1, 4, "tiles")
+        x0, y0, x1, y1 = region
+        return Image(np.full(((y1 - y0) * 4, (x1 - x0) * 4, 3), 200, np.uint8))
+
+
 def test_view_changes_never_pile_up_jobs(qtbot, window, tmp_path):
-    window.cache.set_options({"device": "cpu", "tile": 48, "threads": 1, "alpha_mode": "model"})
-    running = {"now": 0, "max": 0, "starts": 0}
+    import threading
 
-    def started():
-        running["starts"] += 1
-        running["now"] = sum(1 for w in window.preview.findChildren(type(window.preview.worker)) if w.is_running)
-        running["max"] = max(running["max"], running["now"])
-
-    window.preview.job_started.connect(started)
+    gate = threading.Event()
+    window.cache.get = lambda descriptor: _GatedUpscaler(gate)
+    starts = []
+    window.preview.job_started.connect(lambda: starts.append(window.preview.worker))
     window.open_paths([make_photo(tmp_path / "p.png", 260, 200)])
     wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: len(starts) == 1, timeout=5000)
+    first = starts[0]
     view = window.compare.view
-    for _ in range(15):
-        view.set_zoom(view.zoom * 1.3, anchor=(10, 10))
+    for _ in range(12):  # a burst of wheel steps while the first job is stuck in a tile
+        view.set_zoom(view.zoom * 1.2, anchor=(10, 10))
         window.preview.restart(now=True)
-        qtbot.wait(5)
-    wait_rendered(qtbot, window, timeout=120000)
-    assert running["max"] <= 1
-    assert running["starts"] < 15  # changes made while a job stops are merged into one restart
+    qtbot.waitUntil(lambda: not first.is_running, timeout=5000)  # cancelled at its next check
+    qtbot.waitUntil(lambda: len(starts) == 2, timeout=5000)
+    assert first.outcome == "cancelled"
+    assert starts[1] is not first and len(starts) == 2  # twelve changes, one restart
+    gate.set()
+    wait_rendered(qtbot, window, timeout=60000)
+    assert len(starts) == 2
+    assert all((s.target.canvas == 200).all() for s in window.compare.slots)

@@ -1,1 +1,5 @@
-"""All Qt code of SRGAN Studio lives in this subpackage."""
+"""The desktop app (PySide6). All Qt code of SRGAN Studio lives in this package."""
+
+from ._pyside_fix import make_none_immortal
+
+make_none_immortal()  # before any Qt call: see _pyside_fix.py

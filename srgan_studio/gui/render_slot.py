@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..core.descriptor import ModelDescriptor
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BLOCK = 128  # input pixels per preview block side
 
@@ -25,6 +28,8 @@ def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarra
     16-bit keeps its top byte, grey is repeated, alpha is composited over a
     light grey so transparent parts are visible (not black).
     """
+    import numpy as np
+
     if color.dtype == np.uint16:
         color = (color >> 8).astype(np.uint8)
     elif color.dtype != np.uint8:
@@ -52,6 +57,8 @@ class RenderTarget:
     done: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         s = self.descriptor.scale
         # np.zeros maps lazily: untouched parts of a big canvas cost no memory.
         self.canvas = np.zeros((self.in_h * s, self.in_w * s, 3), np.uint8)
