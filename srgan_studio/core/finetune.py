@@ -765,6 +765,7 @@ class FinetuneRun:
         recipe = self._stage_recipe(index)
         done_before = sum(s["steps"] for s in self.stages[:index])
         previewer = _Previewer(self)
+        outside_stops = 0
         while True:
             resuming = any(out.glob("checkpoints/ckpt_*.json"))
             # The run's state decides the steps, also over the recipe saved in a resumed run folder.
@@ -787,6 +788,8 @@ class FinetuneRun:
             started = time.monotonic()
             try:
                 for rec in proc.records():
+                    if cancel.cancelled and not self._cancel.is_set():
+                        self.cancel()
                     ev = rec.get("event")
                     if ev == "start":
                         yield StageStarted(stage, index, len(self.stages), int(rec.get("steps", st["steps"])),
@@ -847,26 +850,33 @@ class FinetuneRun:
                 raise StudioError(f"training failed in the {stage.upper()} stage: {reason}{kept} "
                                   f"(log: {out / 'stderr.log'})")
             stopped = ended.get("status") == "stopped"
-            if stopped and self._cancel.is_set():
+            if stopped and (self._cancel.is_set() or cancel.cancelled):
                 self.state["status"] = "cancelled"
                 self.save()
                 raise Cancelled()
-            if stopped and self._pause_requested:
-                # Restart-style pause: wait here, then go round again with --resume.
-                self.state["status"] = "paused"
-                self.save()
-                while not self._resume_event.wait(0.2):
-                    if cancel.cancelled:
-                        self.cancel()
-                if self._cancel.is_set():
-                    self.state["status"] = "cancelled"
+            if stopped:
+                # Stopped without a cancel: a restart-style pause (even one already
+                # resumed while the trainer was saving) or a SIGTERM from outside.
+                # Either way the checkpoint is fresh: go round again with --resume.
+                if self._pause_requested:
+                    self.state["status"] = "paused"
                     self.save()
-                    raise Cancelled()
+                    while not self._resume_event.wait(0.2):
+                        if cancel.cancelled:
+                            self.cancel()
+                    if self._cancel.is_set():
+                        self.state["status"] = "cancelled"
+                        self.save()
+                        raise Cancelled()
+                    outside_stops = 0
+                else:
+                    outside_stops += 1
+                    if outside_stops > 3:
+                        self.state["status"] = "failed"
+                        self.save()
+                        raise StudioError(f"the training process keeps being stopped from outside (step {st['step']}); "
+                                          "resume the run to continue")
                 continue
-            if stopped and cancel.cancelled:
-                self.state["status"] = "cancelled"
-                self.save()
-                raise Cancelled()
             st["done"] = True
             self.save()
             yield StageFinished(stage, st["step"], str(ended.get("status", "done")), round(st["seconds"], 1))
