@@ -55,16 +55,17 @@ def tiny_onnx_model(data_dir: Path) -> str | None:
     return "bench_tiny_x4"
 
 
-def run_once(src: Path, work: Path, model: str, workers: int, threads: int) -> float:
+def run_once(src: Path, work: Path, model: str, workers: int, threads: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) for one batch into a fresh folder."""
     out = work / f"out-{model}-{workers}"
     shutil.rmtree(out, ignore_errors=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = drain(run_batch(BatchJob(src, out, [model], workers=workers, threads=threads)))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if summary.done != len(summary.results):
         raise SystemExit(f"benchmark run failed: {summary.line()}")
     shutil.rmtree(out, ignore_errors=True)
-    return seconds
+    return seconds, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,18 +90,21 @@ def main(argv: list[str] | None = None) -> int:
         src = work / "in"
         make_folder(src, args.images, args.size)
         print(f"{args.images} PNG images of {args.size}x{args.size}, x4 -> PNG; {os.cpu_count()} CPUs; "
-              f"pipelined = 1 reader + model + {args.workers} writers")
-        print(f"{'model':<16} {'sequential img/s':>17} {'pipelined img/s':>16} {'ratio':>7}")
+              f"pipelined = 1 reader + model + {args.workers} writers; load average {os.getloadavg()[0]:.1f}")
+        print("(cores busy = process CPU time / wall time: how much of the machine the run kept busy)")
+        print(f"{'model':<16} {'sequential img/s':>17} {'cores busy':>10} {'pipelined img/s':>16} {'cores busy':>10}"
+              f" {'ratio':>7}")
         for model in models:
             run_once(src, work, model, 0, args.threads)        # warm-up: session, caches
-            best = {0: float("inf"), args.workers: float("inf")}
+            best = {0: (float("inf"), 0.0), args.workers: (float("inf"), 0.0)}
             for _ in range(args.rounds):
                 for workers in (0, args.workers):
                     best[workers] = min(best[workers], run_once(src, work, model, workers, args.threads))
-            seq, pipe = args.images / best[0], args.images / best[args.workers]
-            print(f"{model:<16} {seq:>17.2f} {pipe:>16.2f} {pipe / seq:>6.2f}x")
+            (ws, cs), (wp, cp) = best[0], best[args.workers]
+            seq, pipe = args.images / ws, args.images / wp
+            print(f"{model:<16} {seq:>17.2f} {cs / ws:>10.2f} {pipe:>16.2f} {cp / wp:>10.2f} {pipe / seq:>6.2f}x")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB")
+        print(f"peak RSS of this process: {peak:.0f} MB; load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
