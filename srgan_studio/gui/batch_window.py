@@ -311,7 +311,7 @@ class BatchWindow(QWidget):
         if self.worker is not None:
             if self.worker.outcome == "cancelled":
                 self.summary_label.setText("Stopped before any file was finished.")
-            self.worker.deleteLater()
+            self.worker.release()
         self.worker = None
         self.progress.setRange(0, max(1, self.progress.maximum()))
         self._update_buttons()

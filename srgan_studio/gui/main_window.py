@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
     def _on_load_done(self, worker: Worker) -> None:
         if self.load_worker is worker:
             self.load_worker = None
-        worker.deleteLater()
+        worker.release()
 
     def _on_image_read(self, worker: Worker, path: Path, image) -> None:
         if worker is not self.load_worker:
@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         worker = Worker(lambda token: blended_descriptor(psnr, gan, percent), self, name="realism")
         worker.finished.connect(lambda desc, w=worker: self._on_realism_ready(w, desc))
         worker.errored.connect(lambda text: self.show_error("Realism blend failed", text))
-        worker.done.connect(worker.deleteLater)
+        worker.done.connect(worker.release)
         self.realism_worker = worker
         self.statusBar().showMessage(f"Blending SRResNet and SRGAN at {percent}%…", 3000)
         worker.start()
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
     def _on_save_done(self) -> None:
         worker, self.save_worker = self.save_worker, None
         if worker is not None:
-            worker.deleteLater()
+            worker.release()
         self.progress.hide()
         self.cancel_button.hide()
         self._update_actions()

@@ -167,7 +167,7 @@ class ModelManager(QDialog):
     def _on_worker_done(self) -> None:
         self.import_button.setEnabled(True)
         if self.worker is not None:
-            self.worker.deleteLater()
+            self.worker.release()
         self.worker = None
 
     def _on_remove(self) -> None:

@@ -178,7 +178,7 @@ class PreviewController(QObject):
                     slot.status = "done"
                 slot.changed()
         if worker is not None:
-            worker.deleteLater()
+            worker.release()
         self.job_stopped.emit(outcome)
         if self._pending and not self._paused:
             self._on_restart_due()

@@ -65,6 +65,7 @@ class Worker(QObject):
         self._thread: _Thread | None = None
         self._running = False
         self._started = False
+        self._release_pending = False
         self.outcome: str = ""  # "finished" | "errored" | "cancelled" once done
         self.error: str = ""
 
@@ -126,8 +127,21 @@ class Worker(QObject):
         self.outcome = outcome
         self.error = error
 
+    def release(self) -> None:
+        """Delete this worker once its thread has stopped (safe in a ``done`` handler).
+
+        ``done`` can arrive while the thread is still returning; deleting the
+        worker then would destroy a running QThread, which aborts the process.
+        """
+        if self._thread is None:
+            self.deleteLater()
+        else:
+            self._release_pending = True
+
     def _on_thread_finished(self) -> None:
-        # Drop the QThread only once it has really stopped.
-        if self._thread is not None:
-            self._thread.deleteLater()
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.wait()  # it is at its very end; this returns at once
+            thread.deleteLater()
+        if self._release_pending:
+            self.deleteLater()
