@@ -2,8 +2,12 @@
 
 Each step updates G once, then D once (the order of Ledig et al. and BasicSR):
 
-- G: ``pixel_weight * pixel + content_weight * content + adv_weight * adversarial``,
-  with D's parameters frozen so no D weight gradients are computed. The content
+- G: ``pixel_weight * pixel + lowpass_weight * lowpass + content_weight * content
+  + adv_weight * adversarial``, with D's parameters frozen so no D weight
+  gradients are computed. The low-pass term (L1 between SR and HR average-pooled
+  by the scale) pins colours and structure, the usual GAN failure, while leaving
+  the high frequencies free for texture; a full-resolution pixel loss would pull
+  those back towards the blurry PSNR optimum. The content
   loss is VGG22/VGG54 when ImageNet VGG19 weights are available, else
   discriminator feature matching (L1 between D's activations on SR and HR), which
   needs no pretrained network. The recipe and the model descriptor record which.
@@ -19,7 +23,7 @@ import torch
 import torch.nn as nn
 
 from .archs import build_model
-from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, pixel_loss
+from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, lowpass_loss, pixel_loss
 from .recipe import Recipe, RecipeError
 
 # Discriminators whose dense layer is sized from the training patch size.
@@ -41,6 +45,7 @@ class GanStage:
     def __init__(self, recipe: Recipe, generator: nn.Module, memory_format: torch.memory_format = torch.contiguous_format):
         self.recipe = recipe
         self.generator = generator
+        self.scale = int(recipe.model.options.get("scale", 4))
         g = recipe.gan
         self.d = build_discriminator(recipe).to(memory_format=memory_format).train()
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=g.d_lr, betas=tuple(g.d_betas))
@@ -48,8 +53,6 @@ class GanStage:
         if g.content_loss in ("vgg22", "vgg54") and g.content_weight:
             self.vgg = VGGLoss(g.content_loss, g.vgg_weights).to(memory_format=memory_format)
         self.match = g.content_loss == "feature_match" and g.content_weight > 0
-        # D(HR) is needed in the G step only for RaGAN or feature matching.
-        self.need_real = self.match or g.adversarial == "ragan"
 
     def modules(self) -> dict[str, nn.Module]:
         return {"d": self.d}
@@ -63,14 +66,17 @@ class GanStage:
         for group in self.opt_d.param_groups:
             group["lr"] = g.d_lr * lr_now / t.lr
 
+        # D(HR) is computed once, with D's graph, and serves both updates: its
+        # detached logits/features are the G step's targets, and its graph the D
+        # step's real branch (D does not change in between). Saves one D forward.
+        self.d.requires_grad_(True)
+        real, real_feats = self.d(hr_t, features=True)
+
         # --- generator -------------------------------------------------------
         self.d.requires_grad_(False)
         sr = self.generator(lr_t)
-        real_logit, real_feats = None, None
-        if self.need_real:
-            with torch.no_grad():
-                real_logit, real_feats = self.d(hr_t, features=True)
-        fake_logit, fake_feats = self.d(sr, features=True) if self.match else (self.d(sr), None)
+        fake_logit, fake_feats = self.d(sr, features=True)
+        real_logit = real.detach()
         losses: dict[str, float] = {}
         total = g.adv_weight * g_adv_loss(g.adversarial, real_logit, fake_logit)
         losses["adv"] = float(total.detach()) / g.adv_weight if g.adv_weight else 0.0
@@ -78,8 +84,12 @@ class GanStage:
             pix = pixel_loss(t.pixel_loss, sr, hr_t)
             total = total + g.pixel_weight * pix
             losses["pixel"] = float(pix.detach())
+        if g.lowpass_weight:
+            low = lowpass_loss(sr, hr_t, self.scale)
+            total = total + g.lowpass_weight * low
+            losses["lowpass"] = float(low.detach())
         if self.match:
-            content = feature_match_loss(fake_feats, real_feats)
+            content = feature_match_loss(fake_feats, [f.detach() for f in real_feats])
         elif self.vgg is not None:
             content = self.vgg(sr, hr_t)
         else:
@@ -96,7 +106,6 @@ class GanStage:
 
         # --- discriminator ---------------------------------------------------
         self.d.requires_grad_(True)
-        real = self.d(hr_t)
         fake = self.d(sr.detach())
         loss_d = d_loss(g.adversarial, real, fake)
         self.opt_d.zero_grad(set_to_none=True)

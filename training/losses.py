@@ -36,6 +36,12 @@ def pixel_loss(kind: str, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"unknown pixel loss {kind!r}")
 
 
+def lowpass_loss(sr: torch.Tensor, hr: torch.Tensor, factor: int) -> torch.Tensor:
+    """L1 between SR and HR after ``factor`` x ``factor`` average pooling: checks
+    colour and structure (what the LR input determines), not texture."""
+    return F.l1_loss(F.avg_pool2d(sr, factor), F.avg_pool2d(hr, factor))
+
+
 # --- VGG19 perceptual loss ---------------------------------------------------
 
 # torchvision's vgg19 "features" (config E): numbers are conv widths, "M" max-pool.

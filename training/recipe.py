@@ -72,6 +72,7 @@ class GanSection:
     adversarial: str = "bce"     # "bce" (SRGAN) or "ragan" (ESRGAN)
     adv_weight: float = 1e-3
     pixel_weight: float = 0.0
+    lowpass_weight: float = 0.0  # L1 between SR and HR average-pooled by the scale: anchors colours, frees texture
     content_loss: str = "feature_match"   # "vgg22", "vgg54", "feature_match" or "none"
     content_weight: float = 1.0
     vgg_weights: str = ""        # path to ImageNet VGG19 weights (torchvision layout)

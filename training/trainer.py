@@ -184,17 +184,28 @@ class Trainer:
         return {name: evaluate_model(model, pairs, self.scale, self.recipe.train.channels_last)
                 for name, pairs in pairs_by_set.items()}
 
-    def _handle_signals(self) -> None:
+    def _handle_signals(self) -> dict:
         def on_signal(signum, frame):  # noqa: ARG001
             self.stop_requested = True
 
+        previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                signal.signal(sig, on_signal)
+                previous[sig] = signal.signal(sig, on_signal)
             except ValueError:  # not the main thread (e.g. tests): rely on stop_requested
                 pass
+        return previous
 
     def train(self, dataset: PatchDataset | None = None, val_sets: dict[str, list] | None = None) -> dict[str, Any]:
+        # Handlers are restored afterwards so an embedding process (GUI, tests) keeps its own.
+        previous: dict = {}
+        try:
+            return self._train(dataset, val_sets, previous)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _train(self, dataset: PatchDataset | None, val_sets: dict[str, list] | None, previous: dict) -> dict[str, Any]:
         r, t = self.recipe, self.recipe.train
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if dataset is None:
@@ -208,7 +219,7 @@ class Trainer:
                 if r.data.val_max_images:
                     pairs = pairs[: r.data.val_max_images]
                 val_sets[Path(folder).name] = pairs
-        self._handle_signals()
+        previous.update(self._handle_signals())
         start_step, started = self.step, time.monotonic()
         last_ckpt = started
         deadline = started + self.minutes * 60 if self.minutes else math.inf
