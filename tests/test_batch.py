@@ -16,6 +16,7 @@ from PIL import Image
 
 from batch_fixtures import NON_ASCII_NAME, SKIPPED_NOTES, make_mixed_folder, write_good
 from srgan_studio.core import batch as batch_mod
+from srgan_studio.core import batch_plan
 from srgan_studio.core.atomic import TEMP_MARK
 from srgan_studio.core.batch import (
     BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, plan_batch, run_batch,
@@ -271,7 +272,7 @@ def test_unwritable_output_folder_is_refused_before_any_work(tmp_path, monkeypat
     def read_only(*args, **kwargs):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(batch_mod.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(batch_plan.tempfile, "mkstemp", read_only)
     with pytest.raises(ImageWriteError, match="not writable.*Read-only"):
         collect(run_batch(BatchJob(tmp_path / "in", out, [BICUBIC])))
     assert reads == [] and list(out.iterdir()) == []

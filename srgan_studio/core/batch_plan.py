@@ -1,0 +1,254 @@
+"""Planning a batch: validate the job, find the inputs, decide every output name.
+
+Nothing here writes to disk (the writability probe creates and removes one
+temp file). ``batch.run_batch`` calls ``plan_batch`` first, so every refusal
+(missing input, no images, unknown model, missing or read-only output folder,
+bad report path) happens before any work. See ``batch`` for the rules.
+
+Naming: ``<stem>_<model><ext>`` in the mirrored output folder. Two inputs that
+would share an output name ("a.jpg" and "a.png" with ``--format png``) keep
+their full input name as the stem ("a.jpg_srresnet_x4.png"). In a tree shared
+by inputs and outputs, a file that is the output of another input is that
+output, not a new input. An output that would land on an input is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .atomic import TEMP_MARK
+from .discover import IMAGE_SUFFIXES, Found, Note, find_images
+from .errors import ImageWriteError, StudioError
+
+# Output format -> extension for a new name. When the input already has an
+# extension of that format we keep it (".jpeg" stays ".jpeg").
+WRITE_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+
+
+@dataclass
+class BatchJob:
+    input_dir: Path
+    output_dir: Path
+    models: list[str] = field(default_factory=list)
+    recursive: bool = False
+    format: str | None = None
+    quality: int = 95
+    overwrite: bool = False
+    report: Path | None = None
+    workers: int = 2
+    device: str = "auto"
+    tile: int = 0
+    threads: int = 0
+    keep_metadata: bool = True
+    alpha_mode: str = "model"
+    max_pixels: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("input_dir", "output_dir", "report"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    input: Path
+    outputs: dict[str, Path]          # model -> final output path, in job.models order
+    todo: tuple[str, ...]             # models whose output must be produced
+    format: str                       # output format
+    errors: tuple[str, ...] = ()      # outputs refused at planning (would overwrite an input...)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    job: BatchJob
+    input_dir: Path
+    output_dir: Path
+    items: tuple[BatchItem, ...]
+    notes: tuple[Note, ...]
+    descriptors: dict[str, Any]       # model name -> ModelDescriptor
+    create_output_dir: bool
+
+
+def normalize_format(fmt: str | None) -> str | None:
+    if fmt is None:
+        return None
+    fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+    if fmt not in WRITE_SUFFIX:
+        raise StudioError(f"unknown output format {fmt!r}; choose one of {', '.join(WRITE_SUFFIX)}")
+    return fmt
+
+
+def output_format(found: Found, job_format: str | None) -> tuple[str, str]:
+    """(format, extension) of the outputs made from ``found``."""
+    suffix = found.path.suffix.lower()
+    fmt = job_format or (found.format if found.format in WRITE_SUFFIX else "png")
+    if IMAGE_SUFFIXES.get(suffix) == fmt:
+        return fmt, suffix
+    return fmt, WRITE_SUFFIX[fmt]
+
+
+def _key(path: Path) -> str:
+    # Case-folded so a case-insensitive disk cannot slip an input past the guard.
+    return os.path.normcase(str(path)).casefold()
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _probe_writable(folder: Path) -> str | None:
+    """Why ``folder`` cannot take new files, or None. Creating a file is the only reliable test."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_MARK + "probe-", dir=folder)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    return None
+
+
+def _check_output_dir(output_dir: Path) -> bool:
+    """Validate OUTPUT_DIR; return True when it must be created."""
+    if output_dir.exists():
+        if not output_dir.is_dir():
+            raise ImageWriteError("output folder is not a folder", output_dir)
+        reason = _probe_writable(output_dir)
+        if reason:
+            raise ImageWriteError(f"output folder is not writable ({reason})", output_dir)
+        return False
+    parent = output_dir.parent
+    if not parent.is_dir():
+        raise ImageWriteError("output folder does not exist, nor does its parent", output_dir)
+    reason = _probe_writable(parent)
+    if reason:
+        raise ImageWriteError(f"output folder does not exist and cannot be created ({reason})", output_dir)
+    return True
+
+
+def _check_report(report: Path, input_dir: Path, output_dir: Path, protected: set[str]) -> None:
+    parent = report.parent
+    if _key(report) in protected:
+        raise ImageWriteError("the report would overwrite an input", report)
+    if is_within(report, input_dir) and not is_within(report, output_dir):
+        raise ImageWriteError("the report may not be written inside the input folder", report)
+    if report.is_dir():
+        raise ImageWriteError("the report path is a folder", report)
+    if not parent.is_dir():
+        if parent == output_dir:
+            return  # created with the output folder
+        raise ImageWriteError("the report's folder does not exist", report)
+    reason = _probe_writable(parent)
+    if reason:
+        raise ImageWriteError(f"the report's folder is not writable ({reason})", report)
+
+
+def plan_batch(job: BatchJob) -> BatchPlan:
+    """Validate the job and decide every output. Reads the disk, writes nothing."""
+    from .registry import default_registry
+
+    if not job.models:
+        raise StudioError("no model given")
+    if len(set(job.models)) != len(job.models):
+        raise StudioError(f"a model is listed twice: {', '.join(job.models)}")
+    fmt = normalize_format(job.format)
+    if not 1 <= int(job.quality) <= 100:
+        raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
+    if job.workers < 0:
+        raise StudioError(f"workers must be 0 or more, not {job.workers}")
+    registry = default_registry()
+    descriptors = {name: registry.get(name) for name in job.models}
+
+    input_dir = Path(job.input_dir).expanduser().absolute()
+    output_dir = Path(job.output_dir).expanduser().absolute()
+    if not input_dir.exists():
+        raise StudioError("input folder does not exist", input_dir)
+    if not input_dir.is_dir():
+        raise StudioError("input is not a folder", input_dir)
+    in_root = input_dir.resolve()
+    out_root = output_dir.resolve()
+    create = _check_output_dir(output_dir)
+
+    prune = [output_dir] if out_root != in_root and not create else []
+    found, notes = find_images(input_dir, recursive=job.recursive, prune=prune)
+    if not found:
+        extra = f" ({len(notes)} other entries skipped)" if notes else ""
+        raise StudioError(f"no images found{extra}", input_dir)
+
+    def out_folder(f: Found) -> Path:
+        return out_root / f.rel.parent
+
+    def base_name(f: Found, stem: str, model: str) -> str:
+        return f"{stem}_{model}{output_format(f, fmt)[1]}"
+
+    # In a shared tree, a file that is an output of another input is that output, not an input.
+    plain_outputs: dict[str, Path] = {}
+    for f in found:
+        for model in job.models:
+            plain_outputs[_key(out_folder(f) / base_name(f, f.path.stem, model))] = f.path
+    inputs: list[Found] = []
+    for f in found:
+        source = plain_outputs.get(_key(in_root / f.rel))
+        if source is not None and source != f.path:
+            notes.append(Note(f.path, f"an output of this batch (from {source.name}), not an input"))
+        else:
+            inputs.append(f)
+    if not inputs:
+        raise StudioError("no images found (only outputs of this batch)", input_dir)
+    notes.sort(key=lambda n: str(n.path))
+    protected = {_key(in_root / f.rel) for f in inputs}
+
+    # Two inputs whose outputs would share a name ("a.jpg" and "a.png" with --format png)
+    # keep their full input name in the stem, so neither overwrites the other.
+    by_name: dict[str, list[Found]] = {}
+    for f in inputs:
+        by_name.setdefault(_key(out_folder(f) / base_name(f, f.path.stem, "")), []).append(f)
+    stems = {f.path: (f.path.name if len(group) > 1 else f.path.stem) for group in by_name.values() for f in group}
+
+    if job.report is not None:
+        _check_report(Path(job.report).expanduser().absolute().resolve(), in_root, out_root, protected)
+
+    items: list[BatchItem] = []
+    claimed: dict[str, Path] = {}
+    for index, f in enumerate(inputs):
+        out_fmt = output_format(f, fmt)[0]
+        outputs: dict[str, Path] = {}
+        todo: list[str] = []
+        errors: list[str] = []
+        for model in job.models:
+            target = out_folder(f) / base_name(f, stems[f.path], model)
+            outputs[model] = target
+            key = _key(target)
+            if key in protected:
+                errors.append(f"{model}: output {target.name} would overwrite an input, not written")
+            elif key in claimed:
+                errors.append(f"{model}: output {target.name} is also the output of {claimed[key].name}, not written")
+            elif target.is_dir():
+                errors.append(f"{model}: output {target} is a folder, not written")
+            elif job.overwrite or not is_complete(target):
+                todo.append(model)
+            claimed.setdefault(key, f.path)
+        items.append(BatchItem(index, f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
+
+    return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create)
+
+
+def is_complete(target: Path) -> bool:
+    # Writes are atomic, so a file under the final name is complete; an empty
+    # one can only come from elsewhere and is redone.
+    try:
+        return target.stat().st_size > 0
+    except OSError:
+        return False
