@@ -55,7 +55,17 @@ file), "pending" (never started because of the stop; only in the summary).
 
 Stopping: cancel the token (the CLI does on Ctrl-C). The model stops at its
 next tile; outputs already computed are still written (each write is atomic),
-the reader stops, and the generator returns the summary.
+the reader stops, and the generator returns the summary. Closing the
+generator (``gen.close()``) stops the same way and joins the threads.
+
+Inputs are found by ``discover.find_images`` (image extension or signature;
+hidden files, non-images, broken links and symlink loops get a ``Note``).
+Output names and the folder checks are in ``batch_plan``.
+
+Report (``BatchSummary`` as JSON, ``schema_version`` 1): tool, seconds,
+input_dir, output_dir, cancelled, totals {inputs, done, skipped, failed,
+cancelled, pending}, settings (the BatchJob), notes [{path, message}], files
+[{input, status, outputs, seconds, error}], one entry per input in order.
 
 Pipeline: a reader thread decodes ahead (at most ``READ_AHEAD`` decoded inputs
 waiting), the caller's thread runs the model, and ``workers`` threads encode
