@@ -190,3 +190,23 @@ def test_startup_does_not_import_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_shortcuts(qtbot, window, tmp_path):
+    from PySide6.QtGui import QKeySequence
+
+    a = window.actions
+    want = {a.open: "Ctrl+O", a.save: "Ctrl+S", a.zoom_in: "Ctrl++", a.zoom_out: "Ctrl+-", a.fit: "Ctrl+0",
+            a.one_to_one: "Ctrl+1", a.next: "PgDown", a.previous: "PgUp", a.paste: "Ctrl+V", a.cancel: "Esc"}
+    for action, keys in want.items():
+        assert QKeySequence(keys) in action.shortcuts(), action.text()
+    _drop(window, make_photo(tmp_path / "p.png", 64, 48))
+    wait_loaded(qtbot, window)
+    view = window.compare.view
+    fit = view.zoom
+    a.zoom_in.trigger()
+    assert view.zoom > fit
+    a.one_to_one.trigger()
+    assert view.zoom == 1.0
+    a.fit.trigger()
+    assert view.zoom == fit and view.fit_mode

@@ -111,3 +111,18 @@ def test_a_worker_runs_once(qtbot):
     worker, _ = _run(qtbot, lambda token: None)
     with pytest.raises(RuntimeError):
         worker.start()
+
+
+def test_release_in_a_done_handler_waits_for_the_thread(qtbot):
+    import time
+
+    gone = []
+    workers = []
+    for _ in range(20):
+        w = Worker(lambda token: time.sleep(0.002))
+        w.done.connect(w.release)
+        w.destroyed.connect(lambda *_: gone.append(1))
+        workers.append(w)
+        w.start()
+    del workers
+    qtbot.waitUntil(lambda: len(gone) == 20, timeout=10000)

@@ -69,7 +69,22 @@ def run_app(argv: list[str]) -> int:
     win.show()
     if missing:
         win.show_error("Cannot open", f"{missing[0]}: no such file or folder")
+    _close_on_signals(win)
     return int(app.exec())
+
+
+def _close_on_signals(win) -> None:
+    """Ctrl-C or SIGTERM closes the window normally (settings saved, workers stopped)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: win.close())
+    # Python runs signal handlers only between bytecodes; a idle timer gives it the chance.
+    timer = QTimer(win, interval=250)
+    timer.timeout.connect(lambda: None)
+    timer.start()
 
 
 if __name__ == "__main__":
