@@ -306,7 +306,9 @@ def test_same_folder_never_overwrites_an_input_and_never_reads_its_outputs(tmp_p
     _, first = collect(run_batch(BatchJob(folder, folder, [BICUBIC])))
     assert first.done == 3
     for overwrite in (True, False):
+        (folder / f"{TEMP_MARK}left.png").write_bytes(b"half")     # a killed run's temp file
         _, again = collect(run_batch(BatchJob(folder, folder, [BICUBIC], overwrite=overwrite)))
+        assert [n.message for n in again.notes if TEMP_MARK in n.path.name] == ["temp file of an interrupted run, removed"]
         # The outputs of the first run are recognised as outputs, not new inputs.
         assert sorted(r.input.name for r in again.results) == sorted(inputs)
         assert again.count("done" if overwrite else "skipped") == 3
@@ -357,7 +359,7 @@ def test_rerun_skips_complete_outputs_and_cleans_temp_files(tmp_path):
     events, summary = collect(run_batch(BatchJob(tmp_path / "in", out, [BICUBIC])))
     assert [r.status for r in summary.results] == ["skipped", "skipped", "done", "skipped"]
     assert temp_files(out) == []
-    assert any("interrupted run" in n.message for n in events[0].notes)
+    assert [n.message for n in events[0].notes] == ["temp file of an interrupted run, removed"]
     for name, ino in stamps.items():
         if name != f"img02_{BICUBIC}.png":
             assert (out / name).stat().st_ino == ino        # untouched, not rewritten

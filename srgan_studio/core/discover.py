@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import TEMP_MARK
+
 # Extensions the reader accepts; content decides the real format later.
 IMAGE_SUFFIXES = {
     ".png": "png",
@@ -114,6 +116,8 @@ def find_images(
         subdirs: list[Path] = []
         for entry in entries:
             path = folder / entry.name
+            if entry.name.startswith(TEMP_MARK):
+                continue  # our own temp files: the batch removes them and says so
             if _is_hidden(entry):
                 notes.append(Note(path, "hidden, skipped"))
                 continue
