@@ -560,3 +560,15 @@ def test_a_link_in_the_output_tree_cannot_lead_writes_into_the_input(tmp_path):
     assert status["a.png"][0] == "done"
     assert status["b.png"][0] == "failed" and "outside the output folder" in status["b.png"][1]
     assert snapshot(src) == before
+
+
+def test_signatures_decide_for_files_without_an_image_extension():
+    from srgan_studio.core.discover import sniff_format
+
+    assert sniff_format(b"\x89PNG\r\n\x1a\n\x00\x00") == "png"
+    assert sniff_format(b"\xff\xd8\xff\xe0\x00\x10JFIF") == "jpeg"
+    assert sniff_format(b"RIFF\x10\x00\x00\x00WEBPVP8 ") == "webp"
+    assert sniff_format(b"II*\x00\x08\x00") == "tiff" and sniff_format(b"MM\x00*\x00") == "tiff"
+    assert sniff_format(b"BM" + b"\x00" * 14) == "bmp"
+    assert sniff_format(b"RIFF\x10\x00\x00\x00WAVEfmt ") is None
+    assert sniff_format(b"%PDF-1.7") is None and sniff_format(b"") is None
