@@ -55,7 +55,7 @@ def make_page(rng: np.random.Generator, size: int = 320) -> Image.Image:
         if r < 0.15:
             d.line([(x, y), (size - int(rng.integers(2, 30)), y)], fill=ink, width=int(rng.integers(1, 3)))
             y += 4
-        elif r < 0.22:
+        elif r < 0.22 and y < size - 30:
             w, h = int(rng.integers(60, size - x)), int(rng.integers(20, 60))
             d.rectangle([x, y, min(size - 2, x + w), min(size - 2, y + h)], outline=ink, width=1)
             for cx in range(x, x + w, int(rng.integers(20, 60))):

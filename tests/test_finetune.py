@@ -259,3 +259,10 @@ def test_finetune_cli_reports_a_bad_folder_in_one_line(tmp_path, capsys):
 
 def test_train_command_runs_this_interpreter():
     assert ft.train_command()[:3] == [sys.executable, "-m", "srgan_studio"]
+
+
+def test_ema_horizon_fits_short_runs():
+    assert ft.effective_ema(0.999, 100_000) == 0.999
+    assert ft.effective_ema(0.999, 40) == pytest.approx(0.75)
+    assert ft.effective_ema(0.999, 5) == 0.0
+    assert ft.effective_ema(0.0, 1000) == 0.0

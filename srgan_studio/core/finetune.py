@@ -360,6 +360,17 @@ def recipe_toml(sections: dict[str, dict[str, Any]], comment: str = "") -> str:
     return "\n".join(lines)
 
 
+def effective_ema(decay: float, steps: int) -> float:
+    """Cap the EMA decay so its horizon, 1 / (1 - decay), is at most a tenth of the run.
+
+    A fine-tune of a few dozen steps with decay 0.999 would export weights that
+    moved 4% of the way from the base: all the training, none of the result.
+    """
+    if decay <= 0:
+        return 0.0
+    return round(min(decay, max(0.0, 1.0 - 10.0 / max(1, steps))), 6)
+
+
 def build_recipe(opts: FinetuneOptions, stage: str, *, arch: dict[str, Any], init: str, train_dir: str,
                  val_dirs: list[str], steps: int, checkpoint_minutes: float, val_every: int,
                  log_every: int = 1) -> dict[str, dict[str, Any]]:
@@ -371,7 +382,7 @@ def build_recipe(opts: FinetuneOptions, stage: str, *, arch: dict[str, Any], ini
         "lr": float(opts.lr),
         "schedule": "cosine",
         "min_lr": float(opts.lr) * 0.1,
-        "ema": float(opts.ema),
+        "ema": effective_ema(opts.ema, steps),
         "pixel_loss": "l1",
         "init": init,
         "checkpoint_minutes": float(checkpoint_minutes),
