@@ -156,3 +156,21 @@ def test_cancel_then_resume_from_the_first_page(qtbot, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: p2.trained or bool(p2.error.text()), timeout=60_000)
     assert p2.trained and p2.last_step == 200 and 2 <= stopped_at < 200
     assert ft.FinetuneRun.open("mine").status == "trained"
+
+
+def test_closing_the_wizard_stops_training_at_a_checkpoint(qtbot, tmp_path, monkeypatch):
+    make_fake_base(data_dir() / "models")
+    install_fake_trainer(monkeypatch, tmp_path, "ok")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=5))
+    wiz.previews = False
+    wiz.ask_before_stopping = False
+    to_budget(qtbot, wiz, steps=500)
+    wiz.next()
+    page = wiz.train_page
+    qtbot.waitUntil(lambda: page.last_step >= 2, timeout=30_000)
+    worker = page.worker
+    wiz.close()
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=30_000)
+    run = ft.FinetuneRun.open("mine")
+    assert run.status == "cancelled" and run.can_resume()
+    assert list((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))

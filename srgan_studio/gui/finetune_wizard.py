@@ -144,7 +144,7 @@ class FolderPage(QWizardPage):
         self.summary.setText("Scanning...")
         self.completeChanged.emit()
         patch = self.wiz.patch_spin.value()
-        worker = Worker(lambda token: ft.scan_photos(folder, patch, token), self, name="scan photos")
+        worker = Worker(lambda token: ft.scan_photos(folder, patch, token), None, name="scan photos")
         worker.progress.connect(lambda p: self.summary.setText(f"Scanning {p.done}/{p.total}..."))
         worker.finished.connect(self._on_scanned)
         worker.errored.connect(self._on_scan_error)
@@ -319,7 +319,7 @@ class BudgetPage(QWizardPage):
         self.error.setText("")
         self.measure.setEnabled(False)
         self.estimate_label.setText("Measuring (a few real training steps)...")
-        worker = Worker(lambda token: run.estimate(token), self, name="dry run")
+        worker = Worker(lambda token: run.estimate(token), None, name="dry run")
         worker.finished.connect(self._on_estimate)
         worker.errored.connect(self._on_estimate_error)
         worker.done.connect(lambda: self.measure.setEnabled(True))
@@ -549,7 +549,7 @@ class EvalPage(QWizardPage):
             return
         self.error.setText("")
         self.retry.hide()
-        worker = Worker(lambda token: evaluate(run, token), self, name="evaluate")
+        worker = Worker(lambda token: evaluate(run, token), None, name="evaluate")
         worker.progress.connect(lambda p: self.status.setText(p.message))
         worker.finished.connect(self._on_result)
         worker.errored.connect(self._on_error)
@@ -650,6 +650,7 @@ class FinetuneWizard(QWizard):
         self.gan_share = 0.5
         self.threads = 0     # training threads; 0 = all cores
         self.previews = True
+        self.ask_before_stopping = True   # tests switch the confirmation off
         # Advanced options live on the budget page; the patch size also decides which photos are big enough.
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(6)
@@ -747,15 +748,22 @@ class FinetuneWizard(QWizard):
 
     # ---- closing ----------------------------------------------------------------
     def done(self, result: int) -> None:
-        worker = self.train_page.worker
-        if worker is not None and worker.is_running and self.run is not None:
-            if result != QWizard.DialogCode.Accepted and not getattr(self, "_confirmed_close", False):
-                answer = QMessageBox.question(
-                    self, "Stop training?",
-                    "Training is running. Stop it? The last checkpoint is kept and you can resume it later.")
-                if answer != QMessageBox.StandardButton.Yes:
-                    return
-            self.run.cancel()
+        """Closing stops any work (training at a checkpoint); threads finish on their own."""
+        training = self.train_page.worker
+        if training is not None and training.is_running and self.run is not None \
+                and result != QWizard.DialogCode.Accepted and self.ask_before_stopping:
+            answer = QMessageBox.question(
+                self, "Stop training?",
+                "Training is running. Stop it? The last checkpoint is kept and you can resume it later.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        for worker in (self.folder_page._scan_worker, self.budget_page._worker, training, self.eval_page.worker):
+            if worker is None or not worker.is_running:
+                continue
+            worker.cancel()
+            if self.run is not None and worker in (training, self.budget_page._worker):
+                self.run.cancel()   # the child process stops at its next step, keeping a checkpoint
+            # Parentless workers outlive this dialog until their thread ends.
             _ORPHANS.add(worker)
             worker.done.connect(lambda w=worker: _ORPHANS.discard(w))
         super().done(result)
