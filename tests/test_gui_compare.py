@@ -68,6 +68,18 @@ def test_plan_renders_the_visible_blocks_first_and_never_twice():
     assert all(st.slot is slots[1] for st in plan_preview(slots, visible))
 
 
+def test_preview_blocks_are_exactly_the_engine_tiles():
+    from srgan_studio.core.registry import bicubic_descriptor
+    from srgan_studio.core.tiling import plan_tiles
+    from srgan_studio.gui.render_slot import RenderTarget
+
+    for w, h in [(300, 200), (1000, 77), (128, 129), (5, 900)]:
+        target = RenderTarget(bicubic_descriptor(4), w, h)
+        blocks = sorted(target.block_box(by, bx) for by in range(target.done.shape[0]) for bx in range(target.done.shape[1]))
+        cores = sorted((t.x0, t.y0, t.x1, t.y1) for t in plan_tiles(h, w, BLOCK, 16))
+        assert blocks == cores
+
+
 def test_drop_renders_three_panes_equal_to_full_renders(qtbot, window, tmp_path, registry):
     from PySide6.QtCore import QMimeData, QUrl
 
@@ -160,7 +172,7 @@ def test_view_changes_never_pile_up_jobs(qtbot, window, tmp_path):
     import threading
 
     gate = threading.Event()
-    window.cache.get = lambda descriptor: _GatedUpscaler(gate)
+    window.cache.get_preview = lambda descriptor: _GatedUpscaler(gate)
     starts = []
     window.preview.job_started.connect(lambda: starts.append(window.preview.worker))
     window.open_paths([make_photo(tmp_path / "p.png", 260, 200)])

@@ -83,7 +83,7 @@ class LossCurve(QWidget):
             pos = to_px(x, 10 ** y0)
             p.setPen(QPen(pal.mid().color(), 1, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(pos.x(), plot.top()), QPointF(pos.x(), plot.bottom()))
-            p.drawText(QPointF(pos.x() + 3, plot.top() + 12), label)
+            p.drawText(QPointF(pos.x() + 3, plot.bottom() - 4), label)
         legend_y = plot.top() + 12
         for i, (name, pts) in enumerate(self.series.items()):
             colour = QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])

@@ -12,10 +12,10 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .qimage import DisplayImage, qimage_view
-from .render_slot import BLOCK, RenderSlot, RenderTarget
+from .render_slot import RenderSlot, RenderTarget
 from .view_state import ViewState
 
-BG = QColor(38, 40, 44)
+BG = QColor(24, 25, 28)  # darker than either theme's window colour, so panes stand apart
 LABEL_BG = QColor(0, 0, 0, 150)
 ACCENT = QColor(90, 170, 255)
 
@@ -110,23 +110,22 @@ class ViewWidget(QWidget):
             return
         qimg = cache.get(target)
         done = target.done
-        step = BLOCK * scale
-        r0, r1 = y0 // step, min(done.shape[0], -(-y1 // step))
-        c0, c1 = x0 // step, min(done.shape[1], -(-x1 // step))
-        for r in range(r0, r1):
+        cols = target.block_range(x0 / scale, x1 / scale, "x")
+        xs = [e * scale for e in target.xs]
+        ys = [e * scale for e in target.ys]
+        for r in target.block_range(y0 / scale, y1 / scale, "y"):
             row = done[r]
-            c = c0
-            while c < c1:
+            c = cols.start
+            while c < cols.stop:
                 if not row[c]:
                     c += 1
                     continue
                 start = c
-                while c < c1 and row[c]:
+                while c < cols.stop and row[c]:
                     c += 1
                 # One draw per run of finished blocks in a row, clipped to the view.
-                bx0, by0 = max(x0, start * step), max(y0, r * step)
-                bx1 = min(x1, c * step, target.canvas.shape[1])
-                by1 = min(y1, (r + 1) * step, target.canvas.shape[0])
+                bx0, by0 = max(x0, xs[start]), max(y0, ys[r])
+                bx1, by1 = min(x1, xs[c]), min(y1, ys[r + 1])
                 if bx1 > bx0 and by1 > by0:
                     p.drawImage(self._screen_rect(bx0, by0, bx1, by1), qimg, QRectF(bx0, by0, bx1 - bx0, by1 - by0))
 

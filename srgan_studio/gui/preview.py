@@ -15,11 +15,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.descriptor import ModelDescriptor
 from .preview_job import PreviewEvent, plan_preview, preview_job
-from .render_slot import RenderSlot
+from .render_slot import BLOCK, RenderSlot
 from .view_state import ViewState
 from .worker import Worker
 
-RESTART_DELAY_MS = 120  # wheel and drag events come in bursts; plan once they settle
+RESTART_DELAY_MS = 120
+MAX_SESSIONS = 8        # engine sessions kept (Realism blends would pile up otherwise)  # wheel and drag events come in bursts; plan once they settle
 
 
 class UpscalerCache:
@@ -36,16 +37,26 @@ class UpscalerCache:
                 self.options = dict(options)
                 self._cache.clear()
 
-    def get(self, descriptor: ModelDescriptor):
+    def get(self, descriptor: ModelDescriptor, tile: int | None = None):
+        """The Upscaler for ``descriptor``; ``tile`` overrides the settings' tile size."""
         from ..core.upscale import Upscaler
 
-        key = (descriptor.name, descriptor.source_path, descriptor.file)
+        options = dict(self.options)
+        if tile is not None:
+            options["tile"] = tile
+        key = (descriptor.name, descriptor.source_path, descriptor.file, options.get("tile"))
         with self._lock:
-            up = self._cache.get(key)
+            up = self._cache.pop(key, None)
             if up is None:
-                up = Upscaler(descriptor, **self.options)
-                self._cache[key] = up
+                up = Upscaler(descriptor, **options)
+            self._cache[key] = up  # most recently used last
+            while len(self._cache) > MAX_SESSIONS:
+                self._cache.pop(next(iter(self._cache)))
             return up
+
+    def get_preview(self, descriptor: ModelDescriptor):
+        # Preview blocks are engine tiles: nothing is computed twice.
+        return self.get(descriptor, tile=BLOCK)
 
     def clear(self) -> None:
         with self._lock:
@@ -141,7 +152,7 @@ class PreviewController(QObject):
             slot.busy = True
             slot.status = "rendering"
             slot.changed()
-        worker = Worker(lambda token: preview_job(steps, image, cache.get, token), self, name="preview")
+        worker = Worker(lambda token: preview_job(steps, image, cache.get_preview, token), self, name="preview")
         worker.progress.connect(self._on_progress)
         worker.errored.connect(self._on_errored)
         worker.done.connect(self._on_done)

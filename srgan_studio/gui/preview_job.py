@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..core.cancel import CancelToken
 from ..core.descriptor import ModelDescriptor
-from .render_slot import BLOCK, RenderSlot, RenderTarget
+from .render_slot import RenderSlot, RenderTarget
 
 FILL_GROUP = 2            # fill steps cover FILL_GROUP x FILL_GROUP blocks
 FILL_MAX_OUTPUT_PIXELS = 120_000_000  # above this, only what is viewed is rendered
@@ -99,11 +99,9 @@ def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | N
             vcx, vcy = (visible[0] + visible[2]) / 2, (visible[1] + visible[3]) / 2
         else:
             vcx, vcy = target.in_w / 2, target.in_h / 2
-        span = BLOCK * FILL_GROUP
-
         def distance(key: tuple[int, int]) -> float:
-            gy, gx = key
-            return ((gx + 0.5) * span - vcx) ** 2 + ((gy + 0.5) * span - vcy) ** 2
+            x0, y0, x1, y1 = _bbox(groups[key], target)
+            return ((x0 + x1) / 2 - vcx) ** 2 + ((y0 + y1) / 2 - vcy) ** 2
 
         for key in sorted(groups, key=distance):
             for rect in _rectangles(groups[key]):

@@ -9,6 +9,7 @@ canvas nobody shows any more.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,18 @@ from ..core.descriptor import ModelDescriptor
 if TYPE_CHECKING:
     import numpy as np
 
-BLOCK = 128  # input pixels per preview block side
+BLOCK = 128  # input pixels per preview block side (and the preview's engine tile size)
+
+
+def block_edges(length: int) -> list[int]:
+    """Block boundaries along one side: the same even split as the engine's tile plan.
+
+    The preview runs the engine with ``tile=BLOCK``, so every block is exactly
+    one engine tile and a region made of whole blocks computes no pixel twice
+    (tests/test_gui_compare.py checks this against core.tiling.plan_tiles).
+    """
+    n = max(1, -(-length // BLOCK))
+    return [round(i * length / n) for i in range(n + 1)]
 
 
 def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
@@ -62,7 +74,9 @@ class RenderTarget:
         s = self.descriptor.scale
         # np.zeros maps lazily: untouched parts of a big canvas cost no memory.
         self.canvas = np.zeros((self.in_h * s, self.in_w * s, 3), np.uint8)
-        self.done = np.zeros((-(-self.in_h // BLOCK), -(-self.in_w // BLOCK)), bool)
+        self.xs = block_edges(self.in_w)
+        self.ys = block_edges(self.in_h)
+        self.done = np.zeros((len(self.ys) - 1, len(self.xs) - 1), bool)
 
     @property
     def scale(self) -> int:
@@ -73,18 +87,21 @@ class RenderTarget:
         return float(self.done.mean()) if self.done.size else 1.0
 
     def block_box(self, by: int, bx: int) -> tuple[int, int, int, int]:
-        return (bx * BLOCK, by * BLOCK, min(self.in_w, (bx + 1) * BLOCK), min(self.in_h, (by + 1) * BLOCK))
+        return (self.xs[bx], self.ys[by], self.xs[bx + 1], self.ys[by + 1])
+
+    def block_range(self, lo: float, hi: float, axis: str) -> range:
+        """Indices of the blocks meeting [lo, hi) along ``axis`` ("x" or "y"), input pixels."""
+        edges = self.xs if axis == "x" else self.ys
+        first = max(0, bisect.bisect_right(edges, lo) - 1)
+        last = min(len(edges) - 1, bisect.bisect_left(edges, hi))
+        return range(first, last)
 
     def blocks_in(self, box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
         """Blocks (row, col) touching ``box`` (input pixels)."""
         x0, y0, x1, y1 = box
         if x1 <= x0 or y1 <= y0:
             return []
-        return [
-            (by, bx)
-            for by in range(y0 // BLOCK, min(self.done.shape[0], -(-y1 // BLOCK)))
-            for bx in range(x0 // BLOCK, min(self.done.shape[1], -(-x1 // BLOCK)))
-        ]
+        return [(by, bx) for by in self.block_range(y0, y1, "y") for bx in self.block_range(x0, x1, "x")]
 
     def paste(self, box: tuple[int, int, int, int], color: np.ndarray, alpha: np.ndarray | None) -> None:
         s = self.scale
