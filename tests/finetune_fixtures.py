@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
     torch.nn.init.normal_(model.tail.weight, std=1e-3)   # a little off bicubic, so fine-tuning has work to do
     save_weights(models_dir / f"{name}.safetensors", model.state_dict(), TINY_ARCH)
     onnx_path = models_dir / f"{name}.onnx"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # the legacy exporter, as the app's own
         torch.onnx.export(model, (torch.rand(1, 3, 16, 16),), str(onnx_path), dynamo=False, opset_version=17,
                           input_names=["input"], output_names=["output"],
                           dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}})

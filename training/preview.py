@@ -16,7 +16,23 @@ import numpy as np
 from PIL import Image
 
 
+def export_main(argv: list[str]) -> int:
+    """``--export WEIGHTS OUT.onnx``: the verified exporter, for installs whose CLI lacks ``export``."""
+    from ..core.errors import StudioError
+    from .export import export_onnx
+
+    try:
+        export_onnx(argv[0], argv[1])
+    except StudioError as exc:
+        print(f"srgan-studio: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--export"]:
+        return export_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m srgan_studio.training.preview")
     p.add_argument("weights", help="generator .safetensors or a checkpoint .json")
     p.add_argument("hr", help="held-out HR crop (PNG)")

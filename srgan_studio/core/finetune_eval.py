@@ -73,16 +73,24 @@ def export(run: FinetuneRun) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     argv = [*train_command(), "export", str(weights), "-o", str(out)]
-    try:
-        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise StudioError(f"cannot run the ONNX export ({exc})") from None
+    res = _run(argv)
+    if res.returncode == 2 and "invalid choice: 'export'" in (res.stderr or ""):
+        # An install whose CLI has no export command yet: the same exporter, called directly.
+        res = _run([*train_command()[:-1], "srgan_studio.training.preview", "--export", str(weights), str(out)])
     if res.returncode != 0 or not out.is_file():
         lines = [ln for ln in (res.stderr or "").splitlines() if ln.strip()]
         why = next((ln.removeprefix("srgan-studio: error:").strip() for ln in reversed(lines)
                     if ln.startswith("srgan-studio: error:")), lines[-1] if lines else f"exit code {res.returncode}")
         raise StudioError(f"ONNX export failed: {why}", weights)
     return out
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise StudioError(f"cannot run the ONNX export ({exc})") from None
 
 
 def _degrade(hr: np.ndarray, scale: int, preset: str, seed: int) -> np.ndarray:
