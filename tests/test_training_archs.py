@@ -9,6 +9,15 @@ torch = pytest.importorskip("torch")
 from srgan_studio.training.archs import ARCHS, build_model  # noqa: E402
 from srgan_studio.training.archs.discriminator_arch import SRGANDiscriminator  # noqa: E402
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny tensors: threading only adds overhead (and stalls on a busy machine).
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # Tiny options per architecture so the loop stays fast; a new architecture must add an entry.
 TINY = {
     "srresnet": [{"blocks": 2, "channels": 8}, {"blocks": 1, "channels": 8, "batch_norm": False, "bicubic_skip": True}],

@@ -10,11 +10,20 @@ from srgan_studio.training import losses as L  # noqa: E402
 from srgan_studio.training.archs.discriminator_arch import SRGANDiscriminator  # noqa: E402
 
 
-def _overfit(loss_fn, steps: int = 30, lr: float = 0.05) -> tuple[float, float]:
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny tensors: threading only adds overhead (and stalls on a busy machine).
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _overfit(loss_fn, steps: int = 30, lr: float = 0.05, size: int = 32) -> tuple[float, float]:
     """Optimise an SR image towards a fixed HR batch; return (first, last) loss."""
     g = torch.Generator().manual_seed(0)
-    hr = torch.rand(2, 3, 32, 32, generator=g)
-    sr = torch.rand(2, 3, 32, 32, generator=g).requires_grad_(True)
+    hr = torch.rand(2, 3, size, size, generator=g)
+    sr = torch.rand(2, 3, size, size, generator=g).requires_grad_(True)
     opt = torch.optim.Adam([sr], lr=lr)
     values = []
     for _ in range(steps):
@@ -70,7 +79,7 @@ def test_vgg_loss_from_file_decreases(tmp_path, layer, suffix):
     key = "0.weight"
     assert torch.equal(loss.features.state_dict()[key], state[f"features.{key}"])
     assert not any(p.requires_grad for p in loss.parameters())
-    first, last = _overfit(loss, steps=8, lr=0.05)
+    first, last = _overfit(loss, steps=6, lr=0.05, size=16)
     assert last < 0.7 * first
 
 
@@ -142,7 +151,7 @@ def test_discriminator_loss_decreases(kind):
     real = torch.rand(4, 3, 32, 32, generator=g)
     fake = torch.nn.functional.avg_pool2d(real, 3, 1, 1)   # blurrier, like an SR output
     values = []
-    for _ in range(25):
+    for _ in range(15):
         loss = L.d_loss(kind, d(real), d(fake))
         opt.zero_grad()
         loss.backward()
