@@ -53,9 +53,9 @@ def test_plan_renders_the_visible_blocks_first_and_never_twice():
         s.reset_target(5 * BLOCK, 3 * BLOCK)
     visible = (BLOCK + 10, 10, 2 * BLOCK + 5, BLOCK - 1)
     steps = plan_preview(slots, visible)
-    assert [st.phase for st in steps[:2]] == ["visible", "visible"]
-    assert {st.slot.key for st in steps[:2]} == {"a", "b"}
-    assert steps[0].box == (BLOCK, 0, 3 * BLOCK, BLOCK)
+    assert [st.phase for st in steps[:4]] == ["visible"] * 4 and steps[4].phase == "fill"
+    assert [st.slot.key for st in steps[:4]] == ["a", "b", "a", "b"]  # the panes take turns
+    assert {st.box for st in steps[:4]} == {(BLOCK, 0, 2 * BLOCK, BLOCK), (2 * BLOCK, 0, 3 * BLOCK, BLOCK)}
     for slot in slots:
         covered = np.zeros(slot.target.done.shape, int)
         for st in steps:

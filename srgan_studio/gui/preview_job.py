@@ -1,9 +1,9 @@
 """The preview render: visible region first, then the rest (no Qt).
 
 ``plan_preview`` turns the panes' render targets and the visible box into an
-ordered list of steps: for every pane, the not-yet-rendered blocks under the
-view as one region (so the user sees full-detail results within seconds),
-then the remaining blocks nearest the view first. ``preview_job`` is the
+ordered list of steps, one per block (each block is exactly one engine tile):
+the not-yet-rendered blocks under the view first, so the user sees
+full-detail results within seconds, then the rest, nearest the view first. ``preview_job`` is the
 generator the worker drives: it runs the engine on each region (``region=``
 gives exactly the pixels a full render would) and pastes them into the
 target's canvas.
@@ -18,7 +18,6 @@ from ..core.cancel import CancelToken
 from ..core.descriptor import ModelDescriptor
 from .render_slot import RenderSlot, RenderTarget
 
-FILL_GROUP = 2            # fill steps cover FILL_GROUP x FILL_GROUP blocks
 FILL_MAX_OUTPUT_PIXELS = 120_000_000  # above this, only what is viewed is rendered
 
 
@@ -43,70 +42,51 @@ class PreviewEvent:
     steps: int = 0
 
 
-def _bbox(blocks: list[tuple[int, int]], target: RenderTarget) -> tuple[int, int, int, int]:
-    boxes = [target.block_box(by, bx) for by, bx in blocks]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def _rectangles(blocks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """Cover ``blocks`` exactly with rectangles (a bounding box would redo blocks already done)."""
-    rows: dict[int, set[int]] = {}
-    for by, bx in blocks:
-        rows.setdefault(by, set()).add(bx)
-    runs: list[tuple[int, int, int]] = []   # (row, first col, last col)
-    for by in sorted(rows):
-        cols = sorted(rows[by])
-        start = prev = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == prev + 1:
-                prev = c
-                continue
-            runs.append((by, start, prev))
-            if c is not None:
-                start = prev = c
-    rects: list[list[tuple[int, int, int]]] = []
-    for run in runs:
-        last = rects[-1][-1] if rects else None
-        if last is not None and last[0] + 1 == run[0] and last[1:] == run[1:]:
-            rects[-1].append(run)
-        else:
-            rects.append([run])
-    return [[(by, bx) for by, c0, c1 in rect for bx in range(c0, c1 + 1)] for rect in rects]
-
-
 def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | None, fill: bool = True) -> list[Step]:
-    """Steps for every slot with a target; ``visible`` is in input pixels."""
+    """Steps for every slot with a target; ``visible`` is in input pixels.
+
+    One step per block (= one engine tile), so each tile shows as soon as it
+    is done. Blocks under the view come first, nearest the view's centre
+    first, with the panes taking turns so they fill in together.
+    """
     live = [(s, s.target) for s in slots if s.target is not None]
-    steps: list[Step] = []
+    if visible is not None:
+        cx, cy = (visible[0] + visible[2]) / 2, (visible[1] + visible[3]) / 2
+    else:
+        cx = cy = 0.0
+
+    def order(target: RenderTarget, blocks):
+        def distance(b: tuple[int, int]) -> float:
+            x0, y0, x1, y1 = target.block_box(*b)
+            return ((x0 + x1) / 2 - cx) ** 2 + ((y0 + y1) / 2 - cy) ** 2
+
+        return sorted(blocks, key=distance)
+
+    def interleave(per_slot: list[list[Step]]) -> list[Step]:
+        out = []
+        for i in range(max((len(x) for x in per_slot), default=0)):
+            out += [x[i] for x in per_slot if i < len(x)]
+        return out
+
+    seen: dict[int, set[tuple[int, int]]] = {id(t): set() for _, t in live}
+    visible_steps = []
     if visible is not None:
         for slot, target in live:
-            todo = [b for b in target.blocks_in(visible) if not target.done[b]]
-            if todo:
-                steps.append(Step(slot, target, _bbox(todo, target), "visible"))
+            todo = order(target, [b for b in target.blocks_in(visible) if not target.done[b]])
+            seen[id(target)].update(todo)
+            visible_steps.append([Step(slot, target, target.block_box(*b), "visible") for b in todo])
+    steps = interleave(visible_steps)
     if not fill:
         return steps
+    fill_steps = []
     for slot, target in live:
         if target.canvas.shape[0] * target.canvas.shape[1] > FILL_MAX_OUTPUT_PIXELS:
             continue
-        seen = {b for st in steps if st.target is target for b in target.blocks_in(st.box)}
-        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
         rows, cols = target.done.shape
-        for by in range(rows):
-            for bx in range(cols):
-                if not target.done[by, bx] and (by, bx) not in seen:
-                    groups.setdefault((by // FILL_GROUP, bx // FILL_GROUP), []).append((by, bx))
-        if visible is not None:
-            vcx, vcy = (visible[0] + visible[2]) / 2, (visible[1] + visible[3]) / 2
-        else:
-            vcx, vcy = target.in_w / 2, target.in_h / 2
-        def distance(key: tuple[int, int]) -> float:
-            x0, y0, x1, y1 = _bbox(groups[key], target)
-            return ((x0 + x1) / 2 - vcx) ** 2 + ((y0 + y1) / 2 - vcy) ** 2
-
-        for key in sorted(groups, key=distance):
-            for rect in _rectangles(groups[key]):
-                steps.append(Step(slot, target, _bbox(rect, target), "fill"))
-    return steps
+        todo = [(r, c) for r in range(rows) for c in range(cols)
+                if not target.done[r, c] and (r, c) not in seen[id(target)]]
+        fill_steps.append([Step(slot, target, target.block_box(*b), "fill") for b in order(target, todo)])
+    return steps + interleave(fill_steps)
 
 
 UpscalerFactory = Callable[[ModelDescriptor], object]
