@@ -36,6 +36,38 @@ def _fonts() -> list[Path]:
     return found or [None]
 
 
+def make_drawing(rng: np.random.Generator, size: int = 320) -> Image.Image:
+    """Line art: strokes, outlines and flat fills, with a caption in large type."""
+    paper = tuple(int(v) for v in rng.integers(235, 256, 3))
+    im = Image.new("RGB", (size, size), paper)
+    d = ImageDraw.Draw(im)
+    ink = tuple(int(v) for v in rng.integers(0, 50, 3))
+    for _ in range(int(rng.integers(6, 14))):
+        kind = rng.random()
+        x0, y0 = (int(v) for v in rng.integers(0, size - 40, 2))
+        w, h = (int(v) for v in rng.integers(20, 140, 2))
+        box = [x0, y0, min(size - 1, x0 + w), min(size - 1, y0 + h)]
+        fill = tuple(int(v) for v in rng.integers(80, 255, 3)) if rng.random() < 0.4 else None
+        width = int(rng.integers(1, 6))
+        if kind < 0.3:
+            d.ellipse(box, outline=ink, fill=fill, width=width)
+        elif kind < 0.55:
+            d.rectangle(box, outline=ink, fill=fill, width=width)
+        elif kind < 0.8:
+            pts = [tuple(int(v) for v in rng.integers(0, size, 2)) for _ in range(int(rng.integers(2, 6)))]
+            d.line(pts, fill=ink, width=width, joint="curve")
+        else:
+            pts = [tuple(int(v) for v in rng.integers(0, size, 2)) for _ in range(3)]
+            d.polygon(pts, outline=ink, fill=fill, width=width)
+    fonts = _fonts()
+    fpath = fonts[int(rng.integers(len(fonts)))]
+    fsize = int(rng.integers(18, 44))
+    font = ImageFont.truetype(str(fpath), fsize) if fpath else ImageFont.load_default(fsize)
+    caption = " ".join(str(rng.choice(WORDS)) for _ in range(int(rng.integers(2, 5))))
+    d.text((int(rng.integers(4, 60)), int(rng.integers(size // 2, size - fsize - 4))), caption, fill=ink, font=font)
+    return im
+
+
 def make_page(rng: np.random.Generator, size: int = 320) -> Image.Image:
     paper = tuple(int(v) for v in rng.integers(232, 256, 3))
     im = Image.new("RGB", (size, size), paper)
@@ -68,7 +100,8 @@ def make_pages(folder: Path, n: int, seed: int = 7) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     for i in range(n):
-        make_page(rng).save(folder / f"page_{i:03d}.png")
+        # Half text pages, half line art: scans of documents and drawings.
+        (make_page(rng) if i % 2 else make_drawing(rng)).save(folder / f"page_{i:03d}.png")
     return folder
 
 

@@ -382,6 +382,9 @@ def build_recipe(opts: FinetuneOptions, stage: str, *, arch: dict[str, Any], ini
         "lr": float(opts.lr),
         "schedule": "cosine",
         "min_lr": float(opts.lr) * 0.1,
+        # Adam starts with no moment estimates: its first updates are full-size in
+        # every direction, which is noise for weights that already work.
+        "warmup_steps": min(100, int(steps) // 10),
         "ema": effective_ema(opts.ema, steps),
         "pixel_loss": "l1",
         "init": init,
