@@ -29,6 +29,7 @@ class Actions:
     previous: QAction
     cancel: QAction
     models: QAction
+    finetune: QAction
     settings: QAction
     about: QAction
     recent_menu: QMenu
@@ -69,6 +70,7 @@ def build_actions(win: QMainWindow) -> Actions:
         previous=_act(win, "&Previous Image", "previous", ["PgUp", "Alt+Left"], "Previous opened image"),
         cancel=_act(win, "&Cancel Render", "cancel", "Esc", "Stop the running render"),
         models=_act(win, "&Models…", "models", "Ctrl+M", "Bundled and user models"),
+        finetune=_act(win, "&Fine-tune on My Photos…", "realism", None, "Train a model further on your own photos"),
         settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
         about=_act(win, "&About SRGAN Studio", None, None, "About"),
     )
@@ -97,7 +99,7 @@ def build_actions(win: QMainWindow) -> Actions:
     view_menu.addSeparator()
     view_menu.addActions([a["previous"], a["next"], a["cancel"]])
     tools = bar.addMenu("&Tools")
-    tools.addActions([a["models"], a["settings"]])
+    tools.addActions([a["models"], a["finetune"], a["settings"]])
     bar.addMenu("&Help").addAction(a["about"])
 
     tb = QToolBar("Main", win)

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         a.previous.triggered.connect(lambda: self.step_image(-1))
         a.cancel.triggered.connect(self._on_cancel)
         a.models.triggered.connect(self.show_models)
+        a.finetune.triggered.connect(self.show_finetune)
         a.settings.triggered.connect(self.show_settings)
         a.about.triggered.connect(self._on_about)
         a.recent_menu.aboutToShow.connect(self._update_recent_menu)
@@ -413,6 +414,15 @@ class MainWindow(QMainWindow):
         self._models_window.show()
         self._models_window.raise_()
         return self._models_window
+
+    def show_finetune(self):
+        from .finetune_wizard import FinetuneWizard
+
+        wizard = FinetuneWizard(self, registry=self.registry)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.model_saved.connect(lambda name: self.refresh_models())
+        wizard.show()
+        return wizard
 
     def _on_settings_applied(self, settings: Settings) -> None:
         from .theme import apply_theme
