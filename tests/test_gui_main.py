@@ -60,17 +60,33 @@ def test_save_never_overwrites_the_input_or_an_existing_file(qtbot, window, tmp_
 
 
 def test_save_can_be_cancelled_and_leaves_no_file(qtbot, window, tmp_path, registry):
-    window.cache.set_options({"device": "cpu", "tile": 32, "threads": 1, "alpha_mode": "model"})
-    _drop(window, make_photo(tmp_path / "big.png", 320, 240))
+    import threading
+
+    from srgan_studio.core.upscale import Progress
+
+    release = threading.Event()
+
+    class Stuck:  # a render that stays at tile 1 of 10 until cancelled
+        def run(self, image, cancel):
+            yield Progress(1, 10, "tiles")
+            while not release.wait(0.01):
+                cancel.raise_if_cancelled()
+            raise AssertionError("the render was never cancelled")
+
+    _drop(window, make_photo(tmp_path / "p.png", 64, 48))
     wait_loaded(qtbot, window)
+    window.cache.get = lambda descriptor, tile=None: Stuck()
     out = tmp_path / "never.png"
     worker = window.save_to(SaveOptions(out, "png"), registry.get("srgan_x4"))
-    qtbot.waitUntil(lambda: window.progress.maximum() > 0 and window.progress.value() > 0, timeout=30000)
+    qtbot.waitUntil(lambda: window.progress.value() == 1 and window.progress.maximum() == 10, timeout=10000)
+    assert window.cancel_button.isVisible() and not window.actions.save.isEnabled()
     window.cancel_button.click()
-    with qtbot.waitSignal(worker.done, timeout=30000):
-        pass
+    qtbot.waitUntil(lambda: window.save_worker is None, timeout=10000)
+    release.set()
     assert worker.outcome == "cancelled"
     assert not out.exists() and not list(tmp_path.glob(".srgan-partial-*"))
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert window.actions.save.isEnabled() and not window.progress.isVisible()
 
 
 def test_bad_file_gives_a_clear_error_not_a_crash(qtbot, window, tmp_path):
