@@ -135,6 +135,7 @@ def test_recipes_pass_the_trainers_strict_schema(tmp_path, monkeypatch):
         assert recipe.train.lr == 5e-5 and recipe.train.ema == 0.0 and recipe.data.patch_size == 32
         assert Path(recipe.data.train) == run.train_dir and recipe.data.val == [str(run.preview_dir / "crops")]
         assert recipe.model.options == ft.read_weights_arch(run.state["base"]["weights"])["options"]
+        assert recipe.train.warmup_steps == run.stages[i]["steps"] // 10
     assert load_recipe(run.dir / "recipe-psnr.toml").train.init == run.state["base"]["weights"]
     assert load_recipe(run.dir / "recipe-gan.toml").train.init == str(run.stage_dir("psnr") / "generator.safetensors")
 
@@ -266,3 +267,9 @@ def test_ema_horizon_fits_short_runs():
     assert ft.effective_ema(0.999, 40) == pytest.approx(0.75)
     assert ft.effective_ema(0.999, 5) == 0.0
     assert ft.effective_ema(0.0, 1000) == 0.0
+
+
+def test_memory_warning_for_big_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(ft, "CACHE_WARN_BYTES", 64 * 64 * 3 * 4)
+    scan = ft.scan_folder(make_photos(tmp_path / "p", n=5), 32)
+    assert any("in memory" in w for w in scan.warnings)

@@ -73,6 +73,7 @@ PRESET_TITLES = {
 MIN_HELDOUT = 2
 MIN_TRAIN = 1
 FEW_PHOTOS = 10           # below this many training photos, warn that the model may overfit
+CACHE_WARN_BYTES = 3_000_000_000   # the trainer caches decoded photos; warn past this
 MIN_HELDOUT_SIDE = 32     # a held-out photo smaller than this cannot be scored fairly
 STATE_FILE = "finetune.json"
 STATE_VERSION = 1
@@ -181,6 +182,10 @@ def scan_photos(folder: str | Path, min_side: int = 96, cancel: CancelToken = NE
     if scan.ok and n_train < FEW_PHOTOS:
         scan.warnings.append(f"only {n_train} training photo(s): the model may learn them by heart; "
                              f"{FEW_PHOTOS} or more work better")
+    cache = sum(p.width * p.height * 3 for p in scan.usable)
+    if cache > CACHE_WARN_BYTES:
+        scan.warnings.append(f"training keeps every photo decoded in memory (about {cache / 1e9:.1f} GB here); "
+                             "use fewer or smaller photos if this machine has less free memory")
     if scan.usable:
         mp = sum(p.width * p.height for p in scan.usable) / len(scan.usable) / 1e6
         if mp < 0.05:
