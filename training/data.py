@@ -114,9 +114,10 @@ class PatchDataset:
         hr = np.ascontiguousarray(hr)
         return hr, make_lr(hr, self.scale, self.degradation, rng)
 
-    def batch(self, seed: int, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        """(lr, hr) as float32 NCHW in [0, 1]; a pure function of (seed, step)."""
-        rng = np.random.default_rng([seed, step])
+    def batch(self, seed: int, step: int, batch_size: int, stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(lr, hr) as float32 NCHW in [0, 1]; a pure function of (seed, step, stream).
+        ``stream`` is the distributed rank; stream 0 is the single-process sequence."""
+        rng = np.random.default_rng([seed, step] if stream == 0 else [seed, step, stream])
         pairs = [self.sample(rng) for _ in range(batch_size)]
         hr = np.stack([p[0] for p in pairs]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
         lr = np.stack([p[1] for p in pairs]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
@@ -141,7 +142,7 @@ def make_lr(hr: np.ndarray, scale: int, deg: Degradation, rng: np.random.Generat
 
 
 def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size: int,
-             depth: int = 3) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+             depth: int = 3, stream: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Build batches in a background thread (Pillow releases the GIL) so data
     preparation overlaps the model's forward/backward."""
     q: queue.Queue = queue.Queue(maxsize=depth)
@@ -152,7 +153,7 @@ def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size
             for step in range(start, stop):
                 if stop_flag.is_set():
                     return
-                q.put((step, *dataset.batch(seed, step, batch_size)))
+                q.put((step, *dataset.batch(seed, step, batch_size, stream)))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             q.put(exc)
         q.put(None)

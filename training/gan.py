@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from . import distributed
 from .archs import build_model
 from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, lowpass_loss, pixel_loss
 from .recipe import Recipe, RecipeError
@@ -42,8 +43,10 @@ def build_discriminator(recipe: Recipe) -> nn.Module:
 
 
 class GanStage:
-    def __init__(self, recipe: Recipe, generator: nn.Module, memory_format: torch.memory_format = torch.contiguous_format):
+    def __init__(self, recipe: Recipe, generator: nn.Module, memory_format: torch.memory_format = torch.contiguous_format,
+                 dist_info: distributed.DistInfo | None = None):
         self.recipe = recipe
+        self.dist = dist_info or distributed.DistInfo()
         self.generator = generator
         self.scale = int(recipe.model.options.get("scale", 4))
         g = recipe.gan
@@ -110,6 +113,7 @@ class GanStage:
         loss_d = d_loss(g.adversarial, real, fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        distributed.average_gradients(self.d, self.dist)
         self.opt_d.step()
         losses["d"] = float(loss_d.detach())
         # D's confidence (probability "real") on HR and SR: a quick health check of the game.

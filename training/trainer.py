@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from ..core.metrics import psnr_y, ssim_y, texture_ratio
+from . import distributed
 from .archs import build_model
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .data import PRESETS, PatchDataset, load_eval_pairs, prefetch
@@ -107,6 +108,7 @@ class Trainer:
         self.progress_file = progress_file
         self.stop_requested = False
         t = recipe.train
+        self.dist = distributed.init_from_env()
         if t.threads:
             torch.set_num_threads(t.threads)
         torch.manual_seed(recipe.experiment.seed)
@@ -120,13 +122,15 @@ class Trainer:
             self.generator.load_state_dict(state)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
         self.generator.to(memory_format=self.memory_format).train()
+        # The module that runs training steps: DDP around the generator under torchrun.
+        self.g_train = distributed.wrap(self.generator, self.dist)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=t.lr, betas=tuple(t.betas))
         self.ema = EMA(self.generator, t.ema) if t.ema > 0 else None
         self.gan = None
         if t.stage == "gan":
             from .gan import GanStage
 
-            self.gan = GanStage(recipe, self.generator, self.memory_format)
+            self.gan = GanStage(recipe, self.g_train, self.memory_format, dist_info=self.dist)
         self.step = 0
 
     # --- state -------------------------------------------------------------
@@ -173,6 +177,8 @@ class Trainer:
 
     # --- loop --------------------------------------------------------------
     def _log(self, record: dict[str, Any]) -> None:
+        if not self.dist.is_main:
+            return
         record = {"time": round(time.time(), 3), **record}
         if self.progress_file:
             with open(self.run_dir / "progress.jsonl", "a", encoding="utf-8") as fh:
@@ -226,7 +232,8 @@ class Trainer:
         window_t, window_n = time.monotonic(), 0
         result: dict[str, Any] = {"status": "done"}
         self._log({"event": "start", "step": self.step, "steps": t.steps, "images": len(dataset)})
-        for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size):
+        for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size,
+                                           stream=self.dist.rank):
             lr_now = lr_at(r, step)
             for group in self.opt_g.param_groups:
                 group["lr"] = lr_now
@@ -236,7 +243,7 @@ class Trainer:
                 losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
             else:
                 losses = self._psnr_step(lr_t, hr_t)
-            if not all(math.isfinite(v) for v in losses.values()):
+            if distributed.any_rank(not all(math.isfinite(v) for v in losses.values()), self.dist):
                 self._log({"event": "error", "step": step, "error": f"non-finite loss {losses}; last good checkpoint kept"})
                 raise TrainingError(f"non-finite loss at step {step} ({losses}); the last good checkpoint is kept")
             if self.ema:
@@ -251,24 +258,27 @@ class Trainer:
                 self._log({"event": "step", "step": self.step, "steps": t.steps, "lr": lr_now,
                            "losses": {k: round(v, 6) for k, v in losses.items()},
                            "it_per_s": round(its, 4), "eta_s": round(eta, 1) if eta else None})
-            if val_sets and t.val_every and (self.step % t.val_every == 0 or self.step == t.steps):
+            if val_sets and t.val_every and self.dist.is_main and (self.step % t.val_every == 0 or self.step == t.steps):
                 self._log({"event": "val", "step": self.step, "metrics": self.validate(val_sets)})
-            if now - last_ckpt >= t.checkpoint_minutes * 60:
+            if self.dist.is_main and now - last_ckpt >= t.checkpoint_minutes * 60:
                 self._log({"event": "checkpoint", "step": self.step, "path": str(self.save())})
                 last_ckpt = time.monotonic()
-            if self.stop_requested or now >= deadline:
+            if distributed.any_rank(self.stop_requested or now >= deadline, self.dist):
                 result = {"status": "stopped" if self.stop_requested else "time budget reached"}
                 break
-        path = self.save()
-        self._log({"event": "checkpoint", "step": self.step, "path": str(path)})
-        weights = self.export_weights()
+        if self.dist.is_main:
+            path, weights = self.save(), self.export_weights()
+            self._log({"event": "checkpoint", "step": self.step, "path": str(path)})
+        else:
+            path, weights = "", ""
+        distributed.barrier(self.dist)
         result.update({"step": self.step, "checkpoint": str(path), "weights": str(weights),
                        "seconds": round(time.monotonic() - started, 1), "steps_run": self.step - start_step})
         self._log({"event": "end", **result})
         return result
 
     def _psnr_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, float]:
-        sr = self.generator(lr)
+        sr = self.g_train(lr)
         loss = pixel_loss(self.recipe.train.pixel_loss, sr, hr)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -291,7 +301,7 @@ def prepare_run(recipe_path: str | Path, out: str | Path | None, *, resume: bool
     elif list_checkpoints(run_dir / "checkpoints") and not resume:
         raise TrainingError(f"{run_dir}: run folder already has checkpoints; pass --resume or choose another --out")
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = saved.with_suffix(".toml.tmp")
+    tmp = saved.with_suffix(f".toml.{os.getpid()}.tmp")   # torchrun ranks write it concurrently
     tmp.write_text(recipe.to_toml(), encoding="utf-8")
     os.replace(tmp, saved)
     return recipe, run_dir
