@@ -157,6 +157,27 @@ def measure_latency(size: tuple[int, int]) -> None:
         meter.run_until(lambda: not win.preview.busy and win.compare.slots[1].fraction >= 1, timeout=900)
         print(f"preview ({w}x{h}, {what}): {time.perf_counter() - start:.1f} s; {meter.summary()}")
 
+        # A large photo viewed at 1:1: how soon does the model pane show its first full-detail pixels?
+        big = np.tile(color, (4, 4, 1))[: 4 * h, : 4 * w]
+        win.preview.cancel()
+        win.compare.view.one_to_one()
+        first = {}
+        win.preview.slot_progress.connect(
+            lambda slot: first.setdefault("t", time.perf_counter()) if slot is win.compare.slots[1]
+            and slot.target is not None and slot.target.done.any() else None)
+        win.show_image(Image(big, None, ImageMeta(format="PNG")), "big")
+        win.compare.view.one_to_one()
+        start = time.perf_counter()
+        meter.run_until(lambda: "t" in first, timeout=600)
+        vis = win.compare.view.visible_rect()
+        print(f"large photo {big.shape[1]}x{big.shape[0]} at 1:1: first full-detail region of the model pane after "
+              f"{first.get('t', float('nan')) - start:.1f} s (visible {vis[2] - vis[0]}x{vis[3] - vis[1]} output px); "
+              f"{meter.summary()}")
+        win.preview.cancel()
+        meter.run_until(lambda: not win.preview.busy, timeout=120)
+        win.show_image(Image(color, None, ImageMeta(format="PNG")), "bench")
+        win.preview.cancel()
+
         worker = win.save_to(SaveOptions(tmp / "out.png", "png"), desc)
         start = time.perf_counter()
         meter.run_until(lambda: win.save_worker is None, timeout=900)
