@@ -1,6 +1,7 @@
 """Export a trained generator to ONNX, verify it, and write its model descriptor.
 
-- TorchScript exporter (``dynamo=False``), opset 17, input ``input`` / output
+- TorchScript exporter (``dynamo=False``: it exports the bicubic skip as one
+  Resize node and needs no onnxscript at run time), opset 17, input ``input`` / output
   ``output``, NCHW float32 in [0, 1], dynamic batch, height and width.
 - Single-slope ``nn.PReLU`` becomes ``nn.LeakyReLU(learned slope)`` first: the
   same function, but ONNX Runtime fuses LeakyReLU into the conv (6-9% faster).
@@ -17,6 +18,7 @@ import copy
 import json
 import math
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -168,12 +170,15 @@ def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: 
     fast = prelu_to_leaky(copy.deepcopy(model)).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
-        torch.onnx.export(
-            fast, (x,), str(tmp), dynamo=False, opset_version=OPSET,
-            input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                          "output": {0: "batch", 2: "height_out", 3: "width_out"}},
-        )
+        with warnings.catch_warnings():
+            # The TorchScript exporter is chosen on purpose (see the module docstring); not news.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                fast, (x,), str(tmp), dynamo=False, opset_version=OPSET,
+                input_names=["input"], output_names=["output"],
+                dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
+                              "output": {0: "batch", 2: "height_out", 3: "width_out"}},
+            )
         proto = onnx.load(str(tmp))
         meta = {"opset": str(OPSET), "dynamic_axes": "batch,height,width", "layout": "NCHW float32 [0,1]",
                 "architecture": json.dumps(arch), "scale": str(scale)}
