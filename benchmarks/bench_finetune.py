@@ -132,16 +132,17 @@ def train_small_base(data: Path, minutes: float, work: Path) -> str:
     recipe = work / "base.toml"
     recipe.write_text(
         '[experiment]\nname = "bench_base"\nseed = 1\n'
-        '[model]\ntype = "srresnet"\nscale = 4\nblocks = 8\nchannels = 32\nbatch_norm = false\nbicubic_skip = true\n'
-        f'[data]\ntrain = "{data}"\npatch_size = 96\nbatch_size = 16\n'
+        '[model]\ntype = "srresnet"\nscale = 4\nblocks = 6\nchannels = 32\nbatch_norm = false\nbicubic_skip = true\n'
+        f'[data]\ntrain = "{data}"\npatch_size = 64\nbatch_size = 8\n'
         '[train]\nsteps = 100000\nlr = 2e-4\nschedule = "constant"\nema = 0.99\ncheckpoint_minutes = 60\n',
         encoding="utf-8")
     out = work / "base_run"
     subprocess.run([sys.executable, "-m", "srgan_studio", "train", str(recipe), "--out", str(out), "--minutes",
                     str(minutes), "--progress", "none"], check=True)
     onnx = work / "bench_base_x4.onnx"
-    subprocess.run([sys.executable, "-m", "srgan_studio", "export", str(out / "generator.safetensors"), "-o", str(onnx)],
-                   check=True)
+    # The verified exporter (the same one `srgan-studio export` runs).
+    subprocess.run([sys.executable, "-m", "srgan_studio.training.preview", "--export", str(out / "generator.safetensors"),
+                    str(onnx)], check=True)
     reg = Registry()
     d = reg.import_onnx(onnx, name="bench_base_x4")
     (reg.user_dir / "bench_base_x4.safetensors").write_bytes((out / "generator.safetensors").read_bytes())

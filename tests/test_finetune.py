@@ -144,7 +144,7 @@ def test_minutes_budget_becomes_steps_from_the_estimate(tmp_path, monkeypatch):
     run = fake_run(tmp_path, monkeypatch, goal="realistic", steps=0, minutes=2.0)
     with pytest.raises(SettingsError, match="estimate"):
         run.plan_steps()
-    assert run.plan_steps({"psnr": 0.5, "gan": 2.0}) == {"psnr": 120, "gan": 30}
+    assert run.plan_steps({"psnr": 0.5, "gan": 2.0}) == {"psnr": 3 * 120, "gan": 3 * 30}
     assert run.stage_minutes("gan") == pytest.approx(1.0)
 
 

@@ -73,6 +73,7 @@ PRESET_TITLES = {
 MIN_HELDOUT = 2
 MIN_TRAIN = 1
 FEW_PHOTOS = 10           # below this many training photos, warn that the model may overfit
+MINUTES_SLACK = 3.0       # a minutes budget plans this many times the estimated steps; the clock ends it
 CACHE_WARN_BYTES = 3_000_000_000   # the trainer caches decoded photos; warn past this
 MIN_HELDOUT_SIDE = 32     # a held-out photo smaller than this cannot be scored fairly
 STATE_FILE = "finetune.json"
@@ -381,16 +382,19 @@ def build_recipe(opts: FinetuneOptions, stage: str, *, arch: dict[str, Any], ini
                  log_every: int = 1) -> dict[str, dict[str, Any]]:
     """The strict training recipe for one stage (see training/recipe.py for the schema)."""
     model = {"type": arch["type"], **arch.get("options", {})}
+    timed = bool(opts.minutes and not opts.steps)
+    expected = int(steps / MINUTES_SLACK) if timed else int(steps)
     train: dict[str, Any] = {
         "stage": stage,
         "steps": int(steps),
         "lr": float(opts.lr),
-        "schedule": "cosine",
+        # A cosine over planned steps the clock may cut short would stop mid-decay.
+        "schedule": "constant" if timed else "cosine",
         "min_lr": float(opts.lr) * 0.1,
         # Adam starts with no moment estimates: its first updates are full-size in
         # every direction, which is noise for weights that already work.
-        "warmup_steps": min(100, int(steps) // 10),
-        "ema": effective_ema(opts.ema, steps),
+        "warmup_steps": min(100, expected // 10),
+        "ema": effective_ema(opts.ema, expected),
         "pixel_loss": "l1",
         "init": init,
         "checkpoint_minutes": float(checkpoint_minutes),
@@ -636,7 +640,9 @@ class FinetuneRun:
         sps = seconds_per_step or self.state.get("seconds_per_step") or {}
         if not all(n in sps for n in names):
             raise SettingsError("a minutes budget needs a step-time estimate first")
-        return {n: max(1, int(o.minutes * 60 * share[n] / max(sps[n], 1e-6))) for n in names}
+        # The estimate is only a guess on a busy machine, so the time cap ends the
+        # stage, not the step count: plan up to three times the estimated steps.
+        return {n: max(1, int(MINUTES_SLACK * o.minutes * 60 * share[n] / max(sps[n], 1e-6))) for n in names}
 
     def stage_minutes(self, stage: str) -> float:
         """Wall-clock cap for a stage (0 = none), minus what it already used."""
@@ -805,6 +811,8 @@ class FinetuneRun:
             ended: dict[str, Any] | None = None
             last_error = ""
             started = time.monotonic()
+            budget_s = self.options.minutes * 60 if self.options.minutes and not self.options.steps else 0.0
+            used_before = sum(s["seconds"] for s in self.stages)
             try:
                 for rec in proc.records():
                     if cancel.cancelled and not self._cancel.is_set():
@@ -816,11 +824,18 @@ class FinetuneRun:
                     elif ev == "step":
                         step = int(rec["step"])
                         its = float(rec.get("it_per_s") or 0)
-                        remaining = total_steps - done_before - step
-                        eta = remaining / its if its > 0 else None
+                        if budget_s:   # the clock decides: time-based progress and ETA
+                            used = used_before + time.monotonic() - started
+                            fraction = min(1.0, used / budget_s)
+                            eta: float | None = max(0.0, budget_s - used)
+                            if its > 0:
+                                eta = min(eta, (total_steps - done_before - step) / its)
+                        else:
+                            fraction = (done_before + step) / max(1, total_steps)
+                            eta = (total_steps - done_before - step) / its if its > 0 else None
                         yield StepProgress(stage, step, int(rec.get("steps", st["steps"])),
                                            dict(rec.get("losses", {})), float(rec.get("lr", 0.0)), its, eta,
-                                           (done_before + step) / max(1, total_steps))
+                                           fraction)
                     elif ev == "val":
                         metrics = rec.get("metrics") or {}
                         m = next(iter(metrics.values()), None)
