@@ -190,3 +190,36 @@ def test_corrupt_files_are_skipped_and_logged_once(tmp_path):
     ds = PatchDataset(photos, 32, 4)
     assert len(ds) == 2
     assert [p.name for p, _ in ds.skipped] == ["broken.jpg"]
+
+
+def test_gan_stage_with_vgg_content_from_a_weights_file(tmp_path):
+    from srgan_studio.training.losses import vgg19_features
+
+    photos = _photos(tmp_path / "photos")
+    torch.manual_seed(0)
+    feats = vgg19_features(8)
+    for m in feats:
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+    state = {f"features.{k}": v for k, v in feats.state_dict().items()}
+    torch.save(state, tmp_path / "vgg.pth")
+    recipe = _recipe(photos, "gan", steps=1)
+    recipe.gan.content_loss = "vgg22"
+    recipe.gan.vgg_weights = str(tmp_path / "vgg.pth")
+    records = []
+    t = Trainer(recipe, tmp_path / "run", progress_file=False, emit=records.append)
+    t.train(PatchDataset(photos, 32, 4), val_sets={})
+    (last,) = [r for r in records if r.get("event") == "step"]
+    assert last["losses"]["content"] > 0
+
+
+def test_missing_vgg_weights_stop_the_run_with_one_line(tmp_path, capsys):
+    _photos(tmp_path / "photos")
+    path = tmp_path / "r.toml"
+    model = "\n".join(f"{k} = {str(v).lower()}" for k, v in TINY_MODEL.items() if k != "type")
+    path.write_text(GOOD.replace("scale = 4", model).replace("[data]", "[data]\npatch_size = 32")
+                    .replace("steps = 2", 'steps = 2\nstage = "gan"')
+                    + f'[gan]\ncontent_loss = "vgg54"\nvgg_weights = "{tmp_path / "vgg19.pth"}"\n')
+    code = main(["train", str(path), "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--progress", "none"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "vgg19.pth" in err and "does not exist" in err and len(err.splitlines()) == 1
