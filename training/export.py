@@ -68,7 +68,7 @@ def _fp16_safe(model: nn.Module, x: torch.Tensor, ref: torch.Tensor) -> bool:
     return bool(torch.isfinite(y).all()) and float((y - ref).abs().max()) < 1.5 / 255
 
 
-def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass: float = 0.995) -> int:
+def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass: float = 0.999) -> int:
     """LR pixels of context that carry ``mass`` of the output's sensitivity.
 
     The gradient of the centre output pixel with respect to the input, on a smooth
