@@ -8,7 +8,8 @@
 # Options:
 #   --flavour default|cpu|train   what to bundle (see packaging/README.md)
 #   --python PY                   build environment's Python (default: .venv/bin/python, or $PYTHON)
-#   --smoke-only                  skip the build
+#   --smoke-only                  skip the build and the archive
+#   --no-build                    archive and smoke-test the bundle already in dist/
 #   --no-smoke                    skip the smoke test
 #   --no-archive                  skip the .tar.gz
 #   --clean                       drop PyInstaller's cache first (slower, from scratch)
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
         --flavour=*) flavour=${1#*=} ;;
         --python) PY=${2:?--python needs a value}; shift ;;
         --smoke-only) do_build=0 do_archive=0 ;;
+        --no-build) do_build=0 ;;
         --no-smoke) do_smoke=0 ;;
         --no-archive) do_archive=0 ;;
         --clean) clean=(--clean) ;;
@@ -67,7 +69,7 @@ build() {
     BUILD_SECONDS=$((SECONDS - start))
     say "built $DIST in ${BUILD_SECONDS}s: $(du -sh "$DIST" | cut -f1) ($(du -sb "$DIST" | cut -f1) bytes)"
     echo "largest parts:"
-    (cd "$DIST/_internal" && du -s -- * .[!.]* 2>/dev/null | sort -rn | head -12 | awk '{printf "  %7.1f MB  %s\n", $1/1024, $2}')
+    (cd "$DIST/_internal" && du -s -- * .[!.]* 2>/dev/null | sort -rn | head -12 | awk '{printf "  %7.1f MB  %s\n", $1/1024, $2}') || true
 }
 
 linux_extras() {
@@ -87,8 +89,7 @@ archive() {
 
 smoke() {
     [ -x "$EXE" ] || fail "$EXE does not exist; build first"
-    local tmp
-    tmp=$(mktemp -d)
+    tmp=$(mktemp -d)  # global: the EXIT trap runs after this function has returned
     trap 'rm -rf "$tmp"' EXIT
     # Never touch the real user's settings or models.
     export SRGAN_STUDIO_CONFIG_DIR=$tmp/config SRGAN_STUDIO_DATA_DIR=$tmp/data QT_QPA_PLATFORM=offscreen

@@ -21,6 +21,7 @@ Flavours (``SRGAN_STUDIO_FLAVOUR``):
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ NEVER = [
     "tensorboard",
     "setuptools",
     "pip",
+    "readline",  # only the interactive interpreter uses it
 ]
 
 # ONNX Runtime libraries that only serve GPUs: dropped in the cpu flavour.
@@ -74,6 +76,8 @@ GPU_ONLY_LIBS = re.compile(r"onnxruntime_providers_(cuda|tensorrt|rocm|migraphx|
 # engines, image formats and the X11/Wayland integrations stay: Qt needs them
 # to open a window on the user's desktop.
 QT_PLUGIN_DIRS_UNUSED = (
+    "generic",                 # evdev/tuio input for framebuffer kiosks; desktops deliver input via X11/Wayland
+    "egldeviceintegrations",   # EGLFS only (embedded boards)
     "qmltooling",
     "sqldrivers",
     "tls",
@@ -195,12 +199,77 @@ def resource_datas(flavour: str, root: Path | None = None) -> list[tuple[str, st
     return out
 
 
+# Single Qt plugins the app never needs on a desktop: framebuffer/EGL/VNC platforms for kiosks and
+# embedded boards, and the GTK3 theme, which would drag in GTK's whole stack (cairo, pango, atk) from
+# the build machine and mix it with the user's GTK at run time. Qt falls back to its own theme.
+QT_PLUGINS_UNUSED = re.compile(r"^(lib)?q(eglfs|linuxfb|minimalegl|vkkhrdisplay|vnc|gtk3)\b")
+
+
 def keep_binary(dest: str, flavour: str) -> bool:
     """Filter for Analysis.binaries (dest is the path inside the bundle)."""
     d = dest.replace("\\", "/")
-    if flavour == "cpu" and GPU_ONLY_LIBS.search(d.rsplit("/", 1)[-1]):
+    base = d.rsplit("/", 1)[-1]
+    if flavour == "cpu" and GPU_ONLY_LIBS.search(base):
+        return False
+    if "PySide6/Qt/plugins/" in d and QT_PLUGINS_UNUSED.match(base):
         return False
     return not _in_unused_qt_plugin_dir(d)
+
+
+def _is_root(dest: str, typecode: str) -> bool:
+    """Binaries loaded by name at run time (extension modules, Qt plugins, ORT providers), not as a dependency."""
+    d = dest.replace("\\", "/")
+    return (
+        typecode == "EXTENSION"
+        or "PySide6/Qt/plugins/" in d
+        or d.startswith("onnxruntime/")
+        or d.rsplit("/", 1)[-1].startswith("libpython")
+    )
+
+
+def prune_orphan_libs(binaries: list, needed) -> tuple[list, list]:
+    """Drop shared libraries that nothing kept links to any more; return (kept, dropped).
+
+    PyInstaller collects a plugin's dependencies as separate entries, so
+    filtering out a plugin leaves its libraries behind. This keeps everything
+    reachable through DT_NEEDED from the run-time roots. ``needed(src)`` returns
+    the library names a file links to, or None when it cannot tell, in which
+    case nothing is pruned.
+    """
+    by_name: dict[str, list] = {}
+    for entry in binaries:
+        by_name.setdefault(entry[0].replace("\\", "/").rsplit("/", 1)[-1], []).append(entry)
+    todo = [e for e in binaries if e[2] != "SYMLINK" and _is_root(e[0], e[2])]
+    seen = {id(e) for e in todo}
+    while todo:
+        entry = todo.pop()
+        names = needed(entry[1])
+        if names is None:
+            return list(binaries), []
+        for name in names:
+            for dep in by_name.get(name.rsplit("/", 1)[-1], ()):
+                if id(dep) not in seen and dep[2] != "SYMLINK":
+                    seen.add(id(dep))
+                    todo.append(dep)
+    kept_dests = {e[0] for e in binaries if id(e) in seen}
+    kept, dropped = [], []
+    for entry in binaries:
+        if entry[2] == "SYMLINK":
+            target = os.path.normpath(os.path.join(os.path.dirname(entry[0]), entry[1])).replace("\\", "/")
+            (kept if target in kept_dests else dropped).append(entry)
+        else:
+            (kept if id(entry) in seen else dropped).append(entry)
+    return kept, dropped
+
+
+def elf_needed(path: str) -> list[str] | None:
+    """DT_NEEDED names of a shared library, read with PyInstaller's own dependency reader."""
+    try:
+        from PyInstaller.depend.bindepend import get_imports
+
+        return [name for name, _ in get_imports(path)]
+    except Exception:  # noqa: BLE001 - any failure means "cannot tell": prune nothing
+        return None
 
 
 def keep_data(dest: str, flavour: str) -> bool:

@@ -182,6 +182,40 @@ def test_the_apps_own_qt_imports_are_all_kept():
                 assert module not in excl, f"{py.name}: {module} would be excluded from the bundle"
 
 
+def test_unused_qt_plugins_are_dropped_and_desktop_ones_kept():
+    plugins = "PySide6/Qt/plugins/"
+    for dropped in ("platforms/libqvnc.so", "platforms/libqeglfs.so", "platformthemes/libqgtk3.so", "generic/libqevdevmouseplugin.so"):
+        assert not bundle_config.keep_binary(plugins + dropped, "default")
+    for kept in ("platforms/libqxcb.so", "platforms/libqwayland.so", "platforms/libqoffscreen.so",
+                 "platforms/qwindows.dll", "platforms/libqcocoa.dylib", "platformthemes/libqxdgdesktopportal.so",
+                 "imageformats/libqwebp.so", "iconengines/libqsvgicon.so"):
+        assert bundle_config.keep_binary(plugins + kept, "default")
+
+
+def test_prune_orphan_libs_keeps_what_kept_binaries_link_to():
+    binaries = [
+        ("PySide6/QtGui.abi3.so", "/b/QtGui", "EXTENSION"),
+        ("PySide6/Qt/lib/libQt6Gui.so.6", "/b/Qt6Gui", "BINARY"),
+        ("PySide6/Qt/lib/libQt6Network.so.6", "/b/Qt6Network", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/b/qxcb", "BINARY"),
+        ("libxcb-cursor.so.0", "/b/xcb-cursor", "BINARY"),
+        ("libcairo.so.2", "/b/cairo", "BINARY"),          # was needed only by the dropped GTK theme
+        ("libpixman-1.so.0", "/b/pixman", "BINARY"),      # needed only by cairo
+        ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
+        ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
+        ("libpython3.11.so.1.0", "/b/python", "BINARY"),
+    ]
+    links = {"/b/QtGui": ["libQt6Gui.so.6"], "/b/qxcb": ["libQt6Gui.so.6", "libxcb-cursor.so.0"],
+             "/b/cairo": ["libpixman-1.so.0"]}
+    kept, dropped = bundle_config.prune_orphan_libs(binaries, lambda src: links.get(src, []))
+    assert {d for d, *_ in dropped} == {"PySide6/Qt/lib/libQt6Network.so.6", "libQt6Network.so.6",
+                                        "libcairo.so.2", "libpixman-1.so.0"}
+    assert len(kept) + len(dropped) == len(binaries)
+    # When a dependency list cannot be read, nothing is pruned rather than guessing.
+    kept, dropped = bundle_config.prune_orphan_libs(binaries, lambda src: None)
+    assert (kept, dropped) == (binaries, [])
+
+
 # --- Linux desktop integration ----------------------------------------------------------------------------
 
 
