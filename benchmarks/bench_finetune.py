@@ -158,6 +158,9 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--preset", default="clean", choices=("clean", "phone_jpeg", "old_print"))
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--name", default="bench_text")
     p.add_argument("--train-base-minutes", type=float, default=0.0)
     p.add_argument("--base-data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/datasets/train")
     args = p.parse_args()
@@ -168,20 +171,23 @@ def main() -> int:
     from srgan_studio.core.finetune_eval import evaluate
     from srgan_studio.core.registry import Registry
 
-    pages = make_pages(args.pages or work / "pages", args.count)
+    pages = args.pages or work / "pages"
+    if not pages.is_dir():
+        make_pages(pages, args.count)
     base = args.base
     if args.train_base_minutes:
         print(f"training a small base for {args.train_base_minutes} min on {args.base_data}", flush=True)
         base = train_small_base(args.base_data, args.train_base_minutes, work)
-    opts = ft.FinetuneOptions(photos=str(pages), base=base, name="bench_text", minutes=args.minutes,
-                              batch_size=args.batch, patch_size=args.patch, lr=args.lr, previews=False)
+    opts = ft.FinetuneOptions(photos=str(pages), base=base, name=args.name, minutes=args.minutes, preset=args.preset,
+                              batch_size=args.batch, patch_size=args.patch, lr=args.lr, threads=args.threads,
+                              previews=False)
     run = ft.FinetuneRun.create(opts, registry=Registry())
     print(f"{len(run.state['photos']['train'])} training pages, held out: {run.state['photos']['heldout']}")
     t0 = time.monotonic()
     outcome = _drive(run.train())
     minutes = (time.monotonic() - t0) / 60
     result = _drive(evaluate(run))
-    print(f"\nfine-tuned {run.state['base']['name']} for {outcome.steps} steps "
+    print(f"\nfine-tuned {run.state['base']['name']} ({args.preset}) for {outcome.steps} steps "
           f"({run.stages[0]['seconds'] / 60:.1f} min of training, {minutes:.1f} min wall incl. the dry run)")
     print(f"held-out pages: {len(result.rows)} ({result.eval_side}px centre crops), PSNR / SSIM on Y:")
     for m in ("bicubic", "base", "finetuned"):

