@@ -28,6 +28,7 @@ def collect(gen):
             return events, stop.value
 
 
+@pytest.mark.slow
 def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_path):
     make_base(data_dir() / "models")
     photos = make_photos(tmp_path / "photos", n=5)
@@ -56,6 +57,7 @@ def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_p
     assert outcome.steps == kept + 3 and outcome.weights.is_file()
 
 
+@pytest.mark.slow
 def test_cli_finetune_registers_a_usable_model(tmp_path, capsys):
     from srgan_studio.cli import main
 

@@ -71,6 +71,7 @@ def test_bad_folders_block_the_first_page(qtbot, tmp_path, kind):
         assert page.bad_list.count() == 3
 
 
+@pytest.mark.slow
 def test_wizard_walks_every_page_trains_evaluates_and_saves(qtbot, tmp_path):
     pytest.importorskip("torch")
     from finetune_fixtures import make_base
