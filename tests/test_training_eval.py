@@ -111,3 +111,17 @@ def test_eval_command_errors_are_one_line(tmp_path, capsys):
     assert "does not exist" in err and len(err.splitlines()) == 1
     assert main(["eval", "--model", "no_such_model", str(folder)]) == 1
     assert "unknown model" in capsys.readouterr().err
+
+
+def test_lattice_amplitude_sees_a_checkerboard_not_texture():
+    from srgan_studio.training.evaluate import lattice_amplitude
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:64, :64]
+    smooth = (np.sin(xx / 7) * np.cos(yy / 9))[..., None] * 60 + 120 + np.zeros((1, 1, 3))
+    textured = np.clip(smooth + rng.normal(0, 10, smooth.shape), 0, 255).astype(np.uint8)
+    grid = smooth.copy()
+    grid[::4, ::4] += 8            # a faint 4-periodic dot grid
+    grid = np.clip(grid, 0, 255).astype(np.uint8)
+    assert lattice_amplitude(grid, 4) > 3 * lattice_amplitude(textured, 4)
+    assert lattice_amplitude(smooth.astype(np.uint8), 4) < 0.5

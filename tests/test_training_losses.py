@@ -174,3 +174,14 @@ def test_unknown_loss_names():
     for fn in (lambda: L.pixel_loss("l3", x, x), lambda: L.d_loss("wgan", x, x), lambda: L.g_adv_loss("wgan", x, x)):
         with pytest.raises(ValueError):
             fn()
+
+
+def test_grid_loss_decreases_and_targets_periodic_patterns():
+    first, last = _overfit(lambda sr, hr: L.grid_loss(sr, hr, 4), steps=20, lr=0.05)
+    assert last < 0.5 * first
+    g = torch.Generator().manual_seed(1)
+    hr = torch.rand(2, 3, 32, 32, generator=g)
+    grid = hr.clone()
+    grid[..., ::4, ::4] += 0.05
+    noise = hr + 0.05 * torch.randn(hr.shape, generator=g)
+    assert float(L.grid_loss(grid, hr, 4)) > 3 * float(L.grid_loss(noise, hr, 4))

@@ -142,7 +142,8 @@ def metrics_from_eval(path: str | Path) -> dict[str, Any]:
     sets = data.get("sets") if isinstance(data, dict) else None
     if not isinstance(sets, dict):
         raise ModelError("not an eval JSON file (no 'sets'; write it with srgan-studio eval --json)", path)
-    keep = ("psnr_y", "ssim_y", "texture", "bicubic_psnr_y", "bicubic_ssim_y", "bicubic_texture", "images")
+    keep = ("psnr_y", "ssim_y", "texture", "checker", "bicubic_psnr_y", "bicubic_ssim_y", "bicubic_texture",
+            "bicubic_checker", "hr_checker", "images")
     return {name: {k: v for k, v in m.items() if k in keep} for name, m in sets.items()}
 
 

@@ -7,7 +7,9 @@ Each step updates G once, then D once (the order of Ledig et al. and BasicSR):
   gradients are computed. The low-pass term (L1 between SR and HR average-pooled
   by the scale) pins colours and structure, the usual GAN failure, while leaving
   the high frequencies free for texture; a full-resolution pixel loss would pull
-  those back towards the blurry PSNR optimum. The content
+  those back towards the blurry PSNR optimum. The grid term (``grid_weight``)
+  penalises the part of SR - HR that repeats with the upsampling period: the
+  checkerboard that sub-pixel convolutions drift into under GAN pressure. The content
   loss is VGG22/VGG54 when ImageNet VGG19 weights are available, else
   discriminator feature matching (L1 between D's activations on SR and HR), which
   needs no pretrained network. The recipe and the model descriptor record which.
@@ -24,7 +26,7 @@ import torch.nn as nn
 
 from . import distributed
 from .archs import build_model
-from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, lowpass_loss, pixel_loss
+from .losses import VGGLoss, d_loss, feature_match_loss, g_adv_loss, grid_loss, lowpass_loss, pixel_loss
 from .recipe import Recipe, RecipeError
 
 # Discriminators whose dense layer is sized from the training patch size.
@@ -91,6 +93,10 @@ class GanStage:
             low = lowpass_loss(sr, hr_t, self.scale)
             total = total + g.lowpass_weight * low
             losses["lowpass"] = float(low.detach())
+        if g.grid_weight:
+            grid = grid_loss(sr, hr_t, self.scale)
+            total = total + g.grid_weight * grid
+            losses["grid"] = float(grid.detach())
         if self.match:
             content = feature_match_loss(fake_feats, [f.detach() for f in real_feats])
         elif self.vgg is not None:

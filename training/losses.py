@@ -42,6 +42,26 @@ def lowpass_loss(sr: torch.Tensor, hr: torch.Tensor, factor: int) -> torch.Tenso
     return F.l1_loss(F.avg_pool2d(sr, factor), F.avg_pool2d(hr, factor))
 
 
+def grid_loss(sr: torch.Tensor, hr: torch.Tensor, period: int, window: int = 32) -> torch.Tensor:
+    """Mean square of the ``period``-periodic component of SR - HR in each window.
+
+    Sub-pixel upsampling makes checkerboards: a pattern that repeats every
+    ``period`` pixels. Averaging the residual over all pixels of each phase
+    (i mod p, j mod p) of a window keeps exactly that pattern, while real
+    texture differences, which have no fixed phase, average out.
+    """
+    w = max(period, window // period * period)
+    r = sr - hr
+    b, c, h, wd = r.shape
+    r = r[..., : h // w * w, : wd // w * w]
+    if r.shape[-1] == 0 or r.shape[-2] == 0:
+        raise ValueError(f"grid loss needs patches of at least {w} px")
+    r = r.reshape(b, c, h // w, w // period, period, wd // w, w // period, period)
+    phase = r.mean(dim=(3, 6))                                   # (b, c, H/w, p, W/w, p)
+    periodic = phase - phase.mean(dim=(3, 5), keepdim=True)
+    return (periodic ** 2).mean()
+
+
 # --- VGG19 perceptual loss ---------------------------------------------------
 
 # torchvision's vgg19 "features" (config E): numbers are conv widths, "M" max-pool.

@@ -73,6 +73,7 @@ class GanSection:
     adv_weight: float = 1e-3
     pixel_weight: float = 0.0
     lowpass_weight: float = 0.0  # L1 between SR and HR average-pooled by the scale: anchors colours, frees texture
+    grid_weight: float = 0.0     # penalty on the scale-periodic (sub-pixel lattice) part of SR - HR: against checkerboards
     content_loss: str = "feature_match"   # "vgg22", "vgg54", "feature_match" or "none"
     content_weight: float = 1.0
     vgg_weights: str = ""        # path to ImageNet VGG19 weights (torchvision layout)
