@@ -24,13 +24,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PY" ] || PY=$(command -v python3)
 flavour=default
+py_given=0
 do_build=1 do_smoke=1 do_archive=1 clean=()
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --flavour) flavour=${2:?--flavour needs a value}; shift ;;
         --flavour=*) flavour=${1#*=} ;;
-        --python) PY=${2:?--python needs a value}; shift ;;
+        --python) PY=${2:?--python needs a value}; py_given=1; shift ;;
         --smoke-only) do_build=0 do_archive=0 ;;
         --no-build) do_build=0 ;;
         --no-smoke) do_smoke=0 ;;
@@ -41,6 +42,17 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+
+# The cpu flavour builds from its own venv with the plain onnxruntime wheel, pinned like the main venv.
+if [ "$flavour" = cpu ] && [ "$py_given" = 0 ] && [ "$do_build" = 1 ]; then
+    CPU_VENV=$ROOT/build/venv-cpu
+    [ -x "$CPU_VENV/bin/python" ] || "$PY" -m venv "$CPU_VENV"
+    mapfile -t cpu_reqs < <("$PY" -c 'import sys; sys.path.insert(0, sys.argv[1]); import bundle_config as c; print("\n".join(c.cpu_requirements(c.read_project())))' "$ROOT/packaging")
+    "$PY" -m pip freeze --exclude-editable | grep -viE '^(onnxruntime-gpu|torch|nvidia-)' > "$ROOT/build/cpu-constraints.txt" || true
+    "$CPU_VENV/bin/python" -m pip install -q -c "$ROOT/build/cpu-constraints.txt" "${cpu_reqs[@]}" pyinstaller
+    "$CPU_VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+    PY=$CPU_VENV/bin/python
+fi
 
 read -r NAME VERSION < <("$PY" - "$ROOT/packaging" "$flavour" <<'EOF'
 import sys

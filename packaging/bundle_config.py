@@ -104,6 +104,7 @@ class Project:
     description: str
     scripts: dict[str, str]
     gui_scripts: dict[str, str]
+    dependencies: tuple[str, ...] = ()
 
 
 def read_project(pyproject: Path | None = None) -> Project:
@@ -115,7 +116,25 @@ def read_project(pyproject: Path | None = None) -> Project:
         description=proj.get("description", ""),
         scripts=dict(proj.get("scripts", {})),
         gui_scripts=dict(proj.get("gui-scripts", {})),
+        dependencies=tuple(proj.get("dependencies", ())),
     )
+
+
+def cpu_requirements(project: Project) -> list[str]:
+    """The app's runtime requirements with the plain ``onnxruntime`` wheel in place of ``onnxruntime-gpu``.
+
+    Read from pyproject.toml so a new dependency reaches the cpu bundle without editing a second list.
+    """
+    out = []
+    for req in project.dependencies:
+        spec = req.split(";", 1)[0].strip()
+        name = re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].lower().replace("_", "-")
+        if name == "onnxruntime-gpu":
+            continue
+        out.append(spec if name == "onnxruntime" else req)
+    if not any(re.match(r"onnxruntime(?![-\w])", r) for r in out):
+        out.append("onnxruntime")
+    return out
 
 
 def check_flavour(flavour: str) -> str:

@@ -160,6 +160,21 @@ def test_read_project_reads_name_and_version_from_pyproject(tmp_path):
     assert bundle_config.bundle_name(project, "cpu") == "srgan-studio-cpu"
 
 
+def test_cpu_requirements_swap_the_gpu_wheel_for_the_plain_one():
+    project = bundle_config.Project("srgan-studio", "1.0", "", {}, {}, (
+        "numpy>=1.26",
+        "onnxruntime-gpu>=1.18; sys_platform == 'linux' and platform_machine == 'x86_64'",
+        "onnxruntime>=1.18; sys_platform != 'linux' or platform_machine != 'x86_64'",
+        "tifffile>=2024.1",
+    ))
+    assert bundle_config.cpu_requirements(project) == ["numpy>=1.26", "onnxruntime>=1.18", "tifffile>=2024.1"]
+    # The real pyproject: every runtime dependency but the GPU wheel reaches the cpu venv.
+    reqs = bundle_config.cpu_requirements(bundle_config.read_project())
+    assert not any(r.lower().startswith("onnxruntime-gpu") for r in reqs)
+    assert any(r.startswith("onnxruntime") for r in reqs)
+    assert len(reqs) == len(PYPROJECT["dependencies"]) - 1
+
+
 def test_qt_excludes_cover_every_unused_module_and_no_used_one(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
