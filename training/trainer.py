@@ -73,14 +73,18 @@ def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarr
                    channels_last: bool = True) -> dict[str, float]:
     was_training = model.training
     model.eval()
-    ps, ss, tx = [], [], []
+    from .evaluate import lattice_amplitude
+
+    ps, ss, tx, ck = [], [], [], []
     for _name, lr, hr in pairs:
         sr = run_model(model, lr, channels_last)
         ps.append(psnr_y(sr, hr, scale))
         ss.append(ssim_y(sr, hr, scale))
         tx.append(texture_ratio(sr, hr, scale))
+        ck.append(lattice_amplitude(sr, scale))
     model.train(was_training)
-    return {"psnr_y": float(np.mean(ps)), "ssim_y": float(np.mean(ss)), "texture": float(np.mean(tx))}
+    return {"psnr_y": float(np.mean(ps)), "ssim_y": float(np.mean(ss)), "texture": float(np.mean(tx)),
+            "checker": float(np.mean(ck))}
 
 
 class EMA:
