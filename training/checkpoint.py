@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file, safe_open
+from safetensors.torch import load_file, safe_open, save_file
+
+from ..core.atomic import atomic_path
 
 
 class CheckpointError(ValueError):
@@ -36,16 +36,8 @@ def _sha256(path: Path) -> str:
 
 
 def _atomic_replace(write, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".srgan-partial-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp:
+        write(str(tmp))
 
 
 def save_weights(path: str | Path, state: dict[str, torch.Tensor], arch: dict[str, Any], extra: dict[str, Any] | None = None) -> None:

@@ -15,6 +15,17 @@ from pathlib import Path
 TEMP_MARK = ".srgan-partial-"
 
 
+def _new_file_mode() -> int:
+    # mkstemp creates 0600 files; a finished output should get the same mode as
+    # any file the user creates (0666 minus the umask), not be private.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _new_file_mode()  # once, at import, while no writer threads run
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path beside ``target``; on success it replaces ``target``."""
@@ -23,6 +34,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        with contextlib.suppress(OSError):
+            os.chmod(tmp_path, _FILE_MODE)
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
