@@ -125,3 +125,12 @@ def make_fake_base(models_dir: Path, name: str = "fake_x4") -> None:
     (models_dir / f"{name}.onnx").write_bytes(b"not used by the fake trainer")
     ModelDescriptor(name=name, title="Fake x4", kind="onnx", architecture="srresnet", scale=4,
                     file=f"{name}.onnx").save(models_dir / f"{name}.json")
+
+
+def isolated_registry():
+    """A registry of the test's user models only: the bundled models in
+    resources/models (present once trained) must not change what these tests see."""
+    from srgan_studio.core.registry import Registry
+    from srgan_studio.core.settings import data_dir
+
+    return Registry(bundled_dir=data_dir() / "no-bundled-models")

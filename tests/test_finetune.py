@@ -11,11 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos
+from finetune_fixtures import (
+    install_fake_trainer,
+    isolated_registry,
+    make_fake_base,
+    make_photos,
+)
 
 from srgan_studio.core import finetune as ft
 from srgan_studio.core.errors import Cancelled, SettingsError, StudioError
-from srgan_studio.core.registry import Registry
 from srgan_studio.core.settings import data_dir
 
 
@@ -34,7 +38,7 @@ def fake_run(tmp_path, monkeypatch, mode="ok", *, goal="faithful", steps=6, n=6,
     photos = make_photos(tmp_path / "photos", n=n)
     options = ft.FinetuneOptions(photos=str(photos), base="fake", name="mine", goal=goal, steps=steps,
                                  patch_size=32, batch_size=2, previews=False, **opts)
-    return ft.FinetuneRun.create(options, registry=Registry())
+    return ft.FinetuneRun.create(options, registry=isolated_registry())
 
 
 # ---------------------------------------------------------------- bad folders
@@ -84,12 +88,12 @@ def test_create_refuses_a_bad_folder_and_bad_names(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     opts = ft.FinetuneOptions(photos=str(tmp_path / "empty"), base="fake", name="mine", steps=4, patch_size=32)
     with pytest.raises(SettingsError, match="no images found"):
-        ft.FinetuneRun.create(opts, registry=Registry())
+        ft.FinetuneRun.create(opts, registry=isolated_registry())
     with pytest.raises(SettingsError, match="model name"):
         ft.FinetuneOptions(photos=".", base="fake", name="My Model", steps=4).check()
     taken = ft.FinetuneOptions(photos=str(tmp_path), base="fake", name="fake_x4", steps=4, patch_size=32)
     with pytest.raises(SettingsError, match="already exists"):
-        ft.FinetuneRun.create(taken, registry=Registry())
+        ft.FinetuneRun.create(taken, registry=isolated_registry())
 
 
 def test_base_without_training_weights_is_refused(tmp_path):
@@ -97,8 +101,8 @@ def test_base_without_training_weights_is_refused(tmp_path):
     make_fake_base(models)
     (models / "fake_x4.safetensors").unlink()
     with pytest.raises(SettingsError, match="no training weights"):
-        ft.resolve_base("fake", Registry())
-    assert ft.fine_tunable_models(Registry()) == []
+        ft.resolve_base("fake", isolated_registry())
+    assert ft.fine_tunable_models(isolated_registry()) == []
 
 
 # ---------------------------------------------------------------- held-out split

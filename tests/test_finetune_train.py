@@ -11,11 +11,10 @@ from PIL import Image
 
 pytest.importorskip("torch")
 
-from finetune_fixtures import make_base, make_photos
+from finetune_fixtures import isolated_registry, make_base, make_photos
 
 from srgan_studio.core import finetune as ft
 from srgan_studio.core.errors import Cancelled
-from srgan_studio.core.registry import Registry
 from srgan_studio.core.settings import data_dir
 
 
@@ -34,7 +33,7 @@ def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_p
     photos = make_photos(tmp_path / "photos", n=5)
     opts = ft.FinetuneOptions(photos=str(photos), base="tiny", name="mine", steps=400, patch_size=32, batch_size=2,
                               previews=False, val_every=1000, threads=1)
-    run = ft.FinetuneRun.create(opts, registry=Registry())
+    run = ft.FinetuneRun.create(opts, registry=isolated_registry())
     gen = run.train()
     with pytest.raises(Cancelled):
         while True:
@@ -69,7 +68,7 @@ def test_cli_finetune_registers_a_usable_model(tmp_path, capsys):
     assert rc == 0, out.err
     assert "gain over the base" in out.out and "registered mine" in out.out
 
-    reg = Registry()
+    reg = isolated_registry()
     d = reg.get("mine")
     assert d.user and d.scale == 4
     assert d.provenance["fine_tuned_from"] == "tiny_x4" and d.provenance["data"] == str(photos.resolve())

@@ -6,11 +6,15 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from finetune_fixtures import install_fake_trainer, make_fake_base, make_photos
+from finetune_fixtures import (
+    install_fake_trainer,
+    isolated_registry,
+    make_fake_base,
+    make_photos,
+)
 from PySide6.QtWidgets import QWizard
 
 from srgan_studio.core import finetune as ft
-from srgan_studio.core.registry import Registry
 from srgan_studio.core.settings import data_dir
 from srgan_studio.gui.finetune_wizard import (
     PAGE_BASE,
@@ -24,7 +28,7 @@ from srgan_studio.gui.finetune_wizard import (
 
 
 def open_wizard(qtbot, folder, **kw) -> FinetuneWizard:
-    wiz = FinetuneWizard(None, registry=Registry(), **kw)
+    wiz = FinetuneWizard(None, registry=isolated_registry(), **kw)
     qtbot.addWidget(wiz)
     wiz.threads = 1
     wiz.patch_spin.setValue(32)
@@ -112,7 +116,7 @@ def test_wizard_walks_every_page_trains_evaluates_and_saves(qtbot, tmp_path):
     with qtbot.waitSignal(wiz.model_saved, timeout=60_000) as saved:
         wiz.button(QWizard.WizardButton.FinishButton).click()
     assert saved.args == ["mine"]
-    d = Registry().get("mine")
+    d = isolated_registry().get("mine")
     assert d.user and d.provenance["degradation"] == "phone_jpeg"
     assert d.metrics["heldout"]["finetuned"]["psnr_y"] > 0
 
@@ -146,7 +150,7 @@ def test_cancel_then_resume_from_the_first_page(qtbot, tmp_path, monkeypatch):
     wiz.close()
 
     # A new wizard (as after a restart) offers the run on its first page.
-    wiz2 = FinetuneWizard(None, registry=Registry())
+    wiz2 = FinetuneWizard(None, registry=isolated_registry())
     qtbot.addWidget(wiz2)
     wiz2.show()
     combo = wiz2.folder_page.resume_combo
