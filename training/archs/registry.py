@@ -31,3 +31,12 @@ def build_model(type: str, **options: Any) -> nn.Module:  # noqa: A002 - matches
     except KeyError:
         raise ValueError(f"unknown architecture type {type!r}; known: {sorted(ARCHS)}") from None
     return builder(**options)
+
+
+def upsample_factors(scale: int, arch: str) -> list[int]:
+    """Sub-pixel steps for a scale: x2 per factor of 2 (the papers' layout), or one x3."""
+    if scale in (2, 4, 8):
+        return [2] * (scale.bit_length() - 1)
+    if scale == 3:
+        return [3]
+    raise ValueError(f"{arch} scale must be 2, 3, 4 or 8, not {scale}")

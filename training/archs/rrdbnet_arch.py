@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register
+from .registry import register, upsample_factors
 
 
 class ResidualDenseBlock(nn.Module):
@@ -53,14 +53,6 @@ class RRDB(nn.Module):
         return x + self.rdb3(self.rdb2(self.rdb1(x))) * self.res_scale
 
 
-def _factors(scale: int) -> list[int]:
-    if scale in (2, 4, 8):
-        return [2] * (scale.bit_length() - 1)
-    if scale == 3:
-        return [3]
-    raise ValueError(f"RRDBNet scale must be 2, 3, 4 or 8, not {scale}")
-
-
 class RRDBNet(nn.Module):
     def __init__(
         self,
@@ -75,7 +67,7 @@ class RRDBNet(nn.Module):
     ):
         super().__init__()
         self.scale = scale
-        self.factors = _factors(scale)
+        self.factors = upsample_factors(scale, "RRDBNet")
         self.bicubic_skip = bicubic_skip
         self.conv_first = nn.Conv2d(in_channels, channels, 3, padding=1)
         self.body = nn.Sequential(*[RRDB(channels, growth, res_scale) for _ in range(blocks)])

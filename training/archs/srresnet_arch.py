@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .registry import register
+from .registry import register, upsample_factors
 
 
 class ResidualBlock(nn.Module):
@@ -48,14 +48,6 @@ class UpsampleBlock(nn.Module):
         return self.act(self.shuffle(self.conv(x)))
 
 
-def _factors(scale: int) -> list[int]:
-    if scale in (2, 4, 8):
-        return [2] * (scale.bit_length() - 1)
-    if scale == 3:
-        return [3]
-    raise ValueError(f"SRResNet scale must be 2, 3, 4 or 8, not {scale}")
-
-
 class SRResNet(nn.Module):
     def __init__(
         self,
@@ -76,7 +68,7 @@ class SRResNet(nn.Module):
             nn.Conv2d(channels, channels, 3, padding=1, bias=not batch_norm),
             nn.BatchNorm2d(channels) if batch_norm else nn.Identity(),
         )
-        self.upsample = nn.Sequential(*[UpsampleBlock(channels, f) for f in _factors(scale)])
+        self.upsample = nn.Sequential(*[UpsampleBlock(channels, f) for f in upsample_factors(scale, "SRResNet")])
         self.tail = nn.Conv2d(channels, out_channels, 9, padding=4)
         self._init_weights()
 
