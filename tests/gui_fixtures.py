@@ -70,3 +70,17 @@ def full_render(descriptor, image):
     from srgan_studio.core.upscale import Upscaler, drain
 
     return drain(Upscaler(descriptor, device="cpu").run(image))
+
+
+def wait_worker(qtbot, worker, timeout=60000):
+    """Wait for a Worker that may already have finished.
+
+    ``done`` is emitted from the worker's thread, so a ``waitSignal`` set up
+    after ``start()`` can miss it when the job fails fast (a refused save).
+    ``is_running`` turns False only after finished/errored were emitted; the
+    final processEvents delivers those queued signals to the window's slots.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    qtbot.waitUntil(lambda: worker.outcome != "" and not worker.is_running, timeout=timeout)
+    QApplication.processEvents()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
+from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
 from srgan_studio.core.imageio import read_image
 from srgan_studio.gui.save_job import SaveOptions
 
@@ -30,8 +30,7 @@ def test_save_writes_the_full_resolution_file(qtbot, window, tmp_path, registry)
     out = tmp_path / "out" / "photo_srgan_x4.png"
     out.parent.mkdir()
     worker = window.save_to(SaveOptions(out, "png"), desc)
-    with qtbot.waitSignal(worker.done, timeout=60000):
-        pass
+    wait_worker(qtbot, worker, timeout=60000)
     assert worker.outcome == "finished", worker.error
     saved = read_image(out)
     assert (saved.width, saved.height) == (52 * 4, 44 * 4)
@@ -51,8 +50,7 @@ def test_save_never_overwrites_the_input_or_an_existing_file(qtbot, window, tmp_
             target.write_bytes(b"keep me")
         worker = window.save_to(SaveOptions(target, "png", overwrite=target != photo), desc) if target == photo \
             else window.save_to(SaveOptions(target, "png"), desc)
-        with qtbot.waitSignal(worker.done, timeout=30000):
-            pass
+        wait_worker(qtbot, worker, timeout=30000)
         assert worker.outcome == "errored"
         assert str(target.name) in window.last_error
     assert photo.read_bytes() == before

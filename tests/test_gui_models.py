@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gui_fixtures import registry, studio_models  # noqa: F401
+from gui_fixtures import registry, studio_models, wait_worker  # noqa: F401
 from srgan_studio.gui.model_manager import ModelManager
 
 
@@ -16,8 +16,7 @@ def test_import_and_remove(qtbot, registry, studio_models, tmp_path):
     changed = []
     mm.changed.connect(lambda: changed.append(1))
     worker = mm.import_path(studio_models / "srresnet_x4.onnx", name="my_model", title="My model")
-    with qtbot.waitSignal(worker.done, timeout=60000):
-        pass
+    wait_worker(qtbot, worker, timeout=60000)
     assert worker.outcome == "finished", worker.error
     assert "my_model" in mm.names() and changed
     row = mm.names().index("my_model")
@@ -36,8 +35,7 @@ def test_import_of_a_bad_file_is_a_clear_error(qtbot, registry, tmp_path):
     mm = ModelManager(registry)
     qtbot.addWidget(mm)
     worker = mm.import_path(bad)
-    with qtbot.waitSignal(worker.done, timeout=30000):
-        pass
+    wait_worker(qtbot, worker, timeout=30000)
     assert worker.outcome == "errored"
     assert "broken.onnx" in mm.last_error
     assert "broken" not in mm.names()
