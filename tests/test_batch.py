@@ -12,29 +12,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from batch_fixtures import NON_ASCII_NAME, SKIPPED_NOTES, make_mixed_folder, write_good
+from gen_helpers import collect
 from PIL import Image
 
-from batch_fixtures import NON_ASCII_NAME, SKIPPED_NOTES, make_mixed_folder, write_good
 from srgan_studio.core import batch as batch_mod
 from srgan_studio.core import batch_plan
 from srgan_studio.core.atomic import TEMP_MARK
 from srgan_studio.core.batch import (
-    BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, plan_batch, run_batch,
+    BatchJob,
+    BatchStarted,
+    FileFinished,
+    FileStarted,
+    TileProgress,
+    plan_batch,
+    run_batch,
 )
 from srgan_studio.core.cancel import CancelToken
 from srgan_studio.core.errors import ImageWriteError, StudioError
 
 BICUBIC = "bicubic_x4"
 
-
-def collect(gen):
-    """All events and the summary of a batch generator."""
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def snapshot(folder: Path) -> dict[str, str]:

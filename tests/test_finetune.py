@@ -17,19 +17,12 @@ from finetune_fixtures import (
     make_fake_base,
     make_photos,
 )
+from gen_helpers import collect
 
 from srgan_studio.core import finetune as ft
 from srgan_studio.core.errors import Cancelled, SettingsError, StudioError
 from srgan_studio.core.settings import data_dir
 
-
-def collect(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def fake_run(tmp_path, monkeypatch, mode="ok", *, goal="faithful", steps=6, n=6, **opts) -> ft.FinetuneRun:

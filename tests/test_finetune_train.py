@@ -12,19 +12,11 @@ from PIL import Image
 pytest.importorskip("torch")
 
 from finetune_fixtures import isolated_registry, make_base, make_photos
+from gen_helpers import collect
 
 from srgan_studio.core import finetune as ft
 from srgan_studio.core.errors import Cancelled
 from srgan_studio.core.settings import data_dir
-
-
-def collect(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 @pytest.mark.slow
