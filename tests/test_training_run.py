@@ -30,14 +30,15 @@ def _photos(folder: Path, n: int = 3, size: int = 48) -> Path:
     return folder
 
 
-def _recipe(train_dir: Path, stage: str = "psnr", steps: int = 4, **train):
+def _recipe(train_dir: Path, stage: str = "psnr", steps: int = 4, gan: dict | None = None, **train):
     data = {
         "experiment": {"name": "t", "seed": 3},
         "model": dict(TINY_MODEL),
         "data": {"train": str(train_dir), "patch_size": 32, "batch_size": 2},
         "train": {"stage": stage, "steps": steps, "lr": 1e-3, "schedule": "cosine", "log_every": 1,
                   "checkpoint_minutes": 60, "ema": 0.9, "threads": 1, **train},
-        "gan": {"discriminator_options": {"base_channels": 4, "dense": 8}, "pixel_weight": 0.1, "lowpass_weight": 1.0},
+        "gan": {"discriminator_options": {"base_channels": 4, "dense": 8}, "pixel_weight": 0.1, "lowpass_weight": 1.0,
+                **(gan or {})},
     }
     return recipe_from_dict(data)
 
@@ -50,14 +51,14 @@ def _all_state(trainer: Trainer) -> dict[str, torch.Tensor]:
     return out
 
 
-@pytest.mark.parametrize("stage", ["psnr", "gan"])
-def test_resume_is_bit_for_bit(tmp_path, stage):
+@pytest.mark.parametrize("stage, gan", [("psnr", {}), ("gan", {}), ("gan", {"d_shift": 4})])
+def test_resume_is_bit_for_bit(tmp_path, stage, gan):
     photos = _photos(tmp_path / "photos")
     dataset = PatchDataset(photos, 32, 4)
-    straight = Trainer(_recipe(photos, stage), tmp_path / "a", progress_file=False)
+    straight = Trainer(_recipe(photos, stage, gan=gan), tmp_path / "a", progress_file=False)
     straight.train(dataset, val_sets={})
 
-    first = Trainer(_recipe(photos, stage), tmp_path / "b", progress_file=False)
+    first = Trainer(_recipe(photos, stage, gan=gan), tmp_path / "b", progress_file=False)
 
     def stop_at_two(record):
         if record.get("event") == "step" and record["step"] == 2:
@@ -66,7 +67,7 @@ def test_resume_is_bit_for_bit(tmp_path, stage):
     first.emit = stop_at_two
     assert first.train(dataset, val_sets={})["status"] == "stopped"
     assert first.step == 2
-    second = Trainer(_recipe(photos, stage), tmp_path / "b", progress_file=False)
+    second = Trainer(_recipe(photos, stage, gan=gan), tmp_path / "b", progress_file=False)
     assert second.resume() and second.step == 2
     second.train(dataset, val_sets={})
     assert second.step == straight.step == 4
@@ -107,6 +108,25 @@ def test_gan_stage_trains_the_generator_and_discriminator(tmp_path):
     assert any(not torch.equal(d_before[k], v) for k, v in t.gan.d.state_dict().items())
 
 
+def test_d_shift_shows_d_the_same_shifted_crop_of_sr_and_hr(tmp_path):
+    photos = _photos(tmp_path / "photos")
+    t = Trainer(_recipe(photos, "gan", steps=1, gan={"d_shift": 4}), tmp_path / "run", progress_file=False)
+    stage = t.gan
+    assert stage.d.patch_size == 28
+    offsets = [o for step in range(1, 9) for o in stage._offsets(step, 16)]
+    assert {y for y, _ in offsets} == {x for _, x in offsets} == {0, 1, 2, 3}
+    assert stage._offsets(5, 16) == stage._offsets(5, 16) != stage._offsets(6, 16)
+    img = torch.arange(2 * 3 * 32 * 32, dtype=torch.float32).reshape(2, 3, 32, 32)
+    crops = stage._crop(img, [(1, 3), (2, 0)])
+    assert crops.shape == (2, 3, 28, 28)
+    assert torch.equal(crops[0], img[0, :, 1:29, 3:31]) and torch.equal(crops[1], img[1, :, 2:30, 0:28])
+    seen = []
+    forward = stage.d.forward
+    stage.d.forward = lambda x, features=False: (seen.append(x.shape[-1]), forward(x, features=features))[1]
+    t.train(PatchDataset(photos, 32, 4), val_sets={})
+    assert seen and set(seen) == {28}
+
+
 # --- bad recipes ----------------------------------------------------------------
 
 GOOD = """
@@ -128,6 +148,7 @@ steps = 2
     ("[gan]\nlowpass_weight = true\n", "gan.lowpass_weight must be a number"),
     ("[nonsense]\nx = 1\n", r"unknown section \[nonsense\]"),
     ("[train]\nsteps = 0\n", "train.steps must be positive"),
+    ("[gan]\nd_shift = 40\n", "gan.d_shift must be in"),
 ])
 def test_bad_recipes_name_the_file_and_key(tmp_path, extra, match):
     path = tmp_path / "r.toml"

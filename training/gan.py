@@ -15,6 +15,15 @@ Each step updates G once, then D once (the order of Ledig et al. and BasicSR):
   needs no pretrained network. The recipe and the model descriptor record which.
 - D: BCE (or relativistic average BCE) on HR vs the detached SR batch.
 
+Phase shift (``d_shift``): LR patches are cut from the HR crops, so G's sub-pixel
+lattice (period = scale) always sits at the same phase relative to D's stride-2
+grid. G can then feed D a fixed-phase pattern that D's strided convs alias into
+"texture" features, and feature matching rewards it: the checkerboard. With
+``d_shift = s``, D sees SR and HR cropped (identically) at a per-sample offset
+in [0, s) with size patch - s, so no fixed-phase pattern pays; real texture has
+no phase and is unaffected. The offsets come from (seed, step), so resuming
+stays bit for bit.
+
 D's learning rate follows G's schedule: ``gan.d_lr * lr_now / train.lr``.
 Nothing here draws random numbers, so resuming stays bit for bit.
 """
@@ -37,7 +46,7 @@ def build_discriminator(recipe: Recipe) -> nn.Module:
     g = recipe.gan
     options = dict(g.discriminator_options)
     if g.discriminator in PATCH_SIZED:
-        options.setdefault("patch_size", recipe.data.patch_size)
+        options.setdefault("patch_size", recipe.data.patch_size - g.d_shift)
     try:
         return build_model(g.discriminator, **options)
     except TypeError as exc:
@@ -58,6 +67,22 @@ class GanStage:
         if g.content_loss in ("vgg22", "vgg54") and g.content_weight:
             self.vgg = VGGLoss(g.content_loss, g.vgg_weights).to(memory_format=memory_format)
         self.match = g.content_loss == "feature_match" and g.content_weight > 0
+        self.shift = g.d_shift
+        self.memory_format = memory_format
+        self.seed = recipe.experiment.seed
+
+    def _offsets(self, step: int, n: int) -> list[tuple[int, int]]:
+        if not self.shift:
+            return []
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        return [tuple(v) for v in torch.randint(0, self.shift, (n, 2), generator=gen).tolist()]
+
+    def _crop(self, t: torch.Tensor, offsets: list[tuple[int, int]]) -> torch.Tensor:
+        if not offsets:
+            return t
+        size = t.shape[-1] - self.shift
+        crops = torch.stack([t[i, :, y:y + size, x:x + size] for i, (y, x) in enumerate(offsets)])
+        return crops.contiguous(memory_format=self.memory_format)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"d": self.d}
@@ -66,7 +91,7 @@ class GanStage:
         return {"d": self.opt_d}
 
     def step(self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float,
-             step: int) -> dict[str, float]:  # noqa: ARG002 - step kept for schedules/logging
+             step: int) -> dict[str, float]:
         g, t = self.recipe.gan, self.recipe.train
         for group in self.opt_d.param_groups:
             group["lr"] = g.d_lr * lr_now / t.lr
@@ -74,13 +99,14 @@ class GanStage:
         # D(HR) is computed once, with D's graph, and serves both updates: its
         # detached logits/features are the G step's targets, and its graph the D
         # step's real branch (D does not change in between). Saves one D forward.
+        offsets = self._offsets(step, hr_t.shape[0])
         self.d.requires_grad_(True)
-        real, real_feats = self.d(hr_t, features=True)
+        real, real_feats = self.d(self._crop(hr_t, offsets), features=True)
 
         # --- generator -------------------------------------------------------
         self.d.requires_grad_(False)
         sr = self.generator(lr_t)
-        fake_logit, fake_feats = self.d(sr, features=True)
+        fake_logit, fake_feats = self.d(self._crop(sr, offsets), features=True)
         real_logit = real.detach()
         losses: dict[str, float] = {}
         total = g.adv_weight * g_adv_loss(g.adversarial, real_logit, fake_logit)
@@ -115,7 +141,7 @@ class GanStage:
 
         # --- discriminator ---------------------------------------------------
         self.d.requires_grad_(True)
-        fake = self.d(sr.detach())
+        fake = self.d(self._crop(sr.detach(), offsets))
         loss_d = d_loss(g.adversarial, real, fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()

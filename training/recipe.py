@@ -74,6 +74,7 @@ class GanSection:
     pixel_weight: float = 0.0
     lowpass_weight: float = 0.0  # L1 between SR and HR average-pooled by the scale: anchors colours, frees texture
     grid_weight: float = 0.0     # penalty on the scale-periodic (sub-pixel lattice) part of SR - HR: against checkerboards
+    d_shift: int = 0             # D sees SR/HR cropped at a per-sample offset in [0, d_shift): against checkerboards
     content_loss: str = "feature_match"   # "vgg22", "vgg54", "feature_match" or "none"
     content_weight: float = 1.0
     vgg_weights: str = ""        # path to ImageNet VGG19 weights (torchvision layout)
@@ -200,6 +201,7 @@ def _check_ranges(r: Recipe, source: str) -> None:
     need(len(r.train.betas) == 2 and all(0 <= b < 1 for b in r.train.betas), "train.betas must be two numbers in [0, 1)")
     need(r.data.patch_size >= 8, "data.patch_size must be at least 8")
     need(r.data.batch_size >= 1, "data.batch_size must be at least 1")
+    need(0 <= r.gan.d_shift <= r.data.patch_size // 4, "gan.d_shift must be in [0, data.patch_size / 4]")
     need(r.train.checkpoint_minutes > 0, "train.checkpoint_minutes must be positive")
     from .data import PRESETS
 
