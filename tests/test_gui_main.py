@@ -224,3 +224,24 @@ def test_shortcuts(qtbot, window, tmp_path):
     assert view.zoom == 1.0
     a.fit.trigger()
     assert view.zoom == fit and view.fit_mode
+
+
+def test_fine_tune_is_greyed_out_with_the_reason_when_torch_is_missing(qtbot, tmp_path, monkeypatch):
+    import importlib.util
+
+    from srgan_studio.core.registry import Registry
+    from srgan_studio.core.settings import Settings
+    from srgan_studio.gui.main_window import MainWindow
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    empty = tmp_path / "none"
+    empty.mkdir()
+    win = MainWindow(Settings(), registry=Registry(bundled_dir=empty), persist=False)
+    qtbot.addWidget(win)
+    assert not win.actions.finetune.isEnabled()
+    assert "srgan-studio[train]" in win.actions.finetune.toolTip()
+    monkeypatch.setattr(importlib.util, "find_spec", real)
+    again = MainWindow(Settings(), registry=Registry(bundled_dir=empty), persist=False)
+    qtbot.addWidget(again)
+    assert again.actions.finetune.isEnabled()

@@ -217,6 +217,17 @@ def choose_heldout(usable: list[Photo], count: int = 0) -> list[Photo]:
 # ---------------------------------------------------------------- base models
 
 
+TRAIN_EXTRA_HINT = "fine-tuning needs PyTorch: pip install 'srgan-studio[train]'"
+
+
+def training_missing() -> str:
+    """Why fine-tuning cannot run here ('' when it can). Checked without importing torch,
+    which would cost seconds at startup."""
+    import importlib.util
+
+    return "" if importlib.util.find_spec("torch") is not None else TRAIN_EXTRA_HINT
+
+
 def read_weights_arch(path: str | Path) -> dict[str, Any]:
     """The architecture stored in a ``.safetensors`` weights file (header only; no torch)."""
     path = Path(path)

@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         a.cancel.triggered.connect(self._on_cancel)
         a.models.triggered.connect(self.show_models)
         a.finetune.triggered.connect(self.show_finetune)
+        self._gate_finetune()
         a.settings.triggered.connect(self.show_settings)
         a.about.triggered.connect(self._on_about)
         a.recent_menu.aboutToShow.connect(self._update_recent_menu)
@@ -414,6 +415,15 @@ class MainWindow(QMainWindow):
         self._models_window.show()
         self._models_window.raise_()
         return self._models_window
+
+    def _gate_finetune(self) -> None:
+        from ..core.finetune import training_missing
+
+        missing = training_missing()
+        self.actions.finetune.setEnabled(not missing)
+        if missing:
+            self.actions.finetune.setToolTip(missing)
+            self.actions.finetune.setStatusTip(missing)
 
     def show_finetune(self):
         from .finetune_wizard import FinetuneWizard
