@@ -245,3 +245,16 @@ def test_fine_tune_is_greyed_out_with_the_reason_when_torch_is_missing(qtbot, tm
     again = MainWindow(Settings(), registry=Registry(bundled_dir=empty), persist=False)
     qtbot.addWidget(again)
     assert again.actions.finetune.isEnabled()
+
+
+def test_os_file_open_events_open_the_image(qtbot, window, tmp_path):
+    from PySide6.QtGui import QFileOpenEvent
+
+    from srgan_studio.gui.app import _open_files_from_the_os
+
+    photo = make_photo(tmp_path / "from finder.png", 44, 30)
+    keeper = _open_files_from_the_os(QApplication.instance(), window)
+    assert QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(photo)))
+    wait_loaded(qtbot, window)
+    assert window.windowTitle().endswith("from finder.png") and window.image.width == 44
+    QApplication.instance().removeEventFilter(keeper)

@@ -67,10 +67,28 @@ def run_app(argv: list[str]) -> int:
     app = create_app([])
     win = build_main_window([p for p in paths if p not in missing])
     win.show()
+    _open_files_from_the_os(app, win)
     if missing:
         win.show_error("Cannot open", f"{missing[0]}: no such file or folder")
     _close_on_signals(win)
     return int(app.exec())
+
+
+def _open_files_from_the_os(app, win):
+    """macOS hands files dropped on the Dock icon or opened from Finder to a running
+    app as QFileOpenEvents on the application, not as argv."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                win.open_paths([Path(event.file())])
+                return True
+            return False
+
+    keeper = FileOpenFilter(win)
+    app.installEventFilter(keeper)
+    return keeper
 
 
 def _close_on_signals(win) -> None:
