@@ -191,3 +191,64 @@ def test_view_changes_never_pile_up_jobs(qtbot, window, tmp_path):
     wait_rendered(qtbot, window, timeout=60000)
     assert len(starts) == 2
     assert all((s.target.canvas == 200).all() for s in window.compare.slots)
+
+
+def test_lens_view_keeps_the_lens_point_in_place_and_magnifies():
+    v = ViewState()
+    v.set_viewport(300, 200)
+    v.set_image_size(400, 300)
+    v.set_zoom(0.5, anchor=(100, 80))
+    calls = []
+    v.subscribe(lambda: calls.append("view"))
+    v.subscribe_lens(lambda: calls.append("lens"))
+    v.set_lens(v.to_image(120, 70))
+    assert calls == ["lens"]  # moving the lens must not make the preview re-plan
+    lens = v.lens_view()
+    assert lens.zoom == v.zoom * v.lens_factor
+    assert np.allclose(lens.to_screen(*v.lens), (120, 70))
+    # One screen pixel in the lens is a quarter of the image distance it is outside.
+    a, b = lens.to_image(120, 70), lens.to_image(124, 70)
+    c = v.to_image(124, 70)
+    assert np.isclose(b[0] - a[0], (c[0] - v.lens[0]) / v.lens_factor)
+    v.set_lens((-50, 1e6))
+    assert v.lens == (0.0, 300.0)  # clamped to the image
+    v.set_lens(None)
+    assert v.lens is None and v.lens_view() is None
+
+
+def _pixels(widget):
+    img = widget.grab().toImage().convertToFormat(widget.grab().toImage().Format.Format_RGB888)
+    return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3].reshape(
+        img.height(), img.width(), 3).astype(int)
+
+
+def test_lens_magnifies_the_same_spot_in_every_pane(qtbot, window, tmp_path):
+    from srgan_studio.gui.image_pane import LENS_RADIUS
+
+    window.open_paths([make_photo(tmp_path / "p.png", 64, 48)])
+    wait_loaded(qtbot, window)
+    for i in range(3):
+        window.compare.select_model(i, "bicubic_x4")
+        window._on_model_chosen(i, "bicubic_x4")
+    wait_rendered(qtbot, window)
+    panes, view = window.compare.panes, window.compare.view
+    before = _pixels(panes[0])
+    window.actions.lens.setChecked(True)
+    spot = QPoint(panes[1].width() // 2, panes[1].height() // 2)
+    qtbot.mouseMove(panes[1], spot)
+    qtbot.waitUntil(lambda: view.lens is not None, timeout=5000)
+    assert np.allclose(view.to_screen(*view.lens), (spot.x(), spot.y()), atol=1)
+    shots = [_pixels(p) for p in panes]
+    y, x = spot.y(), spot.x()
+    r = LENS_RADIUS // 2
+    inside = (slice(y - r, y + r), slice(x - r, x + r))
+    assert np.abs(shots[0][inside] - before[inside]).mean() > 2  # the lens shows something else there
+    assert np.array_equal(shots[0][inside], shots[1][inside]) and np.array_equal(shots[0][inside], shots[2][inside])
+    assert np.array_equal(shots[0][-60:, :20], before[-60:, :20])  # far from the lens: untouched
+    # What the lens shows is the picture zoomed lens_factor times about that spot.
+    window.actions.lens.setChecked(False)
+    assert view.lens is None
+    view.set_zoom(view.zoom * view.lens_factor, anchor=(x, y))
+    wait_rendered(qtbot, window)
+    zoomed = _pixels(panes[0])
+    assert np.abs(zoomed[inside] - shots[0][inside]).mean() < 1.0

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QSizePolicy, QSlider, QToolBar, QWidget
 
 from .icons import set_icon
+from .view_state import LENS_FACTOR
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Actions:
     side: QAction
     split: QAction
     info: QAction
+    lens: QAction
     next: QAction
     previous: QAction
     cancel: QAction
@@ -66,6 +68,7 @@ def build_actions(win: QMainWindow) -> Actions:
         side=_act(win, "Side by Side", "side-by-side", "Ctrl+2", "Three methods side by side"),
         split=_act(win, "Split Slider", "split", "Ctrl+3", "Two methods in one pane with a split slider"),
         info=_act(win, "Image &Info", "info", "Ctrl+I", "Show the image-info overlay"),
+        lens=_act(win, "&Lens", "lens", "L", f"Magnify {LENS_FACTOR:g}x under the cursor, in every pane at once"),
         next=_act(win, "&Next Image", "next", ["PgDown", "Alt+Right"], "Next opened image"),
         previous=_act(win, "&Previous Image", "previous", ["PgUp", "Alt+Left"], "Previous opened image"),
         cancel=_act(win, "&Cancel Render", "cancel", "Esc", "Stop the running render"),
@@ -77,7 +80,7 @@ def build_actions(win: QMainWindow) -> Actions:
     if a["settings"].shortcut().isEmpty():
         a["settings"].setShortcut(QKeySequence("Ctrl+,"))
     a["quit"].setMenuRole(QAction.MenuRole.QuitRole)
-    for name in ("side", "split", "info"):
+    for name in ("side", "split", "info", "lens"):
         a[name].setCheckable(True)
     group = QActionGroup(win)
     group.addAction(a["side"])
@@ -95,7 +98,7 @@ def build_actions(win: QMainWindow) -> Actions:
     view_menu = bar.addMenu("&View")
     view_menu.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["one_to_one"]])
     view_menu.addSeparator()
-    view_menu.addActions([a["side"], a["split"], a["info"]])
+    view_menu.addActions([a["side"], a["split"], a["info"], a["lens"]])
     view_menu.addSeparator()
     view_menu.addActions([a["previous"], a["next"], a["cancel"]])
     tools = bar.addMenu("&Tools")
@@ -110,7 +113,7 @@ def build_actions(win: QMainWindow) -> Actions:
     tb.addSeparator()
     tb.addActions([a["zoom_out"], a["zoom_in"], a["fit"], a["one_to_one"]])
     tb.addSeparator()
-    tb.addActions([a["side"], a["split"], a["info"]])
+    tb.addActions([a["side"], a["split"], a["info"], a["lens"]])
     tb.addSeparator()
     tb.addActions([a["previous"], a["next"]])
     tb.addSeparator()

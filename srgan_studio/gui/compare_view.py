@@ -90,6 +90,10 @@ class CompareView(QWidget):
             self.view.set_image_size(original.width * scale, original.height * scale)
         self._update_panes()
 
+    def set_lens_enabled(self, on: bool) -> None:
+        for pane in (*self.panes, self.split_pane):
+            pane.set_lens_enabled(on)
+
     def set_show_info(self, on: bool) -> None:
         for pane in (*self.panes, self.split_pane):
             pane.show_info = on

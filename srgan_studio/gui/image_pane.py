@@ -18,6 +18,7 @@ from .view_state import ViewState
 BG = QColor(24, 25, 28)  # darker than either theme's window colour, so panes stand apart
 LABEL_BG = QColor(0, 0, 0, 150)
 ACCENT = QColor(90, 170, 255)
+LENS_RADIUS = 110  # screen pixels
 
 
 class _CanvasCache:
@@ -42,11 +43,23 @@ class ViewWidget(QWidget):
         self.original: DisplayImage | None = None
         self.show_info = False
         self._drag_from: QPointF | None = None
+        self.lens_enabled = False
         self.setMouseTracking(True)
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         view.subscribe(self.update)
+        view.subscribe_lens(self.update)
+
+    def set_lens_enabled(self, on: bool) -> None:
+        self.lens_enabled = on
+        if not on:
+            self.view.set_lens(None)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self.lens_enabled:
+            self.view.set_lens(None)
+        super().leaveEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         if self.isVisible():
@@ -70,11 +83,13 @@ class ViewWidget(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        pos = event.position()
         if self._drag_from is not None:
-            pos = event.position()
             delta = pos - self._drag_from
             self._drag_from = pos
             self.view.pan_by(delta.x(), delta.y())
+        if self.lens_enabled and self.original is not None:
+            self.view.set_lens(self.view.to_image(pos.x(), pos.y()))
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         self._drag_from = None
@@ -88,14 +103,42 @@ class ViewWidget(QWidget):
             self.view.fit()
 
     # -- painting helpers ----------------------------------------------------
-    def _screen_rect(self, x0: float, y0: float, x1: float, y1: float) -> QRectF:
-        sx0, sy0 = self.view.to_screen(x0, y0)
-        sx1, sy1 = self.view.to_screen(x1, y1)
+    @staticmethod
+    def _screen_rect(view: ViewState, x0: float, y0: float, x1: float, y1: float) -> QRectF:
+        sx0, sy0 = view.to_screen(x0, y0)
+        sx1, sy1 = view.to_screen(x1, y1)
         return QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0)
 
-    def _paint_slot(self, p: QPainter, slot: RenderSlot, cache: _CanvasCache) -> None:
+    def _paint_lens(self, p: QPainter, slot: RenderSlot, cache: _CanvasCache) -> None:
+        """The loupe: ``slot`` magnified in a circle around the lens point. Every pane
+        draws it at the same output pixel, so the models compare detail for detail."""
+        lens = self.view.lens_view()
+        if lens is None or self.original is None:
+            return
+        cx, cy = self.view.to_screen(*self.view.lens)
+        circle = QPainterPath()
+        circle.addEllipse(QPointF(cx, cy), LENS_RADIUS, LENS_RADIUS)
+        p.save()
+        p.setClipPath(circle, Qt.ClipOperation.IntersectClip)
+        p.fillRect(circle.boundingRect(), BG)
+        self._paint_slot(p, slot, cache, lens)
+        p.restore()
+        p.save()
+        p.setPen(QPen(QColor(255, 255, 255, 220), 2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(circle)
+        p.restore()
+
+    def _paint_lens_label(self, p: QPainter) -> None:
+        if self.view.lens is None or self.original is None:
+            return
+        cx, cy = self.view.to_screen(*self.view.lens)
+        zoom = self.view.zoom * self.view.lens_factor
+        self._paint_label(p, f"{zoom * 100:.0f}%", cx - 24, cy + LENS_RADIUS - 30)
+
+    def _paint_slot(self, p: QPainter, slot: RenderSlot, cache: _CanvasCache, view: ViewState | None = None) -> None:
         """Draw ``slot``'s picture: the original under blocks not rendered yet."""
-        view = self.view
+        view = view or self.view
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, view.zoom < 1.0)
         x0, y0, x1, y1 = view.visible_rect()
         if x1 <= x0 or y1 <= y0:
@@ -105,7 +148,7 @@ class ViewWidget(QWidget):
         if self.original is not None:
             sx0, sy0 = x0 / scale, y0 / scale
             sx1, sy1 = x1 / scale, y1 / scale
-            p.drawImage(self._screen_rect(x0, y0, x1, y1), self.original.qimage, QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0))
+            p.drawImage(self._screen_rect(view, x0, y0, x1, y1), self.original.qimage, QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0))
         if target is None:
             return
         qimg = cache.get(target)
@@ -127,7 +170,7 @@ class ViewWidget(QWidget):
                 bx0, by0 = max(x0, xs[start]), max(y0, ys[r])
                 bx1, by1 = min(x1, xs[c]), min(y1, ys[r + 1])
                 if bx1 > bx0 and by1 > by0:
-                    p.drawImage(self._screen_rect(bx0, by0, bx1, by1), qimg, QRectF(bx0, by0, bx1 - bx0, by1 - by0))
+                    p.drawImage(self._screen_rect(view, bx0, by0, bx1, by1), qimg, QRectF(bx0, by0, bx1 - bx0, by1 - by0))
 
     def _orig_w(self) -> int:
         return self.original.width if self.original is not None else 1
@@ -208,6 +251,8 @@ class ImagePane(ViewWidget):
         p.fillRect(self.rect(), BG)
         if self.original is not None:
             self._paint_slot(p, self.slot, self._cache)
+            self._paint_lens(p, self.slot, self._cache)
+            self._paint_lens_label(p)
         if self.slot.descriptor is None:
             self._paint_missing(p, self.slot, QRectF(self.rect()))
         self._paint_label(p, self._slot_caption(self.slot), 8, 8)
@@ -279,9 +324,11 @@ class SplitPane(ViewWidget):
             p.setClipRect(rect)
             if self.original is not None:
                 self._paint_slot(p, slot, cache)
+                self._paint_lens(p, slot, cache)
             if slot.descriptor is None:
                 self._paint_missing(p, slot, rect)
             p.restore()
+        self._paint_lens_label(p)
         p.setPen(QPen(QColor(255, 255, 255, 220), 2))
         p.drawLine(QPointF(dx, 0), QPointF(dx, h))
         knob = QRectF(dx - 9, h / 2 - 18, 18, 36)

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         a.side.triggered.connect(lambda: self.compare.set_mode("side"))
         a.split.triggered.connect(lambda: self.compare.set_mode("split"))
         a.info.toggled.connect(self.compare.set_show_info)
+        a.lens.toggled.connect(self.compare.set_lens_enabled)
         a.next.triggered.connect(lambda: self.step_image(1))
         a.previous.triggered.connect(lambda: self.step_image(-1))
         a.cancel.triggered.connect(self._on_cancel)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 MIN_ZOOM = 1 / 64
 MAX_ZOOM = 32.0
 ZOOM_STEP = 1.25
+LENS_FACTOR = 4.0
 
 
 class ViewState:
@@ -25,10 +26,44 @@ class ViewState:
         self.cx = 0.0
         self.cy = 0.0
         self.fit_mode = True
+        # The lens: the output pixel under the cursor, shown magnified in every
+        # pane at once. Its own listeners, so moving it repaints the panes but
+        # does not make the preview re-plan its rendering.
+        self.lens: tuple[float, float] | None = None
+        self.lens_factor = LENS_FACTOR
         self._listeners: list[Callable[[], None]] = []
+        self._lens_listeners: list[Callable[[], None]] = []
 
     def subscribe(self, fn: Callable[[], None]) -> None:
         self._listeners.append(fn)
+
+    def subscribe_lens(self, fn: Callable[[], None]) -> None:
+        self._lens_listeners.append(fn)
+
+    def set_lens(self, point: tuple[float, float] | None) -> None:
+        """Centre the lens on ``point`` (output pixels), or hide it with None."""
+        if point is not None:
+            point = (max(0.0, min(float(self.image_w), point[0])), max(0.0, min(float(self.image_h), point[1])))
+        if point != self.lens:
+            self.lens = point
+            for fn in list(self._lens_listeners):
+                fn()
+
+    def lens_view(self) -> ViewState | None:
+        """A view magnified ``lens_factor`` times that keeps the lens point where it
+        is on screen: drawn inside the lens circle, it is the loupe's content."""
+        if self.lens is None:
+            return None
+        lx, ly = self.lens
+        sx, sy = self.to_screen(lx, ly)
+        v = ViewState()
+        v.image_w, v.image_h = self.image_w, self.image_h
+        v.viewport_w, v.viewport_h = self.viewport_w, self.viewport_h
+        v.zoom = min(MAX_ZOOM * LENS_FACTOR, self.zoom * self.lens_factor)
+        v.fit_mode = False
+        v.cx = lx - (sx - self.viewport_w / 2) / v.zoom
+        v.cy = ly - (sy - self.viewport_h / 2) / v.zoom
+        return v
 
     def _changed(self) -> None:
         for fn in list(self._listeners):
