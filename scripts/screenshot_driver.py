@@ -116,6 +116,14 @@ def main() -> int:
     shot("02_detail_zoom_info")
     win.actions.info.setChecked(False)
 
+    view.fit()
+    pump(120, rendered)
+    win.actions.lens.setChecked(True)
+    view.set_lens((0.55 * view.image_w, 0.86 * view.image_h))
+    pump(0.3)
+    shot("02b_lens")
+    win.actions.lens.setChecked(False)
+
     win.actions.split.trigger()
     view.fit()
     win.compare.split_left.setCurrentIndex(0)
