@@ -34,3 +34,17 @@ def test_clean_partials_removes_only_temp_files(tmp_path):
     removed = clean_partials(tmp_path)
     assert [p.name for p in removed] == [f"{TEMP_MARK}abc.png"]
     assert (tmp_path / "keep.png").exists()
+
+
+def test_a_writer_that_recreates_the_temp_file_still_gets_normal_permissions(tmp_path):
+    # safetensors (and others) replace the temp file with one of their own making.
+    target = tmp_path / "w.safetensors"
+    with atomic_path(target) as tmp:
+        tmp.unlink()
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.write(fd, b"data")
+        os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert target.read_bytes() == b"data"

@@ -34,9 +34,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        yield tmp_path
+        # After the write: some writers (safetensors) recreate the file with mkstemp's 0600.
         with contextlib.suppress(OSError):
             os.chmod(tmp_path, _FILE_MODE)
-        yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp_path, target)
