@@ -97,7 +97,8 @@ def test_export_records_metrics_and_gan_provenance(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "recipe.toml").write_text('[experiment]\nname = "srgan_x4"\n[data]\ntrain = "/photos"\n'
-                                     '[train]\nstage = "gan"\ninit = "/base.safetensors"\n[gan]\ncontent_loss = "feature_match"\n')
+                                     '[train]\nstage = "gan"\ninit = "/base.safetensors"\n[gan]\ncontent_loss = "feature_match"\n'
+                                     'd_shift = 4\ngrid_weight = 1000.0\n')
     weights = run / "generator.safetensors"
     weights.write_bytes(path.read_bytes())
     metrics = tmp_path / "eval.json"
@@ -108,6 +109,7 @@ def test_export_records_metrics_and_gan_provenance(tmp_path):
     assert d.metrics == {"Set5": {"psnr_y": 30.1, "ssim_y": 0.86, "texture": 0.2}}
     assert d.provenance["content_loss"] == "feature_match"
     assert d.provenance["base"] == "/base.safetensors" and d.provenance["data"] == "/photos"
+    assert d.provenance["anti_checkerboard"] == {"d_shift": 4, "grid_weight": 1000.0}
 
 
 def test_export_refuses_bad_targets(tmp_path):

@@ -123,6 +123,7 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         "pixel_loss": train.get("pixel_loss", ""),
         "content_loss": gan.get("content_loss", "") if stage == "gan" else "none (pixel loss only)",
         "adversarial": gan.get("adversarial", "") if stage == "gan" else "",
+        "anti_checkerboard": {k: gan[k] for k in ("d_shift", "grid_weight") if gan.get(k)} if stage == "gan" else {},
         "base": train.get("init", ""),
         "arch_options": arch.get("options", {}),
         "licence": "trained by SRGAN Studio; no third-party weights",
