@@ -266,3 +266,25 @@ def test_xmp_in_png_is_read(tmp_path):
     info.add_itxt("XML:com.adobe.xmp", XMP.decode())
     PILImage.fromarray(_rgb()).save(tmp_path / "x.png", pnginfo=info)
     assert read_image(tmp_path / "x.png").meta.xmp == XMP
+
+
+def test_missing_16bit_packages_give_one_line_errors_naming_the_file(tmp_path, monkeypatch):
+    import sys
+
+    arr = RNG.integers(0, 65536, (6, 5, 3), dtype=np.uint16)
+    with open(tmp_path / "d.png", "wb") as fh:
+        png.Writer(5, 6, greyscale=False, bitdepth=16).write(fh, arr.reshape(6, -1).tolist())
+    tifffile.imwrite(tmp_path / "t.tif", arr, photometric="rgb")
+    monkeypatch.setitem(sys.modules, "png", None)  # import png -> ImportError
+    monkeypatch.setitem(sys.modules, "tifffile", None)
+    with pytest.raises(ImageReadError, match="pypng") as err:
+        read_image(tmp_path / "d.png")
+    assert str(tmp_path / "d.png") in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ImageReadError, match="tifffile"):
+        read_image(tmp_path / "t.tif")
+    with pytest.raises(ImageWriteError, match="tifffile"):
+        write_image(_img(arr, None), tmp_path / "out.tif")
+    assert not (tmp_path / "out.tif").exists() and not list(tmp_path.glob(f"{TEMP_MARK}*"))
+    # 8-bit files need neither package.
+    PILImage.fromarray((arr >> 8).astype(np.uint8)).save(tmp_path / "e.png")
+    assert read_image(tmp_path / "e.png").bits == 8

@@ -30,6 +30,20 @@ from PIL import ImageCms, PngImagePlugin, UnidentifiedImageError
 from .atomic import atomic_path
 from .errors import ImageReadError, ImageWriteError
 
+# pypng and tifffile are dependencies, but a trimmed install (or a frozen app
+# built without them) should fail on the one file that needs them, in one line.
+_PACKAGES = {"png": "pypng", "tifffile": "tifffile"}
+
+
+def _optional(module: str, path: Path, error: type = ImageReadError):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pkg = _PACKAGES[module]
+        raise error(f"16-bit PNG/TIFF needs the {pkg} package (pip install {pkg})", path) from None
+
 SUPPORTED_READ = ("PNG", "JPEG", "WEBP", "TIFF", "BMP")
 SUPPORTED_WRITE = ("PNG", "JPEG", "WEBP", "TIFF")
 SIXTEEN_BIT_WRITE = ("PNG", "TIFF")
@@ -157,7 +171,7 @@ def _is_tiff(path: Path) -> bool:
 
 def _read_tiff_only(path: Path, max_pixels: int | None) -> Image:
     """TIFF layouts Pillow cannot open (16-bit grey + alpha): pixels, ICC, XMP and DPI via tifffile."""
-    import tifffile
+    tifffile = _optional("tifffile", path)
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -311,7 +325,7 @@ def _sixteen_bit_rgb(im: PILImage.Image, path: Path, fmt: str):
             head = fh.read(26)
         if len(head) < 26 or head[24] != 16 or head[25] not in (2, 4, 6):
             return None
-        import png  # pypng
+        png = _optional("png", path)
 
         try:
             w, h, rows, info = png.Reader(filename=str(path)).asDirect()
@@ -328,7 +342,7 @@ def _sixteen_bit_rgb(im: PILImage.Image, path: Path, fmt: str):
         bits = bits if isinstance(bits, tuple) else (bits,)
         if not bits or bits[0] != 16 or len(bits) < 2:
             return None
-        import tifffile
+        tifffile = _optional("tifffile", path)
 
         try:
             arr = tifffile.imread(str(path), key=0)
@@ -419,6 +433,7 @@ def write_image(
             if color.dtype == np.uint16 and fmt == "PNG":
                 tmp.write_bytes(_encode_png16(color, alpha, icc=icc, exif=exif, xmp=xmp, dpi=dpi))
             elif color.dtype == np.uint16 and (color.shape[2] == 3 or alpha is not None):
+                _optional("tifffile", path, ImageWriteError)
                 _write_tiff16(tmp, color, alpha, icc=icc, xmp=xmp, dpi=dpi)
             else:
                 _write_pillow(tmp, fmt, color, alpha, quality=int(quality), icc=icc, exif=exif, xmp=xmp, dpi=dpi)
