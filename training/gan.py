@@ -25,7 +25,6 @@ no phase and is unaffected. The offsets come from (seed, step), so resuming
 stays bit for bit.
 
 D's learning rate follows G's schedule: ``gan.d_lr * lr_now / train.lr``.
-Nothing here draws random numbers, so resuming stays bit for bit.
 """
 
 from __future__ import annotations
