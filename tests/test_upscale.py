@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from gen_helpers import collect
+
 from srgan_studio.core.cancel import CancelToken
 from srgan_studio.core.errors import Cancelled, ImageReadError, ImageWriteError
 from srgan_studio.core.imageio import Image, ImageMeta, read_image
@@ -30,15 +32,6 @@ def _maxdiff(a, b):
     return int(np.abs(a.astype(np.int32) - b.astype(np.int32)).max())
 
 
-def _events(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("tile", [64, 96])
 def test_tiled_equals_one_pass_on_a_full_srresnet(deep_model, tile):
@@ -61,7 +54,7 @@ def test_too_little_context_does_show_seams(deep_model):
 def test_output_shape_dtype_and_progress(tiny_model):
     img = _img(_photo(40, 70))
     up = Upscaler(tiny_model, device="cpu", tile=32, overlap=8)
-    events, out = _events(up.run(img))
+    events, out = collect(up.run(img))
     assert out.color.shape == (160, 280, 3) and out.color.dtype == np.uint8
     tiles = up.plan(40, 70)
     assert [e.done for e in events] == list(range(1, len(tiles) + 1))
@@ -160,7 +153,7 @@ def test_out_of_memory_splits_tiles_and_then_falls_back_to_cpu(tiny_model, monke
     up = Upscaler(tiny_model, tile=128, overlap=8, session=spy)
     img = _img(_photo(80, 80))
     with pytest.warns(RuntimeWarning):
-        events, out = _events(up.run(img))
+        events, out = collect(up.run(img))
     messages = [e.message for e in events if e.message]
     assert any("smaller tiles" in m or "px tiles" in m for m in messages)
     assert any("CPU" in m for m in messages)
