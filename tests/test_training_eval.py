@@ -114,7 +114,7 @@ def test_eval_command_errors_are_one_line(tmp_path, capsys):
 
 
 def test_lattice_amplitude_sees_a_checkerboard_not_texture():
-    from srgan_studio.training.evaluate import lattice_amplitude
+    from srgan_studio.core.metrics import lattice_amplitude
 
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:64, :64]

@@ -9,7 +9,7 @@ upscaling of the same LR is reported alongside.
 
 Checkerboard amplitude: sub-pixel upsampling artefacts repeat every ``scale``
 pixels, so they show as spectral peaks at the lattice frequencies (k/scale
-cycles per pixel). ``lattice_amplitude`` sums the amplitude (in 8-bit Y levels)
+cycles per pixel). ``core.metrics.lattice_amplitude`` sums the amplitude (in 8-bit Y levels)
 of those peaks above their spectral neighbourhood. HR photos and bicubic score
 about 1; a visible grid scores several times more.
 
@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from ..core.errors import ModelError, StudioError
-from ..core.metrics import psnr_y, ssim_y, texture_ratio
+from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from .data import find_images, load_eval_pairs
 
 Runner = Callable[[np.ndarray], np.ndarray]   # uint8 LR (H, W, 3) -> uint8 SR (sH, sW, 3)
@@ -113,25 +113,6 @@ def eval_sets(folders: list[str | Path]) -> dict[str, Path]:
                 raise StudioError("no images to evaluate on", f)
             sets[f.name if f.name not in sets else str(f)] = f
     return sets
-
-
-def lattice_amplitude(img: np.ndarray, period: int) -> float:
-    """Summed amplitude (Y levels) of the period-``period`` pattern: the checkerboard strength."""
-    from ..core.metrics import rgb_to_y
-
-    y = rgb_to_y(img)
-    h, w = y.shape[0] // period * period, y.shape[1] // period * period
-    y = y[:h, :w] - y[:h, :w].mean()
-    power = np.abs(np.fft.fft2(y)) ** 2
-    total = 0.0
-    for a in range(period):
-        for b in range(period):
-            if a == b == 0:
-                continue
-            fy, fx = a * h // period, b * w // period
-            ring = [power[(fy + i) % h, (fx + j) % w] for i in range(-3, 4) for j in range(-3, 4) if max(abs(i), abs(j)) >= 2]
-            total += 2 * np.sqrt(max(power[fy, fx] - float(np.median(ring)), 0.0)) / (h * w)
-    return float(total)
 
 
 def _mean(values: list[float]) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..core.metrics import psnr_y, ssim_y, texture_ratio
+from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from . import distributed
 from .archs import build_model
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
@@ -73,8 +73,6 @@ def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarr
                    channels_last: bool = True) -> dict[str, float]:
     was_training = model.training
     model.eval()
-    from .evaluate import lattice_amplitude
-
     ps, ss, tx, ck = [], [], [], []
     for _name, lr, hr in pairs:
         sr = run_model(model, lr, channels_last)

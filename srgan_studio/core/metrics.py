@@ -3,7 +3,9 @@
 PSNR and SSIM are computed on the Y channel of BT.601 YCbCr (as MATLAB's
 rgb2ycbcr), after cropping ``border`` pixels (usually the scale) from each side.
 This is the protocol behind the paper figures (bicubic x4 Set5 = 28.42 dB);
-RGB PSNR (BasicSR's default) is not comparable.
+RGB PSNR (BasicSR's default) is not comparable. ``texture_ratio`` and
+``lattice_amplitude`` (the sub-pixel checkerboard) sit beside them, so training,
+evaluation and the app score models with one implementation.
 """
 
 from __future__ import annotations
@@ -92,3 +94,20 @@ def texture_ratio(sr: np.ndarray, hr: np.ndarray, border: int = 0) -> float:
 def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
     h, w = img.shape[0] - img.shape[0] % scale, img.shape[1] - img.shape[1] % scale
     return img[:h, :w]
+
+
+def lattice_amplitude(img: np.ndarray, period: int) -> float:
+    """Summed amplitude (Y levels) of the period-``period`` pattern: the checkerboard strength."""
+    y = rgb_to_y(img)
+    h, w = y.shape[0] // period * period, y.shape[1] // period * period
+    y = y[:h, :w] - y[:h, :w].mean()
+    power = np.abs(np.fft.fft2(y)) ** 2
+    total = 0.0
+    for a in range(period):
+        for b in range(period):
+            if a == b == 0:
+                continue
+            fy, fx = a * h // period, b * w // period
+            ring = [power[(fy + i) % h, (fx + j) % w] for i in range(-3, 4) for j in range(-3, 4) if max(abs(i), abs(j)) >= 2]
+            total += 2 * np.sqrt(max(power[fy, fx] - float(np.median(ring)), 0.0)) / (h * w)
+    return float(total)

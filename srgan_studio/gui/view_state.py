@@ -59,7 +59,7 @@ class ViewState:
         v = ViewState()
         v.image_w, v.image_h = self.image_w, self.image_h
         v.viewport_w, v.viewport_h = self.viewport_w, self.viewport_h
-        v.zoom = min(MAX_ZOOM * LENS_FACTOR, self.zoom * self.lens_factor)
+        v.zoom = self.zoom * self.lens_factor
         v.fit_mode = False
         v.cx = lx - (sx - self.viewport_w / 2) / v.zoom
         v.cy = ly - (sy - self.viewport_h / 2) / v.zoom
