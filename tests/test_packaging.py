@@ -262,7 +262,7 @@ def test_metainfo_agrees_with_desktop_file_and_pyproject():
     assert root.tag == "component" and root.get("type") == "desktop-application"
     assert root.findtext("id") == APP_ID
     assert root.findtext("launchable") == DESKTOP.name
-    assert root.findtext("project_license") == PYPROJECT["license"]["text"]
+    assert root.findtext("project_license") == PYPROJECT["license"]
     assert {m.text for m in root.iter("mediatype")} == _desktop_mime_types()
     assert {b.text for b in root.iter("binary")} == set(PYPROJECT["scripts"])
     # The newest release listed must be the version being packaged.

@@ -35,13 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"srgan-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # subcommand not built yet
-            raise
-        module.register(sub)
+        # No try/except: a subcommand module that fails to import is a broken
+        # install, and hiding the command would only make that harder to see.
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
