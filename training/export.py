@@ -107,6 +107,24 @@ def _run_info(path: Path) -> dict[str, Any]:
     return {}
 
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def portable_path(path: str | Path) -> str:
+    """A path as a shipped descriptor may carry it: never the building machine's.
+
+    Inside the source tree it is relative to the repository
+    (``training/runs/srresnet_x4/generator.safetensors``); elsewhere it is the
+    last two parts, which name a dataset (``datasets/train``) or a run's file.
+    """
+    if not str(path):
+        return ""
+    path = Path(path).resolve()  # a relative path is taken from where the run was started
+    if (REPO_ROOT / "pyproject.toml").is_file() and path.is_relative_to(REPO_ROOT):
+        return path.relative_to(REPO_ROOT).as_posix()
+    return Path(*path.parts[-2:]).as_posix()
+
+
 def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     run = _run_info(path)
     train, gan, data, exp = (run.get(k, {}) for k in ("train", "gan", "data", "experiment"))
@@ -116,7 +134,7 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         "recipe": extra.get("recipe") or exp.get("name", ""),
         "stage": stage,
         "steps": extra.get("step"),
-        "data": data.get("train", ""),
+        "data": portable_path(data.get("train", "")),
         "degradation": data.get("degradation", ""),
         "patch_size": data.get("patch_size"),
         "batch_size": data.get("batch_size"),
@@ -124,12 +142,13 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         "content_loss": gan.get("content_loss", "") if stage == "gan" else "none (pixel loss only)",
         "adversarial": gan.get("adversarial", "") if stage == "gan" else "",
         "anti_checkerboard": {k: gan[k] for k in ("d_shift", "grid_weight") if gan.get(k)} if stage == "gan" else {},
-        "base": train.get("init", ""),
+        "base": portable_path(train.get("init", "")),
         "arch_options": arch.get("options", {}),
         "licence": "trained by SRGAN Studio; no third-party weights",
     }
     if "interpolated" in extra:
-        prov["interpolated"] = extra["interpolated"]
+        prov["interpolated"] = {k: portable_path(v) if k in ("psnr", "gan") else v
+                                for k, v in extra["interpolated"].items()}
     return {k: v for k, v in prov.items() if v not in (None, "", {})}
 
 
