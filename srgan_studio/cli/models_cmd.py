@@ -45,18 +45,33 @@ def run(args: argparse.Namespace) -> int:
             rows.append(row)
         print(json.dumps(rows, indent=2))
         return 0
-    default = registry.default_name()
-    print(f"{'name':<22} {'kind':<8} {'scale':>5}  {'source':<8} title / metrics")
-    for d in models:
-        source = "user" if d.user else ("built-in" if d.kind == "bicubic" else "bundled")
-        metrics = "; ".join(
-            f"{k} " + " ".join(f"{m}={v}" for m, v in vals.items()) if isinstance(vals, dict) else f"{k}={vals}"
-            for k, vals in d.metrics.items()
-        )
-        mark = "*" if d.name == default else " "
-        print(f"{mark}{d.name:<21} {d.kind:<8} {'x' + str(d.scale):>5}  {source:<8} {d.title}"
-              + (f"  [{metrics}]" if metrics else ""))
+    print(models_table(models, registry.default_name()))
     for problem in registry.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    print("* default model", file=sys.stderr)
+    print("* default model; PSNR in dB on Y (Set5, Set14), bicubic in brackets", file=sys.stderr)
     return 0
+
+
+TABLE_SETS = ("Set5", "Set14")
+
+
+def models_table(models, default: str) -> str:
+    """One row a model: name, scale, kind, source, Y-PSNR on Set5/Set14 with bicubic's
+    alongside (2 decimals; `--json` has full precision) and the title."""
+    header = ["name", "scale", "kind", "source", *(f"{s} PSNR (bicubic)" for s in TABLE_SETS), "title"]
+    rows = [header]
+    for d in models:
+        source = "user" if d.user else ("built-in" if d.kind == "bicubic" else "bundled")
+        mark = "*" if d.name == default else " "
+        psnr = [_psnr_cell(d.metrics.get(s)) for s in TABLE_SETS]
+        rows.append([mark + d.name, f"x{d.scale}", d.kind, source, *psnr, d.title])
+    rows[0][0] = " " + rows[0][0]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows)
+
+
+def _psnr_cell(metrics) -> str:
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("psnr_y"), (int, float)):
+        return "-"
+    bicubic = metrics.get("bicubic_psnr_y")
+    return f"{metrics['psnr_y']:.2f}" + (f" ({bicubic:.2f})" if isinstance(bicubic, (int, float)) else "")
