@@ -3,52 +3,30 @@
 - Recursive over a folder; unreadable files are skipped and logged once.
 - Decoded images are cached in memory (uint8) so CPU time goes to the model.
 - Augmentation: flips and 90-degree rotations.
-- LR = Pillow BICUBIC downscale of the HR crop (antialiased; matches MATLAB
-  imresize to ~0.01 dB on Set5), optionally after blur, then noise and JPEG.
+- LR = the degradation pipeline (``core.degradation``) applied to the HR crop:
+  for the ``clean`` preset a Pillow BICUBIC downscale (antialiased; matches
+  MATLAB imresize to ~0.01 dB on Set5), otherwise Real-ESRGAN's second-order
+  model of blur, resize, noise and JPEG.
 - Each batch is a pure function of (seed, step): resuming at step k yields the
   same batches bit for bit with no data-RNG state to save.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
+
+from ..core.degradation import CLEAN, DegradationConfig, degrade, degrade_pair
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-@dataclass(frozen=True)
-class Degradation:
-    """Old-photo degradations, each applied with its probability."""
-
-    blur_prob: float = 0.0
-    blur_sigma: tuple[float, float] = (0.2, 1.5)   # on the HR crop, before downscaling
-    noise_prob: float = 0.0
-    noise_sigma: tuple[float, float] = (1.0, 10.0)  # in 8-bit levels, on LR
-    jpeg_prob: float = 0.0
-    jpeg_quality: tuple[int, int] = (40, 95)
-
-    @property
-    def active(self) -> bool:
-        return max(self.blur_prob, self.noise_prob, self.jpeg_prob) > 0
-
-
-PRESETS = {
-    "clean": Degradation(),
-    "phone_jpeg": Degradation(noise_prob=0.3, noise_sigma=(1.0, 4.0), jpeg_prob=0.9, jpeg_quality=(60, 92)),
-    "old_print": Degradation(blur_prob=0.8, blur_sigma=(0.4, 1.6), noise_prob=0.8, noise_sigma=(2.0, 10.0),
-                             jpeg_prob=0.6, jpeg_quality=(50, 90)),
-}
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -66,7 +44,7 @@ def load_rgb(path: Path) -> np.ndarray:
 
 
 class PatchDataset:
-    def __init__(self, folder: str | Path, patch_size: int, scale: int, degradation: Degradation = Degradation(),
+    def __init__(self, folder: str | Path, patch_size: int, scale: int, degradation: DegradationConfig = CLEAN,
                  min_count: int = 1):
         self.folder = Path(folder)
         if not self.folder.is_dir():
@@ -112,7 +90,7 @@ class PatchDataset:
         if rng.random() < 0.5:
             hr = hr.transpose(1, 0, 2)
         hr = np.ascontiguousarray(hr)
-        return hr, make_lr(hr, self.scale, self.degradation, rng)
+        return degrade_pair(hr, self.scale, self.degradation, rng)
 
     def batch(self, seed: int, step: int, batch_size: int, stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """(lr, hr) as float32 NCHW in [0, 1]; a pure function of (seed, step, stream).
@@ -122,23 +100,6 @@ class PatchDataset:
         hr = np.stack([p[0] for p in pairs]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
         lr = np.stack([p[1] for p in pairs]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
         return lr, hr
-
-
-def make_lr(hr: np.ndarray, scale: int, deg: Degradation, rng: np.random.Generator) -> np.ndarray:
-    im = Image.fromarray(hr)
-    if deg.blur_prob and rng.random() < deg.blur_prob:
-        im = im.filter(ImageFilter.GaussianBlur(float(rng.uniform(*deg.blur_sigma))))
-    im = im.resize((hr.shape[1] // scale, hr.shape[0] // scale), Image.BICUBIC)
-    lr = np.asarray(im)
-    if deg.noise_prob and rng.random() < deg.noise_prob:
-        noise = rng.normal(0.0, rng.uniform(*deg.noise_sigma), lr.shape)
-        lr = np.clip(lr + noise, 0, 255).round().astype(np.uint8)
-    if deg.jpeg_prob and rng.random() < deg.jpeg_prob:
-        buf = io.BytesIO()
-        Image.fromarray(lr).save(buf, "JPEG", quality=int(rng.integers(deg.jpeg_quality[0], deg.jpeg_quality[1] + 1)))
-        buf.seek(0)
-        lr = np.asarray(Image.open(buf).convert("RGB"))
-    return lr
 
 
 def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size: int,
@@ -177,13 +138,15 @@ def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size
                 thread.join(0.05)
 
 
-def load_eval_pairs(folder: Path, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(name, lr, hr) with HR mod-cropped to the scale and LR its BICUBIC downscale."""
+def load_eval_pairs(folder: Path, scale: int, degradation: DegradationConfig = CLEAN,
+                    seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, lr, hr) with HR mod-cropped to the scale and LR its BICUBIC downscale, or, with a
+    degradation, the pipeline's LR drawn from (seed, image index) so every run sees the same inputs."""
     pairs = []
-    for path in find_images(Path(folder)):
+    for index, path in enumerate(find_images(Path(folder))):
         hr = load_rgb(path)
         h, w = hr.shape[0] - hr.shape[0] % scale, hr.shape[1] - hr.shape[1] % scale
         hr = np.ascontiguousarray(hr[:h, :w])
-        lr = np.asarray(Image.fromarray(hr).resize((w // scale, h // scale), Image.BICUBIC))
+        lr = degrade(hr, scale, degradation, np.random.default_rng([seed, index]))
         pairs.append((str(path.relative_to(folder)), lr, hr))
     return pairs

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from .checkpoint import CheckpointError, load_weights
-    from .data import PRESETS, make_lr
+    from ..core.degradation import PRESETS, degrade
     from .trainer import build_generator, run_model
 
     torch.set_num_threads(1)   # the trainer has the cores; a preview is small
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = np.asarray(Image.open(lr_path).convert("RGB"))
     else:
         hr = np.asarray(Image.open(args.hr).convert("RGB"))
-        lr = make_lr(hr, scale, PRESETS[args.preset], np.random.default_rng(12345))
+        lr = degrade(hr, scale, PRESETS[args.preset], np.random.default_rng(12345))
         _save(Image.fromarray(lr), lr_path)
     if not bic_path.is_file():
         _save(Image.fromarray(lr).resize((lr.shape[1] * scale, lr.shape[0] * scale), Image.BICUBIC), bic_path)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.degradation import DegradationConfig, DegradationError, config_from
+
 
 class RecipeError(ValueError):
     """A recipe that does not match the schema; the message names the file and key."""
@@ -39,7 +41,7 @@ class DataSection:
     val: list[str] = field(default_factory=list)
     patch_size: int = 96
     batch_size: int = 16
-    degradation: str = "clean"   # a preset name from training.data.PRESETS
+    degradation: str = "clean"   # a preset of core.degradation.PRESETS; the [degradation] table overrides its keys
     val_max_images: int = 0      # 0 = all
 
 
@@ -62,6 +64,7 @@ class TrainSection:
     val_every: int = 200
     log_every: int = 10
     threads: int = 0             # torch threads; 0 = all cores
+    precision: str = "fp32"      # "fp32", "bf16" (autocast, fp32 master weights) or "auto" (bf16 where the CPU has it)
     channels_last: bool = True
 
 
@@ -89,6 +92,8 @@ class Recipe:
     data: DataSection = field(default_factory=DataSection)
     train: TrainSection = field(default_factory=TrainSection)
     gan: GanSection = field(default_factory=GanSection)
+    # Overrides of the data.degradation preset's keys (core.degradation.DegradationConfig), checked there.
+    degradation: dict[str, Any] = field(default_factory=dict)
     source: str = ""
 
     def to_toml(self) -> str:
@@ -98,6 +103,10 @@ class Recipe:
                 continue
             value = getattr(self, sec.name)
             out.append(f"[{sec.name}]")
+            if isinstance(value, dict):
+                out.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
+                out.append("")
+                continue
             for f in dataclasses.fields(value):
                 v = getattr(value, f.name)
                 if sec.name == "model" and f.name == "options":
@@ -159,6 +168,7 @@ CHOICES = {
     ("train", "stage"): ("psnr", "gan"),
     ("train", "schedule"): ("constant", "cosine", "step"),
     ("train", "pixel_loss"): ("l1", "mse", "charbonnier"),
+    ("train", "precision"): ("fp32", "bf16", "auto"),
     ("gan", "adversarial"): ("bce", "ragan"),
     ("gan", "content_loss"): ("vgg22", "vgg54", "feature_match", "none"),
 }
@@ -173,6 +183,9 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
         if not isinstance(sec_value, dict):
             raise RecipeError(f"{source}: [{sec_name}] must be a table")
         section = getattr(recipe, sec_name)
+        if isinstance(section, dict):   # [degradation]: free keys, checked as a whole in _check_ranges
+            section.update(sec_value)
+            continue
         sec_hints = typing.get_type_hints(type(section))
         for key, value in sec_value.items():
             where = f"{source}: {sec_name}.{key}"
@@ -203,9 +216,15 @@ def _check_ranges(r: Recipe, source: str) -> None:
     need(r.data.batch_size >= 1, "data.batch_size must be at least 1")
     need(0 <= r.gan.d_shift <= r.data.patch_size // 4, "gan.d_shift must be in [0, data.patch_size / 4]")
     need(r.train.checkpoint_minutes > 0, "train.checkpoint_minutes must be positive")
-    from .data import PRESETS
+    try:
+        degradation_config(r)
+    except DegradationError as exc:
+        raise RecipeError(f"{source}: {exc}") from None
 
-    need(r.data.degradation in PRESETS, f"data.degradation must be one of {sorted(PRESETS)}")
+
+def degradation_config(r: Recipe) -> DegradationConfig:
+    """The data.degradation preset with the recipe's [degradation] overrides, checked."""
+    return config_from(r.data.degradation, r.degradation)
 
 
 def set_override(data: dict[str, Any], dotted: str, raw: str) -> None:

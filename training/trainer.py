@@ -7,6 +7,7 @@ validation metrics) and, at the end, ``generator.safetensors``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -22,13 +23,14 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..core.cpu import cpu_has_bf16
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from . import distributed
 from .archs import build_model
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
-from .data import PRESETS, PatchDataset, load_eval_pairs, prefetch
+from .data import PatchDataset, load_eval_pairs, prefetch
 from .losses import pixel_loss
-from .recipe import Recipe, RecipeError, load_recipe
+from .recipe import Recipe, RecipeError, degradation_config, load_recipe
 
 
 class TrainingError(RuntimeError):
@@ -46,6 +48,13 @@ def lr_at(recipe: Recipe, step: int) -> float:
     if t.schedule == "step":
         return t.lr * 0.1 ** sum(step >= m for m in t.milestones)
     return t.lr
+
+
+def resolve_precision(precision: str) -> str:
+    """"auto" is bf16 only where the CPU has native bf16 arithmetic; emulated bf16 is slower than fp32."""
+    if precision == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return precision
 
 
 def arch_of(recipe: Recipe) -> dict[str, Any]:
@@ -122,6 +131,7 @@ class Trainer:
             if init_arch != self.arch:
                 raise TrainingError(f"{t.init}: weights are for {init_arch}, the recipe asks for {self.arch}")
             self.generator.load_state_dict(state)
+        self.precision = resolve_precision(t.precision)
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
         self.generator.to(memory_format=self.memory_format).train()
         # The module that runs training steps: DDP around the generator under torchrun.
@@ -217,13 +227,14 @@ class Trainer:
         r, t = self.recipe, self.recipe.train
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if dataset is None:
-            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, PRESETS[r.data.degradation])
+            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, degradation_config(r))
         for path, reason in getattr(dataset, "skipped", []):
             self._log({"event": "skipped", "file": str(path), "reason": reason})
         if val_sets is None:
             val_sets = {}
             for folder in r.data.val:
-                pairs = load_eval_pairs(Path(folder), self.scale)
+                # Validation sees the training degradation (seed 0): for a restore model, the task it learns.
+                pairs = load_eval_pairs(Path(folder), self.scale, degradation_config(r), seed=0)
                 if r.data.val_max_images:
                     pairs = pairs[: r.data.val_max_images]
                 val_sets[Path(folder).name] = pairs
@@ -233,7 +244,8 @@ class Trainer:
         deadline = started + self.minutes * 60 if self.minutes else math.inf
         window_t, window_n = time.monotonic(), 0
         result: dict[str, Any] = {"status": "done"}
-        self._log({"event": "start", "step": self.step, "steps": t.steps, "images": len(dataset)})
+        self._log({"event": "start", "step": self.step, "steps": t.steps, "images": len(dataset),
+                   "precision": self.precision, "threads": torch.get_num_threads()})
         for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size,
                                            stream=self.dist.rank):
             lr_now = lr_at(r, step)
@@ -242,7 +254,8 @@ class Trainer:
             lr_t = torch.from_numpy(lr_np).contiguous(memory_format=self.memory_format)
             hr_t = torch.from_numpy(hr_np).contiguous(memory_format=self.memory_format)
             if self.gan:
-                losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
+                with self.autocast():
+                    losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
             else:
                 losses = self._psnr_step(lr_t, hr_t)
             if distributed.any_rank(not all(math.isfinite(v) for v in losses.values()), self.dist):
@@ -279,8 +292,16 @@ class Trainer:
         self._log({"event": "end", **result})
         return result
 
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """bf16 forward passes with fp32 master weights and optimiser state (train.precision)."""
+        if self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def _psnr_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, float]:
-        sr = self.g_train(lr)
+        with self.autocast():
+            sr = self.g_train(lr)
+        sr = sr.float()
         loss = pixel_loss(self.recipe.train.pixel_loss, sr, hr)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()

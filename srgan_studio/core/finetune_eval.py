@@ -94,16 +94,9 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
 
 
 def _degrade(hr: np.ndarray, scale: int, preset: str, seed: int) -> np.ndarray:
-    from PIL import Image as PILImage
+    from .degradation import PRESETS, degrade
 
-    try:
-        from ..training.data import (  # torch-free: Pillow and numpy only
-            PRESETS,
-            make_lr,
-        )
-    except ImportError:
-        return np.asarray(PILImage.fromarray(hr).resize((hr.shape[1] // scale, hr.shape[0] // scale), PILImage.BICUBIC))
-    return make_lr(hr, scale, PRESETS[preset], np.random.default_rng(seed))
+    return degrade(hr, scale, PRESETS[preset], np.random.default_rng(seed))
 
 
 def _load_hr(path: Path, scale: int, side: int) -> np.ndarray:
