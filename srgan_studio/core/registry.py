@@ -11,6 +11,7 @@ and reported in ``Registry.problems`` rather than breaking the app.
 from __future__ import annotations
 
 import builtins
+import difflib
 import hashlib
 import re
 import shutil
@@ -95,10 +96,19 @@ class Registry:
         return [d.name for d in self.list()]
 
     def get(self, name: str) -> ModelDescriptor:
+        """The model ``name`` resolves to (see ``resolve``); ModelError if none or several."""
+        return self._models[self.resolve(name)]
+
+    def resolve(self, name: str) -> str:
+        """The registry name for what a user typed: exact, alias or unique prefix."""
+        return resolve_name(name, self.names())
+
+    def find(self, name: str) -> str | None:
+        """Like ``resolve``, but None where it would be an error (for saved settings)."""
         try:
-            return self._models[name]
-        except KeyError:
-            raise ModelError(f"unknown model {name!r}; known models: {', '.join(self.names())}") from None
+            return self.resolve(name)
+        except ModelError:
+            return None
 
     def __contains__(self, name: str) -> bool:
         return name in self._models
@@ -175,6 +185,37 @@ def default_registry() -> Registry:
     return Registry()
 
 
+def alias_of(name: str) -> str:
+    """A model's short name: its name without the scale suffix (``srresnet_x4`` -> ``srresnet``)."""
+    return re.sub(r"_x\d+$", "", name)
+
+
+def resolve_name(typed: str, names: builtins.list[str]) -> str:
+    """The one name in ``names`` that ``typed`` means, tried in order: the exact name,
+    an alias (the name without ``_xN``), a unique prefix. ModelError otherwise, one line
+    with what was meant where that can be guessed."""
+    if typed in names:
+        return typed
+    for candidates in ([n for n in names if alias_of(n) == typed], [n for n in names if n.startswith(typed)]):
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
+            raise ModelError(f"model {typed!r} is ambiguous: did you mean {_either(candidates)}?")
+    close = difflib.get_close_matches(typed, names, n=3, cutoff=0.6) or difflib.get_close_matches(
+        typed, [alias_of(n) for n in names], n=3, cutoff=0.6)
+    close = [next(n for n in names if alias_of(n) == c) if c not in names else c for c in close]
+    hint = f"did you mean {_either(list(dict.fromkeys(close)))}?" if close else f"known models: {', '.join(names)}"
+    return _raise(ModelError(f"unknown model {typed!r}; {hint}"))
+
+
+def _either(names: builtins.list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _raise(error: Exception):
+    raise error
+
+
 def _replace(d: ModelDescriptor, **changes) -> ModelDescriptor:
     from dataclasses import replace
 
@@ -205,7 +246,7 @@ def probe_onnx(path: Path) -> dict:
         raise ModelError(f"not a valid ONNX model ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})", path) from None
     from .runtime import create_session
 
-    session = create_session(path, device="cpu")
+    session = create_session(path, device="cpu", engine="onnxruntime")  # its .inner exposes the graph inputs
     shape = session.inner.get_inputs()[0].shape
     if len(shape) != 4:
         raise ModelError(f"model input must be NCHW (4 dimensions), not {shape}", path)

@@ -6,6 +6,11 @@ Each tile's core goes straight into the output buffer (see tiling.py for why
 cropping is exact), so a region render, an out-of-memory re-split and a full
 render agree.
 
+One session per (model, device, threads, precision, engine) is shared by
+every Upscaler in the process (runtime.shared_session): preview, save and
+batch compile a model once. The tile size is an argument of ``run()``, not
+part of that session.
+
 Grey images run through the model as grey replicated to RGB and come back
 grey (the channel mean). Alpha goes through the model the same way
 (``alpha_mode="model"``) or through bicubic, and is never dropped.
@@ -89,6 +94,8 @@ class Upscaler:
         overlap: int | None = None,
         alpha_mode: str = "model",
         session=None,
+        precision: str = "auto",
+        engine: str = "auto",
     ):
         if alpha_mode not in ALPHA_MODES:
             raise StudioError(f"alpha mode must be one of {ALPHA_MODES}, not {alpha_mode!r}")
@@ -99,6 +106,8 @@ class Upscaler:
         self.descriptor = descriptor
         self.device = device
         self.threads = threads
+        self.precision = precision
+        self.engine = engine
         self.alpha_mode = alpha_mode
         self._tile = int(tile)
         self._overlap = overlap
@@ -120,22 +129,28 @@ class Upscaler:
         if self.is_bicubic:
             return None
         if self._session is None:
-            from .runtime import create_session
-
-            path = self.descriptor.model_path
-            if path is None:
-                raise ModelError(f"model {self.descriptor.name!r} names no model file", self.descriptor.source_path or None)
-            self._session = create_session(path, device=self.device, threads=self.threads, fp16=self.descriptor.fp16)
+            self._session = self._shared(device=self.device, precision=self.precision)
         return self._session
+
+    def _shared(self, *, device: str, precision: str):
+        from .runtime import shared_session
+
+        path = self.descriptor.model_path
+        if path is None:
+            raise ModelError(f"model {self.descriptor.name!r} names no model file", self.descriptor.source_path or None)
+        # The descriptor's fp16 flag is its permission for reduced precision (see runtime/precision.py).
+        return shared_session(path, device=device, threads=self.threads, precision=precision, engine=self.engine,
+                              reduced_ok=self.descriptor.fp16)
 
     @property
     def tile(self) -> int:
+        """The tile size ``run()`` uses when it is given none."""
         if self._tile:
             return self._tile
         if self.is_bicubic:
             return BICUBIC_TILE
         session = self.session
-        return GPU_TILE if session is not None and session.device.startswith("cuda") else DEFAULT_TILE
+        return GPU_TILE if session is not None and session.device != "cpu" else DEFAULT_TILE
 
     @property
     def overlap(self) -> int:
@@ -143,14 +158,18 @@ class Upscaler:
             return self._overlap
         return self.descriptor.receptive_field or DEFAULT_OVERLAP
 
-    def plan(self, height: int, width: int) -> list[Tile]:
-        return plan_tiles(height, width, self.tile, self.overlap)
+    def plan(self, height: int, width: int, tile: int | None = None) -> list[Tile]:
+        return plan_tiles(height, width, tile or self.tile, self.overlap)
 
     # ------------------------------------------------------------ running
 
     def run(
-        self, image: Image, cancel: CancelToken = NEVER, region: tuple[int, int, int, int] | None = None
+        self, image: Image, cancel: CancelToken = NEVER, region: tuple[int, int, int, int] | None = None,
+        tile: int | None = None,
     ) -> Generator[Progress, None, Image]:
+        """Upscale ``image`` (or only ``region`` of it) in tiles of ``tile`` px (default: ``self.tile``)."""
+        if tile and tile < MIN_TILE:
+            raise StudioError(f"tile size must be 0 (automatic) or at least {MIN_TILE}, not {tile}")
         h, w, s = image.height, image.width, self.scale
         full = (0, 0, w, h)
         if region is None:
@@ -159,13 +178,17 @@ class Upscaler:
             region = tuple(int(v) for v in region)
             if intersect(region, full) != region:
                 raise StudioError(f"region {region} is not inside the {w}x{h} image")
-        tiles = tiles_for_region(self.plan(h, w), region)
+        tiles = tiles_for_region(self.plan(h, w, tile), region)
         rx0, ry0, rx1, ry1 = region
         out_color = np.empty(((ry1 - ry0) * s, (rx1 - rx0) * s, image.color.shape[2]), image.color.dtype)
         out_alpha = None if image.alpha is None else np.empty(out_color.shape[:2], image.alpha.dtype)
 
         queue = collections.deque(tiles)
         total, done = len(tiles), 0
+        notice = "" if self.is_bicubic else _take_notice(self.session)
+        if notice:  # a fallback (no OpenVINO, no bf16): said once per session
+            warnings.warn(notice, RuntimeWarning, stacklevel=2)
+            yield Progress(done, total, "tiles", message=notice)
         while queue:
             cancel.raise_if_cancelled()
             t = queue.popleft()
@@ -195,9 +218,7 @@ class Upscaler:
             return f"out of memory; retrying with {side // 2} px tiles"
         session = self.session
         if session is not None and session.device != "cpu":
-            from .runtime import create_session
-
-            self._session = create_session(self.descriptor.model_path, device="cpu", threads=self.threads)
+            self._session = self._shared(device="cpu", precision="auto")
             queue.appendleft(t)
             return "GPU out of memory even with small tiles; continuing on the CPU (slower)"
         raise StudioError("not enough memory to upscale even with the smallest tiles")
@@ -258,15 +279,18 @@ class Upscaler:
         return y
 
     def _retry_fp32(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # fp16 overflow gives NaN -> black output (Real-ESRGAN #632): redo this model in fp32.
+        # Reduced-precision overflow gives NaN -> black output (Real-ESRGAN #632): redo this model in fp32.
         session = self.session
-        if not session.fp16:
+        if getattr(session, "precision", "fp32") == "fp32":
             raise ModelError("model produced NaN or infinite values", session.model_path)
-        from .runtime import create_session
-
-        warnings.warn("half precision overflowed; switching this model to full precision", RuntimeWarning, stacklevel=3)
-        self._session = create_session(session.model_path, device=session.device, threads=self.threads, fp16=False)
+        warnings.warn(f"{session.precision} overflowed; switching this model to fp32", RuntimeWarning, stacklevel=3)
+        self._session = self._shared(device=session.device, precision="fp32")
         return self._session.run(x.transpose(2, 0, 1)[None])
+
+
+def _take_notice(session) -> str:
+    take = getattr(session, "take_notice", None)  # test doubles and user sessions may have none
+    return take() if take else ""
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
