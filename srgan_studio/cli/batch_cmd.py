@@ -66,7 +66,7 @@ def _default_model() -> str:
 
     registry = default_registry()
     preferred = load_settings().default_model
-    return preferred if preferred and preferred in registry else registry.default_name()
+    return (registry.find(preferred) if preferred else None) or registry.default_name()
 
 
 def job_from_args(args: argparse.Namespace) -> BatchJob:

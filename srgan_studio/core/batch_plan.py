@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,9 @@ def plan_batch(job: BatchJob) -> BatchPlan:
 
     if not job.models:
         raise StudioError("no model given")
+    registry = default_registry()
+    # Aliases and prefixes become the models' names, which the outputs and the report carry.
+    job = replace(job, models=[registry.resolve(m) for m in job.models])
     if len(set(job.models)) != len(job.models):
         raise StudioError(f"a model is listed twice: {', '.join(job.models)}")
     fmt = normalize_format(job.format)
@@ -168,7 +171,6 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
     if job.workers < 0:
         raise StudioError(f"workers must be 0 or more, not {job.workers}")
-    registry = default_registry()
     descriptors = {name: registry.get(name) for name in job.models}
 
     input_dir = Path(job.input_dir).expanduser().absolute()

@@ -105,10 +105,7 @@ class Registry:
 
     def find(self, name: str) -> str | None:
         """Like ``resolve``, but None where it would be an error (for saved settings)."""
-        try:
-            return self.resolve(name)
-        except ModelError:
-            return None
+        return find_name(name, self.names())
 
     def __contains__(self, name: str) -> bool:
         return name in self._models
@@ -196,24 +193,30 @@ def resolve_name(typed: str, names: builtins.list[str]) -> str:
     with what was meant where that can be guessed."""
     if typed in names:
         return typed
+    if not typed:
+        raise ModelError("no model name given")
     for candidates in ([n for n in names if alias_of(n) == typed], [n for n in names if n.startswith(typed)]):
         if len(candidates) == 1:
             return candidates[0]
         if len(candidates) > 1:
             raise ModelError(f"model {typed!r} is ambiguous: did you mean {_either(candidates)}?")
-    close = difflib.get_close_matches(typed, names, n=3, cutoff=0.6) or difflib.get_close_matches(
-        typed, [alias_of(n) for n in names], n=3, cutoff=0.6)
-    close = [next(n for n in names if alias_of(n) == c) if c not in names else c for c in close]
-    hint = f"did you mean {_either(list(dict.fromkeys(close)))}?" if close else f"known models: {', '.join(names)}"
-    return _raise(ModelError(f"unknown model {typed!r}; {hint}"))
+    aliases = {alias_of(n): n for n in names}
+    close = difflib.get_close_matches(typed, names, n=3, cutoff=0.6) or [
+        aliases[a] for a in difflib.get_close_matches(typed, list(aliases), n=3, cutoff=0.6)]
+    hint = f"did you mean {_either(close)}?" if close else f"known models: {', '.join(names)}"
+    raise ModelError(f"unknown model {typed!r}; {hint}")
+
+
+def find_name(typed: str, names: builtins.list[str]) -> str | None:
+    """``resolve_name``, or None where that is an error (a saved setting that no longer matches)."""
+    try:
+        return resolve_name(typed, names)
+    except ModelError:
+        return None
 
 
 def _either(names: builtins.list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def _raise(error: Exception):
-    raise error
 
 
 def _replace(d: ModelDescriptor, **changes) -> ModelDescriptor:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.registry import find_name
 from ..core.settings import Settings
 from .icons import set_icon
 from .save_dialog import FORMATS
@@ -167,7 +168,8 @@ class BatchWindow(QWidget):
             models = self.registry.list()
         except Exception:  # noqa: BLE001
             models = []
-        wanted = self.settings.default_model or next((d.name for d in models if d.name == "srgan_x4"), "")
+        wanted = find_name(self.settings.default_model, [d.name for d in models]) or next(
+            (d.name for d in models if d.name == "srgan_x4"), "")
         for d in models:
             item = QListWidgetItem(f"{d.title}  ({d.name})")
             item.setData(Qt.ItemDataRole.UserRole, d.name)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.registry import find_name
 from ..core.settings import Settings
 from .save_job import SaveOptions
 
@@ -42,7 +43,8 @@ class SaveDialog(QDialog):
         self.model = QComboBox()
         for d in descriptors:
             self.model.addItem(d.title, d.name)
-        default = next((i for i, d in enumerate(descriptors) if d.name == settings.default_model), len(descriptors) - 1)
+        wanted = find_name(settings.default_model, [d.name for d in descriptors])  # alias or prefix in settings
+        default = next((i for i, d in enumerate(descriptors) if d.name == wanted), len(descriptors) - 1)
         self.model.setCurrentIndex(max(0, default))
         self.format = QComboBox()
         for key, label in FORMATS:
