@@ -41,7 +41,9 @@ def register(sub) -> None:
     p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="encoder threads overlapping with the model (default 2; 0: one step after another)")
-    p.add_argument("--device", help="auto, cpu or cuda[:N] (default: settings, auto)")
+    p.add_argument("--device", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics) (default: settings, auto)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="inference precision (default: settings, auto = bf16/fp16 where the hardware and model allow)")
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (default: automatic)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU inference threads (default: automatic)")
     p.add_argument("--alpha", choices=("model", "bicubic"),
@@ -89,6 +91,8 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
         report=args.report,
         workers=args.workers,
         device=pick(args.device, st.device),
+        precision=pick(args.precision, st.precision),
+        engine=st.engine,
         tile=pick(args.tile, st.tile),
         threads=pick(args.threads, st.threads),
         keep_metadata=False if args.no_metadata else st.keep_metadata,

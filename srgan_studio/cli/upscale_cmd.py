@@ -25,7 +25,9 @@ def register(sub) -> None:
     p.add_argument("--model", metavar="NAME", help="model name (see `srgan-studio models`)")
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (0 = automatic)")
     p.add_argument("--overlap", type=int, metavar="N", help="context pixels around each tile (default: from the model)")
-    p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
     p.add_argument("--format", choices=FORMATS, type=str.lower, help="output format (default: same as the input)")
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
@@ -70,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     upscaler = Upscaler(
         descriptor,
         device=args.device or settings.device,
+        precision=args.precision or settings.precision,
+        engine=settings.engine,
         threads=args.threads if args.threads is not None else settings.threads,
         tile=args.tile if args.tile is not None else settings.tile,
         overlap=args.overlap,

@@ -253,7 +253,8 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
     upscalers = {}
     for name, desc in plan.descriptors.items():
         if name in needed:
-            up = Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode)
+            up = Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode,
+                          precision=job.precision, engine=job.engine)
             up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
             upscalers[name] = up
     return upscalers
@@ -626,4 +627,3 @@ def _write_report(summary: BatchSummary, plan: BatchPlan) -> BatchSummary:
     except OSError as exc:
         return replace(summary, report=report, report_error=f"{report}: cannot write the report ({exc.strerror or exc})")
     return replace(summary, report=report)
-

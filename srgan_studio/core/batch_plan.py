@@ -43,6 +43,8 @@ class BatchJob:
     report: Path | None = None
     workers: int = 2
     device: str = "auto"
+    precision: str = "auto"     # see core/runtime/precision.py
+    engine: str = "auto"
     tile: int = 0
     threads: int = 0
     keep_metadata: bool = True

@@ -57,7 +57,9 @@ def settings_path() -> Path:
 @dataclass
 class Settings:
     schema_version: int = SCHEMA_VERSION
-    device: str = "auto"               # auto | cpu | cuda | cuda:N
+    device: str = "auto"               # auto | cpu | cuda | cuda:N | gpu | gpu:N (OpenVINO, Intel graphics)
+    precision: str = "auto"            # auto | fp32 | bf16 | fp16 (core/runtime/precision.py)
+    engine: str = "auto"               # CPU engine: auto (OpenVINO where installed) | openvino | onnxruntime
     tile: int = 0                      # LR tile core size; 0 = automatic
     threads: int = 0                   # CPU threads; 0 = ONNX Runtime's choice
     output_format: str = "png"         # png | jpeg | webp | tiff
@@ -84,7 +86,8 @@ def _choice(*options: str) -> Callable[[Any], bool]:
 def _device_ok(v: Any) -> bool:
     if not isinstance(v, str):
         return False
-    return v in ("auto", "cpu", "cuda") or (v.startswith("cuda:") and v[5:].isdigit())
+    kind, _, index = v.partition(":")
+    return v in ("auto", "cpu", "cuda", "gpu") or (kind in ("cuda", "gpu") and index.isdigit())
 
 
 def _int_in(lo: int, hi: int) -> Callable[[Any], bool]:
@@ -93,6 +96,8 @@ def _int_in(lo: int, hi: int) -> Callable[[Any], bool]:
 
 VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "device": _device_ok,
+    "precision": _choice("auto", "fp32", "bf16", "fp16"),
+    "engine": _choice("auto", "openvino", "onnxruntime"),
     "tile": lambda v: _int_in(0, 8192)(v) and (v == 0 or v >= 32),
     "threads": _int_in(0, 1024),
     "output_format": _choice("png", "jpeg", "webp", "tiff"),

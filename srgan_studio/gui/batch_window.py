@@ -208,7 +208,7 @@ class BatchWindow(QWidget):
             quality=self.quality.value(),
             overwrite=self.overwrite.isChecked(),
             report=out / REPORT_NAME if self.write_report.isChecked() else None,
-            device=s.device, tile=s.tile, threads=s.threads,
+            device=s.device, tile=s.tile, threads=s.threads, precision=s.precision, engine=s.engine,
             keep_metadata=s.keep_metadata, alpha_mode=s.alpha_mode,
             max_pixels=int(s.max_megapixels * 1_000_000),
         )

@@ -126,7 +126,8 @@ class MainWindow(QMainWindow):
 
     def _engine_options(self) -> dict:
         s = self.settings
-        return {"device": s.device, "threads": s.threads, "tile": s.tile, "alpha_mode": s.alpha_mode}
+        return {"device": s.device, "threads": s.threads, "tile": s.tile, "alpha_mode": s.alpha_mode,
+                "precision": s.precision, "engine": s.engine}
 
     @property
     def registry(self):

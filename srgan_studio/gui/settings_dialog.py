@@ -28,6 +28,14 @@ from ..core.errors import StudioError
 from ..core.settings import Settings, validate
 from .save_dialog import FORMATS
 
+PRECISIONS = (
+    ("auto", "Automatic (bf16 or fp16 where the hardware and model allow)"),
+    ("fp32", "fp32 (bit-faithful)"),
+    ("bf16", "bf16 (CPUs with AVX512-BF16 or AMX)"),
+    ("fp16", "fp16"),
+)
+ENGINES = (("auto", "Automatic (OpenVINO where installed)"), ("openvino", "OpenVINO"), ("onnxruntime", "ONNX Runtime"))
+
 
 def detected_devices() -> list[str]:
     try:
@@ -36,6 +44,22 @@ def detected_devices() -> list[str]:
         return list(available_devices())
     except Exception:  # noqa: BLE001 - no runtime: the CPU still works
         return ["cpu"]
+
+
+def device_label(device: str) -> str:
+    kind, _, index = device.partition(":")
+    return {"cpu": "CPU", "cuda": f"CUDA GPU {index}", "gpu": f"GPU {index} (OpenVINO)"}.get(kind, device)
+
+
+def engine_in_use(device: str, engine: str, precision: str) -> str:
+    """``In use: OpenVINO 2026.4.1 on the CPU, bf16`` plus any fallback this session already took."""
+    try:
+        from ..core.runtime import fallback_notes, planned
+
+        lines = [f"In use: {planned(device, engine, precision)}"] + fallback_notes()
+    except Exception as exc:  # noqa: BLE001 - the dialog must open even with a broken runtime
+        lines = [f"Engine unknown ({exc})"]
+    return "\n".join(lines)
 
 
 class SettingsDialog(QDialog):
@@ -50,12 +74,19 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         self.device.addItem("Auto (best available)", "auto")
         for d in devices:
-            self.device.addItem("CPU" if d == "cpu" else d.upper().replace("CUDA", "CUDA GPU "), d)
+            self.device.addItem(device_label(d), d)
         if settings.device not in devices and settings.device != "auto":
             self.device.addItem(f"{settings.device} (not detected)", settings.device)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         detected = QLabel("Detected: " + ", ".join(devices))
         detected.setEnabled(False)
+        self.precision = self._choices(PRECISIONS, settings.precision)
+        self.engine = self._choices(ENGINES, settings.engine)
+        self.engine_label = QLabel()
+        self.engine_label.setWordWrap(True)
+        for box in (self.device, self.precision, self.engine):
+            box.currentIndexChanged.connect(self._show_engine)
+        self._show_engine()
 
         self.tile_auto = QCheckBox("Automatic")
         self.tile = QSpinBox()
@@ -106,6 +137,9 @@ class SettingsDialog(QDialog):
         f = QFormLayout(engine)
         f.addRow("Device", self.device)
         f.addRow("", detected)
+        f.addRow("Precision", self.precision)
+        f.addRow("CPU engine", self.engine)
+        f.addRow("", self.engine_label)
         f.addRow("Tile size", self._pair(self.tile_auto, self.tile))
         f.addRow("CPU threads", self.threads)
         f.addRow("Alpha channel", self.alpha_mode)
@@ -130,6 +164,18 @@ class SettingsDialog(QDialog):
             col.addWidget(w)
 
     @staticmethod
+    def _choices(options, current: str) -> QComboBox:
+        box = QComboBox()
+        for key, label in options:
+            box.addItem(label, key)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        return box
+
+    def _show_engine(self) -> None:
+        self.engine_label.setText(
+            engine_in_use(self.device.currentData(), self.engine.currentData(), self.precision.currentData()))
+
+    @staticmethod
     def _pair(a: QWidget, b: QWidget) -> QWidget:
         w = QWidget()
         lay = QHBoxLayout(w)
@@ -143,6 +189,8 @@ class SettingsDialog(QDialog):
         return dataclasses.replace(
             self.original,
             device=self.device.currentData(),
+            precision=self.precision.currentData(),
+            engine=self.engine.currentData(),
             tile=0 if self.tile_auto.isChecked() else self.tile.value(),
             threads=self.threads.value(),
             output_format=self.output_format.currentData(),

@@ -28,7 +28,8 @@ from .session import Session
 
 __all__ = [
     "ENGINES", "PRECISIONS", "DeviceError", "Session", "available_devices", "clear_sessions", "cpu_has_bf16",
-    "create_session", "default_threads", "describe_devices", "is_out_of_memory", "resolve_device", "shared_session",
+    "create_session", "default_threads", "describe_devices", "fallback_notes", "is_out_of_memory", "planned",
+    "resolve_device", "shared_session",
 ]
 
 _OOM = re.compile(r"out of memory|failed to allocate|cudaErrorMemoryAllocation|bad_alloc|CUBLAS_STATUS_ALLOC_FAILED", re.I)
@@ -86,6 +87,7 @@ def _try_openvino(path: Path, target: Target, threads: int, precision: str) -> t
 
 _shared: collections.OrderedDict[tuple, Session] = collections.OrderedDict()
 _shared_lock = threading.Lock()
+_notes: list[str] = []   # every fallback of this process, for the settings dialog
 
 
 def shared_session(
@@ -108,6 +110,8 @@ def shared_session(
         if session is None:
             session = create_session(path, device=device, threads=threads, precision=precision, engine=engine,
                                      reduced_ok=reduced_ok)
+            if session.notice and session.notice not in _notes:
+                _notes.append(session.notice)
         _shared[key] = session
         while len(_shared) > MAX_SHARED:
             _shared.popitem(last=False)
@@ -117,19 +121,47 @@ def shared_session(
 def clear_sessions() -> None:
     with _shared_lock:
         _shared.clear()
+        _notes.clear()
+
+
+def fallback_notes() -> list[str]:
+    """The fallbacks shared sessions took in this process (OpenVINO failing on a model, a precision not there)."""
+    with _shared_lock:
+        return list(_notes)
+
+
+def planned(device: str = "auto", engine: str = "auto", precision: str = "auto", reduced_ok: bool = True) -> str:
+    """What these settings run on, in words, without building a session: ``OpenVINO 2026.4.1 on the CPU, bf16``."""
+    try:
+        target = choose_target(device, engine)
+    except DeviceError as exc:
+        return str(exc)
+    missing = ""
+    if target.engine == "openvino" and not openvino_version():
+        target, missing = Target("onnxruntime", "cpu"), " (OpenVINO is not installed)"
+    chosen, note = resolve_precision(precision, target, reduced_ok)
+    version = openvino_version() if target.engine == "openvino" else _ort_version()
+    text = f"{ENGINE_TITLES[target.engine]} {version} on {target.where}, {chosen}{missing}"
+    return f"{text}; {note}" if note else text
+
+
+def _ort_version() -> str:
+    from .devices import ort_module
+
+    return ort_module().__version__
 
 
 def describe_devices() -> list[dict]:
     """One row per usable device: name, engine, and the precision ``auto`` gives a model that allows reduced."""
+    from .precision import supported
+
     rows = []
     for device in available_devices():
         target = choose_target(device)
         if target.engine == "openvino" and not openvino_version():
             target = Target("onnxruntime", target.kind, target.index)
         auto, _ = resolve_precision("auto", target, True)
-        from .precision import supported
-
-        engine = ENGINE_TITLES[target.engine]
-        rows.append({"device": device, "engine": engine, "where": target.where, "auto": auto,
-                     "precisions": list(supported(target))})
+        version = openvino_version() if target.engine == "openvino" else _ort_version()
+        rows.append({"device": device, "engine": ENGINE_TITLES[target.engine], "version": version,
+                     "where": target.where, "auto": auto, "precisions": list(supported(target))})
     return rows
