@@ -125,3 +125,24 @@ def test_lattice_amplitude_sees_a_checkerboard_not_texture():
     grid = np.clip(grid, 0, 255).astype(np.uint8)
     assert lattice_amplitude(grid, 4) > 3 * lattice_amplitude(textured, 4)
     assert lattice_amplitude(smooth.astype(np.uint8), 4) < 0.5
+
+
+def test_degraded_eval_scores_the_pipelines_lr_against_the_clean_hr(tmp_path):
+    folder = _hr_folder(tmp_path / "set", sizes=((64, 64), (48, 80)))
+    clean = evaluate(bicubic_runner(4), [folder], 4)
+    degraded = evaluate(bicubic_runner(4), [folder], 4, degradation="realesrgan", seed=5)
+    again = evaluate(bicubic_runner(4), [folder], 4, degradation="realesrgan", seed=5)
+    other = evaluate(bicubic_runner(4), [folder], 4, degradation="realesrgan", seed=6)
+    c, d = clean["sets"]["set"], degraded["sets"]["set"]
+    assert d["bicubic_psnr_y"] < c["bicubic_psnr_y"]        # damaged inputs score lower
+    assert d["psnr_y"] == again["sets"]["set"]["psnr_y"]    # a fixed seed is a fixed test set
+    assert d["psnr_y"] != other["sets"]["set"]["psnr_y"]
+    assert "realesrgan" in degraded["protocol"] and degraded["seed"] == 5
+    assert not list(folder.glob("*degrad*"))                 # nothing degraded is written
+
+
+def test_eval_command_rejects_an_unknown_degradation(tmp_path, capsys):
+    folder = _hr_folder(tmp_path / "set")
+    with pytest.raises(SystemExit):
+        main(["eval", "--model", "bicubic_x4", str(folder), "--degradation", "vintage"])
+    assert "vintage" in capsys.readouterr().err

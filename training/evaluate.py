@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from PIL import Image as PILImage
 
+from ..core.degradation import config_from
 from ..core.errors import ModelError, StudioError
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from .data import find_images, load_eval_pairs
@@ -120,14 +121,20 @@ def _mean(values: list[float]) -> float:
 
 
 def evaluate(runner: Runner, folders: list[str | Path], scale: int,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio."""
+             progress: Callable[[str], None] | None = None, degradation: str = "clean",
+             seed: int = 0) -> dict[str, Any]:
+    """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio.
+
+    ``degradation`` names a preset of core.degradation: the LR is then the pipeline's output for
+    (seed, image index), scored against the clean HR; nothing degraded is written to disk."""
     bicubic = bicubic_runner(scale)
-    result: dict[str, Any] = {"scale": scale, "border": scale,
-                              "protocol": "HR mod-crop, LR = Pillow BICUBIC, Y (BT.601), border = scale", "sets": {}}
+    config = config_from(degradation)
+    lr_text = "Pillow BICUBIC" if config.is_clean else f"degradation preset {degradation!r} (seed {seed})"
+    result: dict[str, Any] = {"scale": scale, "border": scale, "degradation": degradation, "seed": seed,
+                              "protocol": f"HR mod-crop, LR = {lr_text}, Y (BT.601), border = scale", "sets": {}}
     for name, folder in eval_sets(folders).items():
         try:
-            pairs = load_eval_pairs(folder, scale)
+            pairs = load_eval_pairs(folder, scale, config, seed)
         except OSError as exc:
             raise StudioError(f"cannot read an image ({exc})", folder) from None
         rows = []
@@ -152,7 +159,9 @@ def evaluate(runner: Runner, folders: list[str | Path], scale: int,
 
 
 def format_table(result: dict[str, Any], label: str) -> str:
-    lines = [f"{label}: x{result['scale']}, Y channel, border {result['border']}",
+    degraded = result.get("degradation", "clean")
+    inputs = "clean bicubic LR" if degraded == "clean" else f"LR degraded by {degraded!r}, seed {result.get('seed', 0)}"
+    lines = [f"{label}: x{result['scale']}, Y channel, border {result['border']}, {inputs}",
              f"{'set':<10} {'images':>6}  {'PSNR':>7} {'SSIM':>7} {'texture':>8} {'checker':>8}   "
              f"{'bicubic PSNR':>12} {'SSIM':>7} {'texture':>8} {'checker':>8}   {'HR checker':>10}"]
     for name, m in result["sets"].items():

@@ -136,6 +136,7 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         "steps": extra.get("step"),
         "data": portable_path(data.get("train", "")),
         "degradation": data.get("degradation", ""),
+        "degradation_settings": _degradation_settings(data.get("degradation", ""), run.get("degradation", {})),
         "patch_size": data.get("patch_size"),
         "batch_size": data.get("batch_size"),
         "pixel_loss": train.get("pixel_loss", ""),
@@ -150,6 +151,18 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         prov["interpolated"] = {k: portable_path(v) if k in ("psnr", "gan") else v
                                 for k, v in extra["interpolated"].items()}
     return {k: v for k, v in prov.items() if v not in (None, "", {})}
+
+
+def _degradation_settings(preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter of a non-clean training degradation, so the descriptor says what the model saw."""
+    from ..core.degradation import DegradationError, config_from
+
+    if not preset or preset == "clean":
+        return {}
+    try:
+        return config_from(preset, overrides).as_dict()
+    except DegradationError:
+        return {"preset": preset, **overrides}
 
 
 def metrics_from_eval(path: str | Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..core.degradation import PRESETS
 from ..core.errors import StudioError
 
 
@@ -20,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "or PyTorch weights (.safetensors) / a training checkpoint (.json)")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folder(s) of HR images")
     p.add_argument("--scale", type=int, default=None, help="upscale factor (default: the model's)")
+    p.add_argument("--degradation", default="clean", choices=sorted(PRESETS), metavar="PRESET",
+                   help="degrade each HR image with this preset of the real-world pipeline instead of a clean "
+                        f"bicubic downscale ({', '.join(sorted(PRESETS))}); scored against the clean HR")
+    p.add_argument("--seed", type=int, default=0, help="seed of the degradation draws (default 0)")
     p.add_argument("--json", action="store_true", help="print the full result (per image) as JSON on stdout")
     p.add_argument("--output", "-o", metavar="FILE", help="also write the JSON result to FILE (for export --metrics)")
     p.set_defaults(func=run)
@@ -32,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.scale and args.scale != scale:
         raise StudioError(f"model {args.model} upscales x{scale}, not x{args.scale}")
     show = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr))
-    result = evaluate(runner, args.dirs, scale, progress=show)
+    result = evaluate(runner, args.dirs, scale, progress=show, degradation=args.degradation, seed=args.seed)
     result["model"] = args.model
     result["label"] = label
     text = json.dumps(result, indent=1)
