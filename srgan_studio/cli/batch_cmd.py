@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
+from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
 
 MAX_NOTES_SHOWN = 20
+AUTO_TEXT = "auto (restore_x4 for photos, srresnet_x4 for clean sources)"
 
 
 def register(sub) -> None:
@@ -30,7 +32,8 @@ def register(sub) -> None:
     p.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR",
                    help="created if missing when its parent exists; may be INPUT_DIR itself")
     p.add_argument("-m", "--model", action="append", metavar="NAME[,NAME...]",
-                   help="model(s) to run; several write side by side (default: the default model)")
+                   help="model(s) to run; several write side by side (default: auto = restore_x4 for photos, "
+                        "JPEG or noisy, srresnet_x4 for clean sources, per file)")
     p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
     p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"), type=str.lower,
                    help="output format (default: the input's when writable, else png)")
@@ -63,12 +66,13 @@ def _models(values: list[str] | None) -> list[str]:
 
 
 def _default_model() -> str:
+    """The settings' default model when it is installed, else ``auto`` (per input kind)."""
+    from ..core.batch_plan import AUTO
     from ..core.registry import default_registry
     from ..core.settings import load_settings
 
-    registry = default_registry()
     preferred = load_settings().default_model
-    return (registry.find(preferred) if preferred else None) or registry.default_name()
+    return (default_registry().find(preferred) if preferred else None) or AUTO
 
 
 def job_from_args(args: argparse.Namespace) -> BatchJob:
@@ -139,6 +143,8 @@ class _Printer:
         self.tty = err.isatty()
         self.width = 0
         self.last = 0.0
+        self.auto = False                      # models chosen per file: name them on each file's line
+        self.chosen: dict[int, list[str]] = {}
 
     def status(self, text: str) -> None:
         if not self.tty or self.quiet:
@@ -171,8 +177,11 @@ class _Printer:
                 self.line(f"note: {note}")
             if len(ev.notes) > MAX_NOTES_SHOWN:
                 self.line(f"note: ... and {len(ev.notes) - MAX_NOTES_SHOWN} more (see --report)")
-            self.line(f"{ev.files_total} images, model(s) {', '.join(ev.models)} -> {ev.output_dir}")
+            self.auto = AUTO in ev.models
+            models = ", ".join(AUTO_TEXT if m == AUTO else m for m in ev.models)
+            self.line(f"{ev.files_total} images, model(s) {models} -> {ev.output_dir}")
         elif isinstance(ev, FileStarted):
+            self.chosen.setdefault(ev.index, []).append(ev.model)
             self.status(f"{counter} {ev.path.name} · {ev.model} · ETA {_fmt_eta(ev.eta_seconds)}")
         elif isinstance(ev, TileProgress):
             if ev.message:
@@ -184,7 +193,9 @@ class _Printer:
             if r.status == "failed":
                 self.line(f"{counter} failed {r.input}: {r.error}", important=True)
             elif not self.tty or r.status == "cancelled":
-                self.line(f"{counter} {r.status} {r.input}")
+                chosen = self.chosen.pop(ev.index, None)
+                suffix = f" ({', '.join(chosen)})" if self.auto and chosen else ""
+                self.line(f"{counter} {r.status} {r.input}{suffix}")
             else:
                 self.status(f"{counter} {r.status} {r.input.name} · ETA {_fmt_eta(ev.eta_seconds)}")
 

@@ -22,7 +22,9 @@ def register(sub) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (PNG, JPEG, WebP, TIFF, BMP)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file (one input) or folder (several inputs, or an existing folder)")
-    p.add_argument("--model", metavar="NAME", help="model name (see `srgan-studio models`)")
+    p.add_argument("--model", metavar="NAME",
+                   help="model name (see `srgan-studio models`); default: chosen per input, restore_x4 for "
+                        "photos (JPEG, noisy), srresnet_x4 for clean sources")
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (0 = automatic)")
     p.add_argument("--overlap", type=int, metavar="N", help="context pixels around each tile (default: from the model)")
     p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics)")
@@ -39,18 +41,36 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _outputs(args, inputs: list[Path], scale: int, fmt: str | None) -> list[Path]:
+def _outputs(args, inputs: list[Path], scales: list[int], fmt: str | None) -> list[Path]:
     from ..core.errors import StudioError
     from ..core.upscale import default_output_path
 
     if not args.output:
-        return [default_output_path(p, scale, fmt) for p in inputs]
+        return [default_output_path(p, scale, fmt) for p, scale in zip(inputs, scales)]
     out = Path(args.output)
     if out.is_dir() or len(inputs) > 1 or args.output.endswith(("/", "\\")):
         if not out.is_dir():
             raise StudioError("output folder does not exist", out)
-        return [out / default_output_path(p, scale, fmt).name for p in inputs]
+        return [out / default_output_path(p, scale, fmt).name for p, scale in zip(inputs, scales)]
     return [out]
+
+
+def _choose_model(src: Path, fixed: str | None, registry, max_pixels: int) -> tuple[str, str]:
+    """(model, why) for one input: ``fixed`` when given, else the faithful model for its kind."""
+    from ..core.errors import StudioError
+    from ..core.input_kind import CLEAN, classify_file, faithful_model
+
+    if fixed:
+        return fixed, ""
+    try:
+        report = classify_file(src, max_pixels=max_pixels)
+    except StudioError:
+        # Unreadable: upscale_file reports the reason when it reaches this file.
+        return faithful_model(CLEAN, registry), ""
+    name = faithful_model(report.kind, registry)
+    if name not in registry:
+        name = registry.default_name()
+    return name, f"{report.kind}: {report.reason}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,26 +81,36 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     registry = default_registry()
-    name = args.model or settings.default_model or registry.default_name()
-    descriptor = registry.get(name)
+    fixed = args.model or settings.default_model or None
+    if fixed:
+        fixed = registry.resolve(fixed)  # alias or prefix -> its name; an unknown one is an error before any work
     quality = args.quality if args.quality is not None else settings.jpeg_quality
     if not 1 <= quality <= 100:
         raise StudioError(f"--quality must be 1-100, not {quality}")
     max_mp = args.max_megapixels if args.max_megapixels is not None else settings.max_megapixels
     if max_mp <= 0:
         raise StudioError(f"--max-megapixels must be positive, not {max_mp}")
-    upscaler = Upscaler(
-        descriptor,
-        device=args.device or settings.device,
-        precision=args.precision or settings.precision,
-        engine=settings.engine,
-        threads=args.threads if args.threads is not None else settings.threads,
-        tile=args.tile if args.tile is not None else settings.tile,
-        overlap=args.overlap,
-        alpha_mode=args.alpha or settings.alpha_mode,
-    )
+    upscalers: dict[str, Upscaler] = {}
+
+    def upscaler_for(model: str) -> Upscaler:
+        if model not in upscalers:
+            upscalers[model] = Upscaler(
+                registry.get(model),
+                device=args.device or settings.device,
+                precision=args.precision or settings.precision,
+                engine=settings.engine,
+                threads=args.threads if args.threads is not None else settings.threads,
+                tile=args.tile if args.tile is not None else settings.tile,
+                overlap=args.overlap,
+                alpha_mode=args.alpha or settings.alpha_mode,
+            )
+        return upscalers[model]
+
     inputs = [Path(p) for p in args.inputs]
-    outputs = _outputs(args, inputs, descriptor.scale, args.format)
+    choices = [_choose_model(p, fixed, registry, int(max_mp * 1e6)) for p in inputs]
+    for model, _ in choices:
+        upscaler_for(model)  # every chosen model is checked before any work
+    outputs = _outputs(args, inputs, [upscalers[m].scale for m, _ in choices], args.format)
     _check_plan(inputs, outputs)
     keep_metadata = settings.keep_metadata and not args.no_metadata
 
@@ -88,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     # Device fallbacks arrive as Progress messages too; the bar prints them once, cleanly.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    for src, dst in zip(inputs, outputs):
+    for src, dst, (model, why) in zip(inputs, outputs, choices):
         try:
-            gen = upscale_file(src, dst, upscaler, format=args.format, quality=quality, keep_metadata=keep_metadata,
+            gen = upscale_file(src, dst, upscalers[model], format=args.format, quality=quality, keep_metadata=keep_metadata,
                                overwrite=args.overwrite, max_pixels=int(max_mp * 1e6))
             bar.start(src.name)
             while True:
@@ -102,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.update(progress)
             bar.finish()
             if not args.quiet:
-                print(f"{src} -> {written} ({descriptor.name}, {time.monotonic() - bar.started:.1f}s)", file=sys.stderr)
+                chosen = f"{model}, {why}" if why else model
+                print(f"{src} -> {written} ({chosen}; {time.monotonic() - bar.started:.1f}s)", file=sys.stderr)
         except StudioError as exc:
             bar.finish()
             failures += 1

@@ -10,6 +10,12 @@ would share an output name ("a.jpg" and "a.png" with ``--format png``) keep
 their full input name as the stem ("a.jpg_srresnet_x4.png"). In a tree shared
 by inputs and outputs, a file that is the output of another input is that
 output, not a new input. An output that would land on an input is refused.
+
+The model ``auto`` (the CLI's default) is the faithful model for each input's
+kind (``input_kind``: restore_x4 for photos, srresnet_x4 for clean sources).
+Names and collisions are checked for both twins; an input whose output from
+either twin already exists keeps that one (resume); the others are classified
+here, which decodes lossless inputs once more (JPEGs are decided by name).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .errors import ImageWriteError, StudioError
 # extension of that format we keep it (".jpeg" stays ".jpeg").
 WRITE_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
 FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+AUTO = "auto"  # the faithful model for each input's kind
 
 
 @dataclass
@@ -165,7 +172,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         raise StudioError("no model given")
     registry = default_registry()
     # Aliases and prefixes become the models' names, which the outputs and the report carry.
-    job = replace(job, models=[registry.resolve(m) for m in job.models])
+    job = replace(job, models=[m if m == AUTO else registry.resolve(m) for m in job.models])
     if len(set(job.models)) != len(job.models):
         raise StudioError(f"a model is listed twice: {', '.join(job.models)}")
     fmt = normalize_format(job.format)
@@ -173,7 +180,8 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
     if job.workers < 0:
         raise StudioError(f"workers must be 0 or more, not {job.workers}")
-    descriptors = {name: registry.get(name) for name in job.models}
+    twins = _auto_twins(registry) if AUTO in job.models else ()
+    descriptors = {name: registry.get(name) for name in _concrete(job.models, twins)}
 
     input_dir = Path(job.input_dir).expanduser().absolute()
     output_dir = Path(job.output_dir).expanduser().absolute()
@@ -200,7 +208,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
     # In a shared tree, a file that is an output of another input is that output, not an input.
     plain_outputs: dict[str, Path] = {}
     for f in found:
-        for model in job.models:
+        for model in _concrete(job.models, twins):
             plain_outputs[_key(out_folder(f) / base_name(f, f.path.stem, model))] = f.path
     inputs: list[Found] = []
     for f in found:
@@ -231,13 +239,17 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         outputs: dict[str, Path] = {}
         todo: list[str] = []
         errors: list[str] = []
-        for model in job.models:
+        # Both twins' names are claimed, so a collision does not depend on what "auto" picks.
+        for twin in twins:
+            claimed.setdefault(_key(out_folder(f) / base_name(f, stems[f.path], twin)), f.path)
+        names = (out_folder(f) / base_name(f, stems[f.path], twin) for twin in twins)
+        for model in _resolve(job, twins, f.path, names):
             target = out_folder(f) / base_name(f, stems[f.path], model)
             outputs[model] = target
             key = _key(target)
             if key in protected:
                 errors.append(f"{model}: output {target.name} would overwrite an input, not written")
-            elif key in claimed:
+            elif claimed.get(key, f.path) != f.path:
                 errors.append(f"{model}: output {target.name} is also the output of {claimed[key].name}, not written")
             elif target.is_dir():
                 errors.append(f"{model}: output {target} is a folder, not written")
@@ -247,6 +259,43 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         items.append(BatchItem(index, f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
 
     return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create)
+
+
+def _auto_twins(registry) -> tuple[str, ...]:
+    """The models ``auto`` can pick: the faithful one per input kind (one name when restore_x4 is missing)."""
+    from .input_kind import KINDS, faithful_model
+
+    names = [faithful_model(kind, registry) for kind in KINDS]
+    names = [n if n in registry else registry.default_name() for n in names]
+    return tuple(dict.fromkeys(names))
+
+
+def _concrete(models: list[str], twins: tuple[str, ...]) -> list[str]:
+    """The job's models with ``auto`` replaced by every model it can pick, each once."""
+    out: list[str] = []
+    for m in models:
+        out.extend(twins if m == AUTO else (m,))
+    return list(dict.fromkeys(out))
+
+
+def _resolve(job: BatchJob, twins: tuple[str, ...], path: Path, twin_outputs) -> list[str]:
+    """This input's models, ``auto`` replaced by one twin: the one whose output exists, else by its kind."""
+    from .input_kind import CLEAN, classify_file, faithful_model
+
+    if AUTO not in job.models:
+        return list(job.models)
+    existing = [] if job.overwrite else [t for t, out in zip(twins, twin_outputs) if is_complete(out)]
+    if existing:
+        chosen = existing[0]
+    else:
+        try:
+            kind = classify_file(path, max_pixels=job.max_pixels).kind
+        except StudioError:
+            kind = CLEAN  # unreadable: the reader reports why when the batch reaches it
+        chosen = faithful_model(kind, twins)
+        if chosen not in twins:
+            chosen = twins[0]
+    return list(dict.fromkeys(chosen if m == AUTO else m for m in job.models))
 
 
 def is_complete(target: Path) -> bool:

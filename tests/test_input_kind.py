@@ -1,0 +1,185 @@
+"""Input kind (photo vs clean source) and the model it picks in `upscale` and `batch`."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from srgan_studio.cli import main
+from srgan_studio.core.input_kind import (
+    CLEAN, CROP, PHOTO, classify_file, classify_pixels, faithful_model, lossy_format_of_file, models_for_kind,
+)
+from srgan_studio.core.registry import user_models_dir
+
+
+def clean_picture(h=200, w=280, dtype=np.uint8):
+    """Gradients and flat shapes with edges off the 8-px grid: what a render or a clean scan looks like."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.zeros((h, w, 3), np.float64)
+    img[..., 0] = xx / w * 255
+    img[..., 1] = yy / h * 200
+    img[..., 2] = 90
+    img[(xx - w // 3) ** 2 + (yy - h // 2) ** 2 < (h // 4) ** 2] = (235, 40, 60)
+    img[h // 5 : h - 37, w // 2 + 13 : w - 11] = (30, 170, 95)
+    peak = 65535 if dtype == np.uint16 else 255
+    return np.clip(img / 255 * peak + 0.5, 0, peak).astype(dtype)
+
+
+def noisy(arr, sigma=8.0, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.clip(arr + rng.normal(0, sigma, arr.shape), 0, 255).astype(np.uint8)
+
+
+def jpeg_round_trip(arr, quality):
+    buf = io.BytesIO()
+    PILImage.fromarray(arr).save(buf, "JPEG", quality=quality)
+    return np.asarray(PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def test_clean_gradients_and_shapes_are_clean():
+    assert classify_pixels(clean_picture()).kind == CLEAN
+    assert classify_pixels(clean_picture(dtype=np.uint16)).kind == CLEAN
+    assert classify_pixels(clean_picture()[..., :1]).kind == CLEAN  # grey
+
+
+@pytest.mark.parametrize("sigma", [6.0, 12.0])
+def test_sensor_noise_makes_a_photo(sigma):
+    report = classify_pixels(noisy(clean_picture(), sigma))
+    assert report.kind == PHOTO and "noise" in report.reason
+
+
+@pytest.mark.parametrize("quality", [40, 60, 75])
+def test_a_decoded_jpeg_saved_losslessly_is_a_photo_by_its_block_grid(quality):
+    report = classify_pixels(jpeg_round_trip(clean_picture(), quality))
+    assert report.kind == PHOTO and "grid" in report.reason
+
+
+def test_the_grid_is_only_counted_on_the_jpeg_phase():
+    # The same JPEG shifted by 3 px has its block edges off the crop's 8-px grid phase 7.
+    shifted = jpeg_round_trip(clean_picture(), 40)[:, 3:]
+    assert classify_pixels(jpeg_round_trip(clean_picture(), 40)).grid > classify_pixels(shifted).grid
+
+
+def test_big_images_are_judged_on_their_centre():
+    h, w = CROP * 3, CROP * 3
+    base = np.full((h, w, 3), 128, np.uint8)
+    centre = (slice(CROP, 2 * CROP), slice(CROP, 2 * CROP))
+    noisy_centre = base.copy()
+    noisy_centre[centre] = noisy(base[centre])
+    noisy_border = noisy(base)
+    noisy_border[centre] = 128
+    assert classify_pixels(noisy_centre).kind == PHOTO
+    assert classify_pixels(noisy_border).kind == CLEAN
+
+
+def test_jpeg_is_a_photo_by_name_or_signature_without_decoding(tmp_path):
+    garbage = tmp_path / "not_really.jpg"
+    garbage.write_bytes(b"this is not an image at all")
+    assert classify_file(garbage).kind == PHOTO  # decided by the name; decoding would fail
+    renamed = tmp_path / "photo.png"
+    PILImage.fromarray(clean_picture()).save(renamed, "JPEG", quality=95)
+    assert lossy_format_of_file(renamed) == "JPEG"
+    assert classify_file(renamed).kind == PHOTO
+
+
+def test_lossy_webp_is_a_photo_and_lossless_webp_is_measured(tmp_path):
+    lossy, lossless = tmp_path / "a.webp", tmp_path / "b.webp"
+    PILImage.fromarray(clean_picture()).save(lossy, "WEBP", quality=90)
+    PILImage.fromarray(clean_picture()).save(lossless, "WEBP", lossless=True)
+    assert lossy_format_of_file(lossy) == "lossy WebP"
+    assert lossy_format_of_file(lossless) is None
+    assert classify_file(lossy).kind == PHOTO
+    assert classify_file(lossless).kind == CLEAN
+
+
+def test_png_files_are_measured(tmp_path):
+    clean, grainy = tmp_path / "clean.png", tmp_path / "grainy.png"
+    PILImage.fromarray(clean_picture()).save(clean)
+    PILImage.fromarray(noisy(clean_picture())).save(grainy)
+    assert classify_file(clean).kind == CLEAN
+    assert classify_file(grainy).kind == PHOTO
+
+
+def test_tiny_images_are_clean():
+    assert classify_pixels(noisy(np.full((6, 9, 3), 128, np.uint8))).kind == CLEAN
+
+
+def test_faithful_model_falls_back_while_restore_is_not_installed():
+    assert faithful_model(PHOTO, {"restore_x4", "srresnet_x4"}) == "restore_x4"
+    assert faithful_model(PHOTO, {"srresnet_x4", "srgan_x4"}) == "srresnet_x4"
+    assert faithful_model(CLEAN, {"restore_x4", "srresnet_x4"}) == "srresnet_x4"
+    assert models_for_kind(PHOTO, {"restore_x4", "restore_gan_x4"}) == ("restore_x4", "restore_gan_x4")
+    with pytest.raises(ValueError):
+        faithful_model("blurry", {"srresnet_x4"})
+
+
+# ---------------------------------------------------------------- the CLI picks per input
+
+
+@pytest.fixture
+def twins(tiny_model):
+    """The tiny test model installed as the user's srresnet_x4 and restore_x4."""
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("srresnet_x4", "restore_x4"):
+        shutil.copy(tiny_model.model_path, folder / f"{name}.onnx")
+        desc = json.loads(tiny_model.to_json())
+        desc.update(name=name, file=f"{name}.onnx")
+        (folder / f"{name}.json").write_text(json.dumps(desc))
+
+
+def _inputs(folder):
+    folder.mkdir()
+    PILImage.fromarray(clean_picture(40, 48)).save(folder / "render.png")
+    PILImage.fromarray(clean_picture(40, 48)).save(folder / "snap.jpg", quality=80)
+    PILImage.fromarray(noisy(clean_picture(40, 48), 12)).save(folder / "grain.png")
+    return folder
+
+
+def test_upscale_without_model_picks_per_input_and_says_so(tmp_path, twins, capsys):
+    src = _inputs(tmp_path / "in")
+    assert main(["upscale", str(src / "render.png"), str(src / "snap.jpg"), str(src / "grain.png")]) == 0
+    lines = {line.split(" -> ")[0].rsplit("/", 1)[-1]: line for line in capsys.readouterr().err.splitlines()}
+    assert "(srresnet_x4, clean" in lines["render.png"]
+    assert "(restore_x4, photo: JPEG file" in lines["snap.jpg"]
+    assert "(restore_x4, photo: noise" in lines["grain.png"]
+
+
+def test_upscale_model_flag_wins(tmp_path, twins, capsys):
+    src = _inputs(tmp_path / "in")
+    assert main(["upscale", str(src / "snap.jpg"), "--model", "srresnet_x4"]) == 0
+    assert "(srresnet_x4;" in capsys.readouterr().err
+
+
+def test_batch_auto_names_the_chosen_model_per_file(tmp_path, twins, capsys):
+    src = _inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["batch", str(src), str(out), "--workers", "0"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["grain_restore_x4.png", "render_srresnet_x4.png",
+                                                     "snap_restore_x4.jpg"]
+    err = capsys.readouterr().err
+    assert "render.png (srresnet_x4)" in err and "snap.jpg (restore_x4)" in err
+    # A re-run resumes: every file is skipped, whichever twin it got.
+    assert main(["batch", str(src), str(out)]) == 0
+    assert "0 done, 3 skipped" in capsys.readouterr().out
+
+
+def test_batch_auto_falls_back_to_srresnet_without_restore(tmp_path, tiny_model, twins, capsys):
+    for ext in ("onnx", "json"):
+        (user_models_dir() / f"restore_x4.{ext}").unlink()
+    src = _inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["batch", str(src), str(out), "-q"]) == 0
+    assert {p.name.split("_", 1)[1] for p in out.iterdir()} == {"srresnet_x4.png", "srresnet_x4.jpg"}
+
+
+def test_batch_model_flag_wins(tmp_path, twins):
+    src = _inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["batch", str(src), str(out), "-m", "srresnet_x4", "-q"]) == 0
+    assert all("srresnet_x4" in p.name for p in out.iterdir())
