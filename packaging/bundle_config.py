@@ -14,6 +14,11 @@ Flavours (``SRGAN_STUDIO_FLAVOUR``):
   plain ``onnxruntime`` wheel it is exactly that wheel; built from an
   ``onnxruntime-gpu`` venv the provider libraries are dropped here, which
   leaves the same CPU execution provider.
+* OpenVINO (the CPU engine, where its wheel is installed): every flavour
+  keeps its CPU plugin, ONNX frontend and TBB, which it loads by name at run
+  time; the default and train flavours also keep the Intel GPU plugin. Its
+  other frontends (TensorFlow, PaddlePaddle, PyTorch ...), NPU, AUTO and HETERO
+  plugins are never used (the app compiles ONNX models for one device).
 * ``train``: the default bundle plus PyTorch and ``srgan_studio.training``,
   for fine-tuning in the app. Torch makes it several times larger, which is
   why it is a second bundle and not part of the default one.
@@ -70,6 +75,32 @@ NEVER = [
 
 # ONNX Runtime libraries that only serve GPUs: dropped in the cpu flavour.
 GPU_ONLY_LIBS = re.compile(r"onnxruntime_providers_(cuda|tensorrt|rocm|migraphx|openvino)|nvinfer|cudnn|cublas|cufft|curand|cudart", re.I)
+
+# OpenVINO libraries the app loads by name (plugins and the ONNX reader) or through them (TBB, hwloc).
+OPENVINO_NEEDED = re.compile(
+    r"openvino_(intel|arm)_cpu_plugin|openvino_onnx_frontend|^(lib)?(tbb|hwloc)\w*(\.\d+)*\.(so|dll|dylib)", re.I)
+OPENVINO_GPU = re.compile(r"openvino_intel_gpu_plugin|^cache\.json$", re.I)  # cache.json: the GPU plugin's tuning
+
+
+def openvino_binaries(flavour: str, libs: Path | None = None) -> list[tuple[str, str]]:
+    """(file, folder in the bundle) for OpenVINO's run-time-loaded libraries; empty when openvino is missing.
+
+    PyInstaller follows only link-time dependencies, so it would collect
+    libopenvino itself but none of the plugins it opens by name.
+    """
+    if libs is None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("openvino")
+        if spec is None or not spec.submodule_search_locations:
+            return []
+        libs = Path(next(iter(spec.submodule_search_locations))) / "libs"
+    if not libs.is_dir():
+        return []
+    keep = [OPENVINO_NEEDED] + ([OPENVINO_GPU] if flavour != "cpu" else [])
+    return [(str(f), "openvino/libs") for f in sorted(libs.iterdir())
+            if f.is_file() and any(p.search(f.name) for p in keep)]
+
 
 # Qt plugin folders the app never loads (it decodes images with Pillow, has no
 # QML, SQL, network or printing). Platforms, themes, input contexts, icon
@@ -241,7 +272,7 @@ def _is_root(dest: str, typecode: str) -> bool:
     return (
         typecode == "EXTENSION"
         or "PySide6/Qt/plugins/" in d
-        or d.startswith("onnxruntime/")
+        or d.startswith(("onnxruntime/", "openvino/libs/"))
         or d.rsplit("/", 1)[-1].startswith("libpython")
     )
 

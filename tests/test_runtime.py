@@ -148,3 +148,15 @@ def test_missing_model_file_is_a_model_error(tmp_path):
         create_session(tmp_path / "nope.onnx", device="cpu")
     with pytest.raises(ModelError, match="missing"):
         shared_session(tmp_path / "nope.onnx", device="cpu")
+
+
+def test_models_devices_lists_engine_and_precision(capsys):
+    from srgan_studio.cli import main
+
+    assert main(["models", "--devices"]) == 0
+    out, err = capsys.readouterr()
+    header, *rows = out.strip().splitlines()
+    assert header.split()[:2] == ["device", "engine"]
+    cpu = describe_devices()[-1]
+    assert rows[-1].split()[0] == "cpu" and cpu["engine"].split()[0] in rows[-1] and cpu["auto"] in rows[-1]
+    assert err.startswith("--device auto: ") and runtime.planned() in err

@@ -12,6 +12,8 @@ def register(sub) -> None:
     p = sub.add_parser("models", help="list models (bundled, user, bicubic); import or remove user models",
                        description="List the models with their descriptors. `models import FILE.onnx` adds a user model.")
     p.add_argument("--json", action="store_true", help="print the descriptors as JSON")
+    p.add_argument("--devices", action="store_true",
+                   help="list the devices here with the engine and precision each would use")
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     imp = actions.add_parser("import", help="check an ONNX super-resolution model and add it as a user model")
     imp.add_argument("file", help="the .onnx file")
@@ -23,6 +25,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "devices", False):
+        return _print_devices(args.json)
     from ..core.registry import default_registry
 
     registry = default_registry()
@@ -75,3 +79,18 @@ def _psnr_cell(metrics) -> str:
         return "-"
     bicubic = metrics.get("bicubic_psnr_y")
     return f"{metrics['psnr_y']:.2f}" + (f" ({bicubic:.2f})" if isinstance(bicubic, (int, float)) else "")
+
+
+def _print_devices(as_json: bool) -> int:
+    """Each usable device with its engine and the precision ``auto`` picks (for a model that allows reduced)."""
+    from ..core.runtime import describe_devices, planned
+
+    rows = describe_devices()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'device':<8} {'engine':<22} {'auto precision':<15} precisions")
+    for r in rows:
+        print(f"{r['device']:<8} {r['engine'] + ' ' + r['version']:<22} {r['auto']:<15} {', '.join(r['precisions'])}")
+    print(f"--device auto: {planned()}", file=sys.stderr)
+    return 0
