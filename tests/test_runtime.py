@@ -160,3 +160,26 @@ def test_models_devices_lists_engine_and_precision(capsys):
     cpu = describe_devices()[-1]
     assert rows[-1].split()[0] == "cpu" and cpu["engine"].split()[0] in rows[-1] and cpu["auto"] in rows[-1]
     assert err.startswith("--device auto: ") and runtime.planned() in err
+
+
+def test_automatic_tile_shrinks_only_when_memory_is_short():
+    from srgan_studio.core.tile_memory import auto_tile, free_memory_bytes
+
+    assert auto_tile(224, 12, 7_500, None) == 224
+    assert auto_tile(224, 12, 7_500, 8 << 30) == 224                  # plenty: the default is the ceiling
+    small = auto_tile(224, 12, 7_500, 400 << 20)                       # 400 MB free
+    assert 32 <= small < 224 and (small + 24) ** 2 * 7_500 <= 200 << 20 < (small + 25) ** 2 * 7_500
+    assert auto_tile(224, 12, 7_500, 1 << 20) == 32                    # never below the smallest tile
+    assert (free_memory_bytes() or 1) > 0
+
+
+def test_upscaler_tile_follows_free_memory(tiny_model, monkeypatch):
+    from srgan_studio.core import tile_memory
+    from srgan_studio.core.upscale import Upscaler
+
+    up = Upscaler(tiny_model, device="cpu", overlap=8)
+    monkeypatch.setattr(tile_memory, "free_memory_bytes", lambda: 64 << 30)
+    roomy = up.tile
+    monkeypatch.setattr(tile_memory, "free_memory_bytes", lambda: 100 << 20)
+    assert up.tile < roomy
+    assert Upscaler(tiny_model, device="cpu", tile=96).tile == 96      # a chosen size is kept
