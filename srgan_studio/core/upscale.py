@@ -34,7 +34,6 @@ from .imageio import (
     DEFAULT_MAX_PIXELS, EXTENSIONS, SUPPORTED_WRITE, Image, format_from_suffix, normalize_format, read_image,
     write_image,
 )
-from .progress import drive as drain  # noqa: F401 - the name the engine's callers use
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, MIN_TILE, Tile, intersect, plan_box, plan_tiles, tiles_for_region
 
 ALPHA_MODES = ("model", "bicubic")
@@ -53,6 +52,15 @@ class Progress:
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
+
+
+def drain(gen: Generator):
+    """Run a progress generator to its end and return its return value."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
 
 
 class _Bicubic:
@@ -305,18 +313,14 @@ def _quantize(y: np.ndarray, dtype) -> np.ndarray:
 # ---------------------------------------------------------------- files
 
 
-def default_output_path(input_path: str | Path, scale: int | str, fmt: str | None = None) -> Path:
-    """``<name>_x4.<ext>`` beside the input; same format as the input unless ``fmt`` (BMP -> PNG).
-
-    ``scale`` is the model's factor, or the size tag of ``sizing.SizeSpec.tag`` (``x2``, ``3000w``).
-    """
-    tag = scale if isinstance(scale, str) else f"x{scale}"
+def default_output_path(input_path: str | Path, scale: int, fmt: str | None = None) -> Path:
+    """``<name>_x4.<ext>`` beside the input; same format as the input unless ``fmt`` (BMP -> PNG)."""
     p = Path(input_path)
     src_fmt = format_from_suffix(p)
     fmt = normalize_format(fmt) if fmt else (src_fmt if src_fmt in SUPPORTED_WRITE else "PNG")
     ext = p.suffix if src_fmt == fmt else EXTENSIONS[fmt]
-    out = p.with_name(f"{p.stem}_{tag}{ext}")
-    return out if out != p else p.with_name(f"{p.stem}_{tag}_out{ext}")
+    out = p.with_name(f"{p.stem}_x{scale}{ext}")
+    return out if out != p else p.with_name(f"{p.stem}_x{scale}_out{ext}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -338,10 +342,7 @@ def upscale_file(
     overwrite: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Generator[Progress, None, Path]:
-    """Read, upscale, write (DPI scaled by the final factor). Never writes over the input.
-
-    ``upscaler`` is an Upscaler or a ``sizing.SizedUpscaler`` (any output size).
-    """
+    """Read, upscale, write (DPI scaled by the factor). Never writes over the input."""
     src, dst = Path(input_path), Path(output_path)
     if _same_file(src, dst):
         raise ImageWriteError(f"output is the input file {src}; refusing to overwrite an input", dst)
@@ -356,7 +357,7 @@ def upscale_file(
     yield Progress(0, 1, "write", message=str(dst))
     path = write_image(
         result, dst, format=format, quality=quality, keep_metadata=keep_metadata,
-        dpi_scale=result.width / image.width, overwrite=overwrite,
+        dpi_scale=float(upscaler.scale), overwrite=overwrite,
     )
     yield Progress(1, 1, "write", message=f"{dst} in {time.monotonic() - started:.1f}s")
     return path
