@@ -25,6 +25,7 @@ import torch.nn as nn
 
 from ..core.cpu import cpu_has_bf16
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
+from ..core.progress import format_eta
 from . import distributed
 from .archs import build_model
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
@@ -334,11 +335,9 @@ def print_record(record: dict[str, Any], stream=sys.stderr) -> None:
     """Human-readable progress for a terminal."""
     ev = record.get("event")
     if ev == "step":
-        eta = record.get("eta_s")
-        eta_s = f"{int(eta // 60)}m{int(eta % 60):02d}s" if eta else "?"
         losses = " ".join(f"{k}={v:.4f}" for k, v in record["losses"].items())
         stream.write(f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
-                     f"{record['it_per_s']:.2f} it/s ETA {eta_s}   ")
+                     f"{record['it_per_s']:.2f} it/s ETA {format_eta(record.get('eta_s'))}   ")
     elif ev == "val":
         text = "  ".join(f"{k}: {v['psnr_y']:.2f} dB / {v['ssim_y']:.4f}" for k, v in record["metrics"].items())
         stream.write(f"\n[val @ {record['step']}] {text}\n")

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
 from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
+from ..core.progress import drive, format_eta
 
 MAX_NOTES_SHOWN = 20
 AUTO_TEXT = "auto (restore_x4 for photos, srresnet_x4 for clean sources)"
@@ -125,13 +126,6 @@ def _ctrl_c_cancels(token: CancelToken, err):
         signal.signal(signal.SIGINT, previous)
 
 
-def _fmt_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds + 0.5)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class _Printer:
@@ -182,12 +176,12 @@ class _Printer:
             self.line(f"{ev.files_total} images, model(s) {models} -> {ev.output_dir}")
         elif isinstance(ev, FileStarted):
             self.chosen.setdefault(ev.index, []).append(ev.model)
-            self.status(f"{counter} {ev.path.name} · {ev.model} · ETA {_fmt_eta(ev.eta_seconds)}")
+            self.status(f"{counter} {ev.path.name} · {ev.model} · ETA {format_eta(ev.eta_seconds)}")
         elif isinstance(ev, TileProgress):
             if ev.message:
                 self.line(f"{ev.path.name}: {ev.message}")
             self.status(f"{counter} {ev.path.name} · {ev.model} · tile {ev.done}/{ev.total}"
-                        f" · ETA {_fmt_eta(ev.eta_seconds)}")
+                        f" · ETA {format_eta(ev.eta_seconds)}")
         elif isinstance(ev, FileFinished):
             r = ev.result
             if r.status == "failed":
@@ -197,7 +191,7 @@ class _Printer:
                 suffix = f" ({', '.join(chosen)})" if self.auto and chosen else ""
                 self.line(f"{counter} {r.status} {r.input}{suffix}")
             else:
-                self.status(f"{counter} {r.status} {r.input.name} · ETA {_fmt_eta(ev.eta_seconds)}")
+                self.status(f"{counter} {r.status} {r.input.name} · ETA {format_eta(ev.eta_seconds)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -209,14 +203,7 @@ def run(args: argparse.Namespace) -> int:
     token = CancelToken()
     printer = _Printer(sys.stderr, args.quiet)
     with _ctrl_c_cancels(token, sys.stderr):
-        gen = run_batch(job, cancel=token)
-        while True:
-            try:
-                ev = next(gen)
-            except StopIteration as stop:
-                summary = stop.value
-                break
-            printer.event(ev)
+        summary = drive(run_batch(job, cancel=token), printer.event)
     text = ("stopped: " if summary.cancelled else "") + summary.line()
     printer.clear()
     print(text, flush=True)

@@ -13,6 +13,8 @@ import time
 import warnings
 from pathlib import Path
 
+from ..core.progress import drive, format_eta, remaining_seconds
+
 FORMATS = ("png", "jpeg", "jpg", "webp", "tiff", "tif")
 
 
@@ -123,13 +125,7 @@ def run(args: argparse.Namespace) -> int:
             gen = upscale_file(src, dst, upscalers[model], format=args.format, quality=quality, keep_metadata=keep_metadata,
                                overwrite=args.overwrite, max_pixels=int(max_mp * 1e6))
             bar.start(src.name)
-            while True:
-                try:
-                    progress = next(gen)
-                except StopIteration as stop:
-                    written = stop.value
-                    break
-                bar.update(progress)
+            written = drive(gen, bar.update)
             bar.finish()
             if not args.quiet:
                 chosen = f"{model}, {why}" if why else model
@@ -187,10 +183,7 @@ class ProgressBar:
             self._tiles_started = now
         frac = p.done / p.total
         filled = int(self.WIDTH * frac)
-        eta = ""
-        if 0 < p.done < p.total:
-            remaining = (now - self._tiles_started) / p.done * (p.total - p.done)
-            eta = f" ETA {int(remaining) // 60}:{int(remaining) % 60:02d}"
+        eta = f" ETA {format_eta(remaining_seconds(now - self._tiles_started, p.done, p.total))}" if p.done < p.total else ""
         line = f"\r{self.name[:30]} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {p.done}/{p.total} tiles {frac:4.0%}{eta}"
         sys.stderr.write(line.ljust(90)[:120])
         sys.stderr.flush()

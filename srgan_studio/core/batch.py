@@ -4,8 +4,8 @@ Usage (the CLI and the GUI batch window share it)::
 
     from srgan_studio.core.batch import BatchJob, run_batch, FileFinished
     gen = run_batch(BatchJob(input_dir, output_dir, models=["srresnet_x4"]), cancel=token)
-    for event in gen: ...            # BatchStarted, then FileStarted / TileProgress / FileFinished
-    summary = drain(gen)             # or catch StopIteration.value: a BatchSummary
+    summary = drive(gen, on_event)   # core.progress: each BatchStarted, FileStarted, TileProgress,
+                                     # FileFinished goes to on_event; the return value is a BatchSummary
 
 ``run_batch`` raises a ``StudioError`` at its first ``next()`` when the job
 cannot start (missing input folder, no images found, unknown model, missing or
@@ -91,6 +91,7 @@ from .batch_plan import BatchItem, BatchJob, BatchPlan, is_complete, is_within, 
 from .cancel import NEVER, CancelToken
 from .discover import Note
 from .errors import Cancelled, ImageWriteError, StudioError
+from .progress import relay, remaining_seconds
 
 __all__ = [
     "BatchJob", "BatchPlan", "BatchItem", "plan_batch", "run_batch",
@@ -299,10 +300,9 @@ class _Eta:
         self.start: float | None = None
 
     def seconds(self, partial: float = 0.0) -> float | None:
-        done = self.done + partial
-        if self.start is None or done <= 0:
+        if self.start is None:
             return None
-        return max(0.0, (time.monotonic() - self.start) * (self.units - done) / done)
+        return remaining_seconds(time.monotonic() - self.start, self.done + partial, self.units)
 
 
 _END = object()
@@ -521,13 +521,9 @@ class _Runner:
         state.dispatched = True
 
     def _tiles(self, state: _FileState, model: str, image):
-        gen = self.upscalers[model].run(image, cancel=self.cancel)
         item = state.item
-        while True:
-            try:
-                p = next(gen)
-            except StopIteration as stop:
-                return stop.value
+
+        def events(p):
             self.partial = p.done / p.total if p.total else 0.0
             yield TileProgress(
                 index=item.index, path=item.input, model=model, done=p.done, total=p.total,
@@ -535,6 +531,8 @@ class _Runner:
             )
             if self.to_write is not None:
                 yield from self._drain_results()
+
+        return (yield from relay(self.upscalers[model].run(image, cancel=self.cancel), events))
 
     def _submit(self, state: _FileState, model: str, output):
         if self.to_write is None:

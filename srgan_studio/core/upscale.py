@@ -34,6 +34,7 @@ from .imageio import (
     DEFAULT_MAX_PIXELS, EXTENSIONS, SUPPORTED_WRITE, Image, format_from_suffix, normalize_format, read_image,
     write_image,
 )
+from .progress import drive as drain  # noqa: F401 - the name the engine's callers use
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, MIN_TILE, Tile, intersect, plan_box, plan_tiles, tiles_for_region
 
 ALPHA_MODES = ("model", "bicubic")
@@ -52,15 +53,6 @@ class Progress:
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
-
-
-def drain(gen: Generator):
-    """Run a progress generator to its end and return its return value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 class _Bicubic:
@@ -150,12 +142,7 @@ class Upscaler:
         if self.is_bicubic:
             return BICUBIC_TILE
         session = self.session
-        if session is not None and session.device != "cpu":
-            return GPU_TILE  # VRAM is not measured: the out-of-memory split is the guard there
-        from .tile_memory import auto_tile, bytes_per_padded_pixel, free_memory_bytes
-
-        per_pixel = bytes_per_padded_pixel(getattr(session, "engine", ""), getattr(session, "precision", "fp32"))
-        return auto_tile(DEFAULT_TILE, self.overlap, per_pixel, free_memory_bytes())
+        return GPU_TILE if session is not None and session.device != "cpu" else DEFAULT_TILE
 
     @property
     def overlap(self) -> int:

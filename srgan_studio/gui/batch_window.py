@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.progress import format_eta
 from ..core.registry import find_name
 from ..core.settings import Settings
 from .icons import set_icon
@@ -36,13 +37,6 @@ from .worker import Worker
 REPORT_NAME = "srgan-batch-report.json"
 STATUS_TEXT = {"done": "✔ done", "skipped": "↷ skipped (exists)", "failed": "✖ failed",
                "cancelled": "■ stopped", "pending": "… not started"}
-
-
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    return f"ETA {seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"ETA {seconds}s"
 
 
 def default_output_for(folder: Path) -> Path:
@@ -252,7 +246,7 @@ class BatchWindow(QWidget):
 
         self.progress.setRange(0, max(1, ev.files_total))
         self.progress.setValue(ev.files_done)
-        self.eta.setText(_eta(ev.eta_seconds))
+        self.eta.setText("" if ev.eta_seconds is None else f"ETA {format_eta(ev.eta_seconds)}")
         if isinstance(ev, BatchStarted):
             base = Path(self.input_dir.text().strip()).resolve()
             for i, p in enumerate(ev.inputs):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..core.cancel import CancelToken
 from ..core.descriptor import ModelDescriptor
+from ..core.progress import relay
 from .render_slot import RenderSlot, RenderTarget
 
 FILL_MAX_OUTPUT_PIXELS = 120_000_000  # above this, only what is viewed is rendered
@@ -101,13 +102,8 @@ def preview_job(
         cancel.raise_if_cancelled()
         upscaler = get_upscaler(step.target.descriptor)
         gen = upscaler.run(image, cancel=cancel, region=step.box)
-        while True:
-            try:
-                p = next(gen)
-            except StopIteration as stop:
-                out = stop.value
-                break
-            yield PreviewEvent(step.slot, step.target, step.phase, p.done, p.total, step=i, steps=len(steps))
+        out = yield from relay(gen, lambda p, step=step, i=i: [
+            PreviewEvent(step.slot, step.target, step.phase, p.done, p.total, step=i, steps=len(steps))])
         step.target.paste(step.box, out.color, out.alpha)
         done += 1
         yield PreviewEvent(step.slot, step.target, step.phase, 1, 1, True, step.box, step=i + 1, steps=len(steps))

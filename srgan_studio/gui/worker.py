@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, StudioError
+from ..core.progress import drive
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +96,7 @@ class Worker(QObject):
         self.started.emit()
         try:
             gen = self._job(self.token)
-            if isinstance(gen, Generator):
-                while True:
-                    try:
-                        item = next(gen)
-                    except StopIteration as stop:
-                        result = stop.value
-                        break
-                    self.progress.emit(item)
-            else:
-                result = gen
+            result = drive(gen, self.progress.emit) if isinstance(gen, Generator) else gen
         except Cancelled:
             self._finish("cancelled")
             self.cancelled.emit()
