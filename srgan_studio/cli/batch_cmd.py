@@ -15,6 +15,8 @@ from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
 
+from .size_args import add_size_arguments, size_from_args
+
 MAX_NOTES_SHOWN = 20
 AUTO_TEXT = "auto (restore_x4 for photos, srresnet_x4 for clean sources)"
 
@@ -55,7 +57,11 @@ def register(sub) -> None:
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
     p.add_argument("--max-megapixels", type=float, metavar="X",
                    help="refuse inputs larger than this (decompression-bomb limit; default: settings, 180)")
+    p.add_argument("--shard", metavar="K/N",
+                   help="process slice K of N of the sorted inputs (round robin), e.g. one SLURM array task "
+                        "each; writes its own report (report.shard-K-of-N.json)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    add_size_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -78,6 +84,7 @@ def _default_model() -> str:
 
 def job_from_args(args: argparse.Namespace) -> BatchJob:
     """The job for these flags; flags left out take the app's saved settings."""
+    from ..core.batch_plan import Shard
     from ..core.settings import load_settings
 
     st = load_settings()
@@ -103,6 +110,8 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
         keep_metadata=False if args.no_metadata else st.keep_metadata,
         alpha_mode=pick(args.alpha, st.alpha_mode),
         max_pixels=int(pick(args.max_megapixels, st.max_megapixels) * 1e6),
+        size=size_from_args(args),
+        shard=Shard.parse(args.shard) if args.shard else None,
     )
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ..core.progress import drive, format_eta, remaining_seconds
 
+from .size_args import add_size_arguments, size_from_args
+
 FORMATS = ("png", "jpeg", "jpg", "webp", "tiff", "tif")
 
 
@@ -37,7 +39,8 @@ def register(sub) -> None:
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
     p.add_argument("--alpha", choices=("model", "bicubic"), help="how to upscale transparency")
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
-    p.add_argument("--max-megapixels", type=float, metavar="X", help="refuse inputs larger than this")
+    p.add_argument("--max-megapixels", type=float, metavar="X", help="refuse inputs (and outputs) larger than this")
+    add_size_arguments(p)
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.errors import Cancelled, StudioError
     from ..core.registry import default_registry
     from ..core.settings import load_settings
+    from ..core.sizing import SizedUpscaler
     from ..core.upscale import Upscaler, upscale_file
 
     settings = load_settings()
@@ -92,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     max_mp = args.max_megapixels if args.max_megapixels is not None else settings.max_megapixels
     if max_mp <= 0:
         raise StudioError(f"--max-megapixels must be positive, not {max_mp}")
+    size = size_from_args(args)
     upscalers: dict[str, Upscaler] = {}
 
     def upscaler_for(model: str) -> Upscaler:
@@ -106,23 +111,25 @@ def run(args: argparse.Namespace) -> int:
                 overlap=args.overlap,
                 alpha_mode=args.alpha or settings.alpha_mode,
             )
-        return upscalers[model]
+        return upscalers[model] if size.is_native else SizedUpscaler(upscalers[model], size, int(max_mp * 1e6))
 
     inputs = [Path(p) for p in args.inputs]
     choices = [_choose_model(p, fixed, registry, int(max_mp * 1e6)) for p in inputs]
     for model, _ in choices:
         upscaler_for(model)  # every chosen model is checked before any work
-    outputs = _outputs(args, inputs, [upscalers[m].scale for m, _ in choices], args.format)
+    outputs = _outputs(args, inputs, [size.tag(upscalers[m].scale) for m, _ in choices], args.format)
     _check_plan(inputs, outputs)
+    runners = [upscaler_for(model) for model, _ in choices]
+    _check_sizes(inputs, runners)
     keep_metadata = settings.keep_metadata and not args.no_metadata
 
     bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
     failures = 0
     # Device fallbacks arrive as Progress messages too; the bar prints them once, cleanly.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    for src, dst, (model, why) in zip(inputs, outputs, choices):
+    for src, dst, (model, why), runner in zip(inputs, outputs, choices, runners):
         try:
-            gen = upscale_file(src, dst, upscalers[model], format=args.format, quality=quality, keep_metadata=keep_metadata,
+            gen = upscale_file(src, dst, runner, format=args.format, quality=quality, keep_metadata=keep_metadata,
                                overwrite=args.overwrite, max_pixels=int(max_mp * 1e6))
             bar.start(src.name)
             written = drive(gen, bar.update)
@@ -140,6 +147,20 @@ def run(args: argparse.Namespace) -> int:
             bar.finish()
             raise
     return 1 if failures else 0
+
+
+def _check_sizes(inputs: list[Path], runners: list) -> None:
+    """An impossible output size (over 16x, over the pixel limit) is an error before any work."""
+    from ..core.errors import StudioError
+    from ..core.sizing import SizedUpscaler, image_size
+
+    for src, runner in zip(inputs, runners):
+        size = image_size(src) if isinstance(runner, SizedUpscaler) else None
+        if size is not None:
+            try:
+                runner.plan(*size)
+            except StudioError as exc:
+                raise StudioError(str(exc), src) from None
 
 
 def _check_plan(inputs: list[Path], outputs: list[Path]) -> None:

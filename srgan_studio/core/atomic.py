@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,12 +53,15 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def clean_partials(folder: Path, recursive: bool = False) -> list[Path]:
-    """Remove temp files left by an interrupted run; return what was removed."""
+def clean_partials(folder: Path, recursive: bool = False, min_age: float = 0.0) -> list[Path]:
+    """Remove temp files left by an interrupted run (only those older than ``min_age`` s); return them."""
     pattern = f"**/{TEMP_MARK}*" if recursive else f"{TEMP_MARK}*"
     removed = []
+    now = time.time()
     for p in Path(folder).glob(pattern):
         with contextlib.suppress(OSError):
+            if min_age and now - p.stat().st_mtime < min_age:
+                continue
             p.unlink()
             removed.append(p)
     return removed

@@ -100,6 +100,7 @@ __all__ = [
 ]
 
 READ_AHEAD = 2
+SHARD_PARTIALS_AGE = 3600.0  # seconds: a temp file this old belongs to no running shard
 REPORT_SCHEMA_VERSION = 1
 
 
@@ -233,7 +234,9 @@ def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEven
         except OSError as exc:
             raise ImageWriteError(f"cannot create the output folder ({exc.strerror or exc})", plan.output_dir) from None
     notes = list(plan.notes)
-    for p in clean_partials(plan.output_dir, recursive=job.recursive):
+    # Other shards may be writing into the same folder right now: only their old leftovers are ours to clean.
+    min_age = SHARD_PARTIALS_AGE if plan.shard is not None else 0.0
+    for p in clean_partials(plan.output_dir, recursive=job.recursive, min_age=min_age):
         notes.append(Note(p, "temp file of an interrupted run, removed"))
     upscalers = _make_upscalers(plan)
     runner = _Runner(plan, upscalers, cancel, tuple(notes))
@@ -241,12 +244,13 @@ def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEven
         yield from runner.run()
     finally:
         summary = runner.summary()
-        if job.report is not None:
+        if plan.job.report is not None:  # a shard always has its own
             summary = _write_report(summary, plan)
     return summary
 
 
 def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
+    from .sizing import SizedUpscaler
     from .upscale import Upscaler
 
     job = plan.job
@@ -257,7 +261,7 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
             up = Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode,
                           precision=job.precision, engine=job.engine)
             up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
-            upscalers[name] = up
+            upscalers[name] = up if job.size.is_native else SizedUpscaler(up, job.size, job.max_pixels)
     return upscalers
 
 
@@ -454,9 +458,9 @@ class _Runner:
             task = self.to_write.get()
             if task is _END:
                 return
-            state, model, image = task
+            state, model, image, dpi_scale = task
             task = None
-            error, seconds = _write(image, model, state.item, self.plan, self.job)
+            error, seconds = _write(image, model, state.item, self.plan, self.job, dpi_scale)
             image = None
             self.results.put((state, model, error, seconds))
 
@@ -508,7 +512,7 @@ class _Runner:
                 state.seconds += time.monotonic() - start
                 self.eta.done += 1
             if output is not None:
-                yield from self._submit(state, model, output)
+                yield from self._submit(state, model, output, output.width / image.width)
             output = None
         state.dispatched = True
         yield from self._maybe_finish(state)
@@ -534,13 +538,13 @@ class _Runner:
 
         return (yield from relay(self.upscalers[model].run(image, cancel=self.cancel), events))
 
-    def _submit(self, state: _FileState, model: str, output):
+    def _submit(self, state: _FileState, model: str, output, dpi_scale: float):
         if self.to_write is None:
-            error, seconds = _write(output, model, state.item, self.plan, self.job)
+            error, seconds = _write(output, model, state.item, self.plan, self.job, dpi_scale)
             yield from self._on_written(state, model, error, seconds)
             return
         # Blocks only while every writer is busy and the queue is full: that bounds memory.
-        self.to_write.put((state, model, output))
+        self.to_write.put((state, model, output, dpi_scale))
 
     def summary(self) -> BatchSummary:
         end = self.ended if self.ended is not None else time.monotonic()
@@ -575,7 +579,9 @@ def _read(item: BatchItem, job: BatchJob):
     return image, None, time.monotonic() - start
 
 
-def _write(image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob) -> tuple[str | None, float]:
+def _write(
+    image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob, dpi_scale: float
+) -> tuple[str | None, float]:
     from .imageio import write_image
 
     target = item.outputs[model]
@@ -585,11 +591,10 @@ def _write(image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob) -
         if not is_within(target.parent.resolve(), plan.output_dir.resolve()):
             raise ImageWriteError("output folder leads outside the output folder through a link", target.parent)
         target.parent.mkdir(parents=True, exist_ok=True)
-        scale = plan.descriptors[model].scale
         # Re-checked now: a complete file that appeared since planning is not ours to replace.
         write_image(
             image, target, format=item.format, quality=job.quality, keep_metadata=job.keep_metadata,
-            dpi_scale=float(scale), overwrite=job.overwrite or not is_complete(target),
+            dpi_scale=dpi_scale, overwrite=job.overwrite or not is_complete(target),
         )
     except Exception as exc:  # noqa: BLE001 - a failed write fails its file only
         return _reason(exc), time.monotonic() - start
@@ -612,6 +617,7 @@ def report_data(summary: BatchSummary, plan: BatchPlan) -> dict[str, Any]:
         "cancelled": summary.cancelled,
         "totals": summary.totals(),
         "settings": plan.job.settings(),
+        "shard": plan.shard,
         "notes": [{"path": str(n.path), "message": n.message} for n in summary.notes],
         "files": [r.to_json() for r in summary.results],
     }

@@ -16,11 +16,21 @@ kind (``input_kind``: restore_x4 for photos, srresnet_x4 for clean sources).
 Names and collisions are checked for both twins; an input whose output from
 either twin already exists keeps that one (resume); the others are classified
 here, which decodes lossless inputs once more (JPEGs are decided by name).
+
+A size (``sizing.SizeSpec``) other than the model's own factor adds its tag:
+``photo_srresnet_x4_x2.png``, ``photo_srresnet_x4_3000w.png``.
+
+Shards (``--shard K/N``): input i of the sorted list (0-based) belongs to shard
+``i % N + 1``. Inputs, names and collisions are decided on the whole list, so N
+machines running K = 1..N with no coordination write exactly the outputs of
+one whole batch, each once; only this shard's inputs are classified or
+checked on disk. Each shard writes its own report (``report.shard-K-of-N.json``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
@@ -30,6 +40,7 @@ from typing import Any
 from .atomic import TEMP_MARK
 from .discover import IMAGE_SUFFIXES, Found, Note, find_images
 from .errors import ImageWriteError, StudioError
+from .sizing import SizeSpec, check_target
 
 # Output format -> extension for a new name. When the input already has an
 # extension of that format we keep it (".jpeg" stays ".jpeg").
@@ -57,6 +68,8 @@ class BatchJob:
     keep_metadata: bool = True
     alpha_mode: str = "model"
     max_pixels: int | None = None
+    size: SizeSpec = field(default_factory=SizeSpec)
+    shard: Shard | None = None
 
     def settings(self) -> dict[str, Any]:
         data = asdict(self)
@@ -84,6 +97,38 @@ class BatchPlan:
     notes: tuple[Note, ...]
     descriptors: dict[str, Any]       # model name -> ModelDescriptor
     create_output_dir: bool
+    shard: dict[str, Any] | None = None   # k, n, inputs (whole list), list_sha256: for the report
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Slice K of N (1-based) of the sorted input list, dealt round robin."""
+
+    k: int
+    n: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        k, sep, n = text.partition("/")
+        if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+            raise StudioError(f"shard must be K/N with whole numbers, like 2/8, not {text!r}")
+        shard = cls(int(k), int(n))
+        if not 1 <= shard.k <= shard.n:
+            raise StudioError(f"shard {text!r}: K must be between 1 and N")
+        return shard
+
+    def includes(self, index: int) -> bool:
+        return index % self.n == self.k - 1
+
+    @property
+    def label(self) -> str:
+        return f"shard-{self.k}-of-{self.n}"
+
+
+def shard_report_path(report: Path | None, output_dir: Path, shard: Shard) -> Path:
+    """Each shard's own report: ``report.json`` -> ``report.shard-2-of-8.json``; default in OUTPUT_DIR."""
+    report = Path(report) if report is not None else Path(output_dir) / "report.json"
+    return report.with_name(f"{report.stem}.{shard.label}{report.suffix or '.json'}")
 
 
 def normalize_format(fmt: str | None) -> str | None:
@@ -182,6 +227,10 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         raise StudioError(f"workers must be 0 or more, not {job.workers}")
     twins = _auto_twins(registry) if AUTO in job.models else ()
     descriptors = {name: registry.get(name) for name in _concrete(job.models, twins)}
+    if job.size.width is not None and job.size.height is not None:
+        check_target(job.size.width, job.size.height, job.max_pixels, "a box of")
+    if job.shard is not None:
+        job = replace(job, report=shard_report_path(job.report, job.output_dir, job.shard))
 
     input_dir = Path(job.input_dir).expanduser().absolute()
     output_dir = Path(job.output_dir).expanduser().absolute()
@@ -203,7 +252,8 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         return out_root / f.rel.parent
 
     def base_name(f: Found, stem: str, model: str) -> str:
-        return f"{stem}_{model}{output_format(f, fmt)[1]}"
+        tag = f"_{job.size.tag(descriptors[model].scale)}" if model and not job.size.is_native else ""
+        return f"{stem}_{model}{tag}{output_format(f, fmt)[1]}"
 
     # In a shared tree, a file that is an output of another input is that output, not an input.
     plain_outputs: dict[str, Path] = {}
@@ -242,6 +292,11 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         # Both twins' names are claimed, so a collision does not depend on what "auto" picks.
         for twin in twins:
             claimed.setdefault(_key(out_folder(f) / base_name(f, stems[f.path], twin)), f.path)
+        if job.shard is not None and not job.shard.includes(index):
+            # Another shard's input: it claims its names exactly as it would here, nothing else.
+            for model in _concrete(job.models, twins):
+                claimed.setdefault(_key(out_folder(f) / base_name(f, stems[f.path], model)), f.path)
+            continue
         names = (out_folder(f) / base_name(f, stems[f.path], twin) for twin in twins)
         for model in _resolve(job, twins, f.path, names):
             target = out_folder(f) / base_name(f, stems[f.path], model)
@@ -256,9 +311,16 @@ def plan_batch(job: BatchJob) -> BatchPlan:
             elif job.overwrite or not is_complete(target):
                 todo.append(model)
             claimed.setdefault(key, f.path)
-        items.append(BatchItem(index, f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
+        items.append(BatchItem(len(items), f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
 
-    return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create)
+    shard = None if job.shard is None else _shard_info(job.shard, inputs)
+    return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create, shard)
+
+
+def _shard_info(shard: Shard, inputs: list[Found]) -> dict[str, Any]:
+    """What every shard of one batch agrees on: a report shows whether two shards saw the same list."""
+    listing = "\n".join(f.rel.as_posix() for f in inputs).encode("utf-8", "surrogateescape")
+    return {"k": shard.k, "n": shard.n, "inputs": len(inputs), "list_sha256": hashlib.sha256(listing).hexdigest()}
 
 
 def _auto_twins(registry) -> tuple[str, ...]:

@@ -300,14 +300,18 @@ def _quantize(y: np.ndarray, dtype) -> np.ndarray:
 # ---------------------------------------------------------------- files
 
 
-def default_output_path(input_path: str | Path, scale: int, fmt: str | None = None) -> Path:
-    """``<name>_x4.<ext>`` beside the input; same format as the input unless ``fmt`` (BMP -> PNG)."""
+def default_output_path(input_path: str | Path, scale: int | str, fmt: str | None = None) -> Path:
+    """``<name>_x4.<ext>`` beside the input; same format as the input unless ``fmt`` (BMP -> PNG).
+
+    ``scale`` is the model's factor, or the size tag of ``sizing.SizeSpec.tag`` (``x2``, ``3000w``).
+    """
+    tag = scale if isinstance(scale, str) else f"x{scale}"
     p = Path(input_path)
     src_fmt = format_from_suffix(p)
     fmt = normalize_format(fmt) if fmt else (src_fmt if src_fmt in SUPPORTED_WRITE else "PNG")
     ext = p.suffix if src_fmt == fmt else EXTENSIONS[fmt]
-    out = p.with_name(f"{p.stem}_x{scale}{ext}")
-    return out if out != p else p.with_name(f"{p.stem}_x{scale}_out{ext}")
+    out = p.with_name(f"{p.stem}_{tag}{ext}")
+    return out if out != p else p.with_name(f"{p.stem}_{tag}_out{ext}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -329,7 +333,10 @@ def upscale_file(
     overwrite: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Generator[Progress, None, Path]:
-    """Read, upscale, write (DPI scaled by the factor). Never writes over the input."""
+    """Read, upscale, write (DPI scaled by the final factor). Never writes over the input.
+
+    ``upscaler`` is an Upscaler or a ``sizing.SizedUpscaler`` (any output size).
+    """
     src, dst = Path(input_path), Path(output_path)
     if _same_file(src, dst):
         raise ImageWriteError(f"output is the input file {src}; refusing to overwrite an input", dst)
@@ -344,7 +351,7 @@ def upscale_file(
     yield Progress(0, 1, "write", message=str(dst))
     path = write_image(
         result, dst, format=format, quality=quality, keep_metadata=keep_metadata,
-        dpi_scale=float(upscaler.scale), overwrite=overwrite,
+        dpi_scale=result.width / image.width, overwrite=overwrite,
     )
     yield Progress(1, 1, "write", message=f"{dst} in {time.monotonic() - started:.1f}s")
     return path
