@@ -104,11 +104,11 @@ FAKE_TRAINER = textwrap.dedent(r'''
 
 
 def install_fake_trainer(monkeypatch, tmp_path: Path, mode: str = "ok") -> None:
-    from srgan_studio.core import finetune as ft
+    from srgan_studio.core.finetune import process
 
     script = tmp_path / "fake_trainer.py"
     script.write_text(FAKE_TRAINER, encoding="utf-8")
-    monkeypatch.setattr(ft, "train_command", lambda: [sys.executable, str(script)])
+    monkeypatch.setattr(process, "train_command", lambda: [sys.executable, str(script)])
     monkeypatch.setenv("FAKE_TRAINER_MODE", mode)
 
 

@@ -20,6 +20,7 @@ from finetune_fixtures import (
 from gen_helpers import collect
 
 from srgan_studio.core import finetune as ft
+from srgan_studio.core.cancel import NEVER
 from srgan_studio.core.errors import Cancelled, SettingsError, StudioError
 from srgan_studio.core.settings import data_dir
 
@@ -73,7 +74,18 @@ def test_too_few_and_too_small(tmp_path):
     assert len(scan.usable) == 2
     assert sum("too small" in r for _, r in scan.bad) == 3
     assert "only 2 usable image(s)" in scan.problem() and "at least 3" in scan.problem()
-    assert any("smaller than 32 px" in w for w in scan.warnings)
+
+
+def test_small_photos_are_accepted_with_a_warning_and_a_smaller_patch(tmp_path, monkeypatch):
+    make_fake_base(data_dir() / "models")
+    folder = make_photos(tmp_path / "small", n=5, size=50)
+    scan = ft.scan_folder(folder, 96)
+    assert len(scan.usable) == 5 and not scan.bad
+    warning = next(w for w in scan.warnings if "smaller than the 96 px training patch" in w)
+    assert "best" in warning
+    opts = ft.FinetuneOptions(photos=str(folder), base="fake", name="mine", steps=4, patch_size=96)
+    run = ft.FinetuneRun.create(opts, scan, registry=isolated_registry())
+    assert run.state.patch_size == 48     # the smallest side, a multiple of the scale
 
 
 def test_create_refuses_a_bad_folder_and_bad_names(tmp_path, monkeypatch):
@@ -103,8 +115,8 @@ def test_base_without_training_weights_is_refused(tmp_path):
 
 def test_heldout_is_deterministic_and_never_in_training(tmp_path, monkeypatch):
     run = fake_run(tmp_path, monkeypatch, n=24)
-    held = run.state["photos"]["heldout"]
-    train = run.state["photos"]["train"]
+    held = run.state.photos.heldout
+    train = run.state.photos.train
     assert len(held) >= ft.MIN_HELDOUT and not set(held) & set(train)
     assert len(held) + len(train) == 24
     linked_train = {p.name for p in run.train_dir.iterdir()}
@@ -121,28 +133,38 @@ def test_heldout_is_deterministic_and_never_in_training(tmp_path, monkeypatch):
     assert len(list((run.preview_dir / "crops").glob("*.png"))) == len(held)
 
 
+def stage_recipe(run: ft.FinetuneRun, index: int) -> Path:
+    from srgan_studio.core.finetune import budget, training
+
+    run.state.plan = budget.choose_plan(run.options, {}, run.state.patch_size)
+    return training._Stage(run, index, NEVER).recipe()
+
+
 def test_recipes_pass_the_trainers_strict_schema(tmp_path, monkeypatch):
     from srgan_studio.training.recipe import load_recipe
 
     run = fake_run(tmp_path, monkeypatch, goal="realistic", steps=10, preset="old_print", lr=5e-5, ema=0.0)
-    run.stages[0]["steps"], run.stages[1]["steps"] = 4, 6
+    run.stages[0].steps, run.stages[1].steps = 4, 6
     for i, stage in enumerate(("psnr", "gan")):
-        recipe = load_recipe(run._stage_recipe(i))
+        recipe = load_recipe(stage_recipe(run, i))
         assert recipe.train.stage == stage and recipe.data.degradation == "old_print"
         assert recipe.train.lr == 5e-5 and recipe.train.ema == 0.0 and recipe.data.patch_size == 32
         assert Path(recipe.data.train) == run.train_dir and recipe.data.val == [str(run.preview_dir / "crops")]
-        assert recipe.model.options == ft.read_weights_arch(run.state["base"]["weights"])["options"]
-        assert recipe.train.warmup_steps == run.stages[i]["steps"] // 10
-    assert load_recipe(run.dir / "recipe-psnr.toml").train.init == run.state["base"]["weights"]
+        assert recipe.model.options == ft.read_weights_arch(run.state.base.weights)["options"]
+        assert recipe.train.warmup_steps == run.stages[i].steps // 10
+    assert load_recipe(run.dir / "recipe-psnr.toml").train.init == run.state.base.weights
     assert load_recipe(run.dir / "recipe-gan.toml").train.init == str(run.stage_dir("psnr") / "generator.safetensors")
 
 
-def test_minutes_budget_becomes_steps_from_the_estimate(tmp_path, monkeypatch):
-    run = fake_run(tmp_path, monkeypatch, goal="realistic", steps=0, minutes=2.0)
-    with pytest.raises(SettingsError, match="estimate"):
-        run.plan_steps()
-    assert run.plan_steps({"psnr": 0.5, "gan": 2.0}) == {"psnr": 3 * 120, "gan": 3 * 30}
-    assert run.stage_minutes("gan") == pytest.approx(1.0)
+def test_minutes_budget_becomes_steps_from_the_estimate():
+    from srgan_studio.core.finetune import budget
+
+    opts = ft.FinetuneOptions(photos=".", base="fake", name="mine", goal="realistic", minutes=2.0)
+    names = ["psnr", "gan"]
+    assert budget.expected_steps(opts, names, {"psnr": 0.5, "gan": 2.0}) == {"psnr": 120, "gan": 30}
+    assert budget.planned_steps(opts, names, {"psnr": 0.5, "gan": 2.0}) == {"psnr": 3 * 120, "gan": 3 * 30}
+    assert budget.stage_minutes(opts, names, "gan", used_seconds=0) == pytest.approx(1.0)
+    assert budget.stage_minutes(opts, names, "gan", used_seconds=30) == pytest.approx(0.5)
 
 
 # ---------------------------------------------------------------- the subprocess protocol
@@ -158,7 +180,7 @@ def test_events_from_the_training_process(tmp_path, monkeypatch):
     assert steps[-1].fraction == 1.0 and steps[0].fraction == pytest.approx(1 / 6)
     assert [e.stage for e in events if isinstance(e, ft.StageFinished)] == ["psnr", "gan"]
     assert outcome.weights == run.stage_dir("gan") / "generator.safetensors" and outcome.steps == 6
-    assert ft.FinetuneRun.open("mine").status == "trained"
+    assert ft.FinetuneRun.open("mine").status is ft.RunStatus.TRAINED
 
 
 def test_a_training_process_that_dies_is_reported_with_its_error(tmp_path, monkeypatch):
@@ -168,7 +190,7 @@ def test_a_training_process_that_dies_is_reported_with_its_error(tmp_path, monke
     text = str(err.value)
     assert "RuntimeError: DefaultCPUAllocator: not enough memory" in text and "PSNR stage" in text
     assert "\n" not in text
-    assert ft.FinetuneRun.open("mine").status == "failed"
+    assert ft.FinetuneRun.open("mine").status is ft.RunStatus.FAILED
 
 
 @pytest.mark.skipif(os.name != "posix", reason="signals")
@@ -197,7 +219,7 @@ def test_pause_freezes_the_process_and_resume_continues(tmp_path, monkeypatch):
         events.append(ev)
         if isinstance(ev, ft.StepProgress) and ev.step == 2 and seen_paused is None:
             run.pause()
-            pid = run._proc.pid
+            pid = run.process_pid
             deadline = time.monotonic() + 5
             while _state_of(pid) != "T" and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -238,7 +260,7 @@ def test_cancel_keeps_the_checkpoint_and_a_new_process_resumes(tmp_path, monkeyp
     ckpts = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
     assert ckpts, "cancel must leave a checkpoint"
     again = ft.FinetuneRun.open(run.dir)        # as after an app restart
-    assert again.status == "cancelled" and again.can_resume()
+    assert again.status is ft.RunStatus.CANCELLED and again.can_resume()
     assert any(r["name"] == "mine" and r["status"] == "cancelled" for r in ft.list_runs())
     events, outcome = collect(again.train())
     start = next(e for e in events if isinstance(e, ft.StageStarted))
@@ -256,7 +278,9 @@ def test_finetune_cli_reports_a_bad_folder_in_one_line(tmp_path, capsys):
 
 
 def test_train_command_runs_this_interpreter():
-    assert ft.train_command()[:3] == [sys.executable, "-m", "srgan_studio"]
+    from srgan_studio.core.finetune import process
+
+    assert process.train_command()[:3] == [sys.executable, "-m", "srgan_studio"]
 
 
 def test_ema_horizon_fits_short_runs():
@@ -267,6 +291,8 @@ def test_ema_horizon_fits_short_runs():
 
 
 def test_memory_warning_for_big_folders(tmp_path, monkeypatch):
-    monkeypatch.setattr(ft, "CACHE_WARN_BYTES", 64 * 64 * 3 * 4)
+    from srgan_studio.core.finetune import photos
+
+    monkeypatch.setattr(photos, "CACHE_WARN_BYTES", 64 * 64 * 3 * 4)
     scan = ft.scan_folder(make_photos(tmp_path / "p", n=5), 32)
     assert any("in memory" in w for w in scan.warnings)

@@ -1,4 +1,4 @@
-"""Small widgets for the fine-tuning wizard: the loss curve and the image strip."""
+"""Small widgets for the fine-tuning wizard: the loss curve, the image strip, labels."""
 
 from __future__ import annotations
 
@@ -10,10 +10,39 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolyg
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SERIES_COLOURS = ("#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0")
+RAW_ALPHA = 60            # the raw losses stay visible, faint, under the smoothed curve
+SMOOTH_SPAN = 20          # steps: the exponential moving average's span
+
+
+def smoothed(points: list[tuple[float, float]], span: int = SMOOTH_SPAN) -> list[tuple[float, float]]:
+    """Exponential moving average of the log loss, bias-corrected so it starts at the first value."""
+    alpha = 2.0 / (span + 1)
+    out, avg, weight = [], 0.0, 0.0
+    for x, y in points:
+        avg = (1 - alpha) * avg + alpha * math.log(y)
+        weight = (1 - alpha) * weight + alpha
+        out.append((x, math.exp(avg / weight)))
+    return out
+
+
+def error_label() -> QLabel:
+    lb = QLabel()
+    lb.setWordWrap(True)
+    lb.setStyleSheet("color: #c0392b;")
+    lb.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return lb
+
+
+def warning_label() -> QLabel:
+    lb = QLabel()
+    lb.setWordWrap(True)
+    lb.setStyleSheet("color: #b7791f;")
+    return lb
 
 
 class LossCurve(QWidget):
-    """Loss against step, log scale, painted with QPainter (no plotting library)."""
+    """Loss against step, log scale, painted with QPainter (no plotting library): the smoothed
+    curve over the raw values drawn faint."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -87,10 +116,14 @@ class LossCurve(QWidget):
         legend_y = plot.top() + 12
         for i, (name, pts) in enumerate(self.series.items()):
             colour = QColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])
-            p.setPen(QPen(colour, 1.6))
-            # One polyline call: PySide6 6.12 leaks a reference to None on each
+            faint = QColor(colour)
+            faint.setAlpha(RAW_ALPHA)
+            # One polyline call each: PySide6 6.12 leaks a reference to None on each
             # QPainterPath.lineTo, which crashed the interpreter after a few hundred points.
+            p.setPen(QPen(faint, 1.0))
             p.drawPolyline(QPolygonF([to_px(*pt) for pt in pts]))
+            p.setPen(QPen(colour, 2.0))
+            p.drawPolyline(QPolygonF([to_px(*pt) for pt in smoothed(pts)]))
             p.drawText(QPointF(plot.right() - 90, legend_y + 14 * i), name)
 
 

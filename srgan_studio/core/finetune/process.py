@@ -1,16 +1,16 @@
-"""The training child process and the events fine-tuning yields (used by core/finetune.py).
+"""The training child process: ``srgan-studio train ... --progress json``.
 
-``TrainProcess`` runs ``srgan-studio train ... --progress json``, reads its
-JSON lines, keeps the tail of its stderr to explain a failure in one line,
-and pauses (SIGSTOP/SIGCONT), stops (SIGTERM: the trainer checkpoints first)
-or kills it.
+``TrainProcess`` reads its JSON lines as typed records (``core.train_records``),
+keeps the tail of its stderr to explain a failure in one line, and pauses
+(SIGSTOP/SIGCONT), stops (SIGTERM: the trainer checkpoints first) or kills it.
+Training never runs in the caller's process: a crash or an out-of-memory there
+cannot take the app down.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import os
 import re
 import signal
@@ -18,124 +18,44 @@ import subprocess
 import sys
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StudioError
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class StageStarted:
-    stage: str
-    index: int           # 0-based
-    count: int
-    steps: int
-    resumed_from: int    # 0 for a fresh start
-
-
-@dataclass(frozen=True)
-class StepProgress:
-    stage: str
-    step: int
-    steps: int
-    losses: dict[str, float]
-    lr: float
-    it_per_s: float
-    eta_s: float | None        # for the whole run, all stages
-    fraction: float            # of the whole run
-
-
-@dataclass(frozen=True)
-class Validation:
-    stage: str
-    step: int
-    psnr_y: float
-    ssim_y: float
-
-
-@dataclass(frozen=True)
-class CheckpointSaved:
-    stage: str
-    step: int
-    path: str
-
-
-@dataclass(frozen=True)
-class PreviewReady:
-    stage: str
-    step: int
-    lr: Path             # the degraded LR crop, as the model sees it
-    bicubic: Path
-    base: Path           # the base model's output on it ("before")
-    current: Path        # the fine-tuned model's output now ("after")
-    hr: Path
-
-
-@dataclass(frozen=True)
-class Notice:
-    message: str
-
-
-@dataclass(frozen=True)
-class StageFinished:
-    stage: str
-    step: int
-    status: str          # the trainer's: "done", "stopped", "time budget reached"
-    seconds: float
-
-
-@dataclass(frozen=True)
-class TrainOutcome:
-    status: str          # "trained"
-    weights: Path        # final generator weights (EMA when on)
-    steps: int
-
-
-@dataclass(frozen=True)
-class Estimate:
-    seconds_per_step: dict[str, float]     # per stage
-    steps_for_budget: dict[str, int]       # per stage, for the minutes budget (empty if none)
-
-    def total_seconds(self, steps: dict[str, int]) -> float:
-        return sum(self.seconds_per_step.get(s, 0.0) * n for s, n in steps.items())
-
-
-# ---------------------------------------------------------------- the training process
+from ..errors import StudioError
+from ..train_records import TrainRecord, parse_line
 
 
 def train_command() -> list[str]:
-    """The command that runs ``srgan-studio`` as a child of this interpreter."""
+    """The command that runs ``srgan-studio`` as a child of this interpreter (tests swap in a fake)."""
     return [sys.executable, "-m", "srgan_studio"]
 
 
-def _child_setup() -> None:
+def child_setup() -> None:
     # Nice the trainer so the app (and anything else the user runs) stays responsive.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(5)
 
 
+def _popen_options() -> dict[str, Any]:
+    if os.name == "posix":
+        # Ctrl-C in a terminal reaches us, and we stop the child cleanly.
+        return {"start_new_session": True, "preexec_fn": child_setup}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+            | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)}
+
+
 class TrainProcess:
-    """One ``srgan-studio train`` child: JSON lines on stdout, a stderr tail kept for errors."""
+    """One ``srgan-studio train`` child: typed records from stdout, a stderr tail kept for errors."""
 
     def __init__(self, argv: list[str], log_path: Path, env: dict[str, str] | None = None):
         child_env = dict(os.environ if env is None else env)
         child_env["PYTHONUNBUFFERED"] = "1"
-        kwargs: dict[str, Any] = {}
-        if os.name == "posix":
-            kwargs["start_new_session"] = True   # Ctrl-C in a terminal reaches us, and we stop the child cleanly
-            kwargs["preexec_fn"] = _child_setup
-        else:
-            kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
-                subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
         self.log_path = log_path
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-                                         bufsize=1, env=child_env, **kwargs)
+                                         bufsize=1, env=child_env, **_popen_options())
         except OSError as exc:
             raise StudioError(f"cannot start the training process ({exc})") from None
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True, name="train-stderr")
@@ -152,25 +72,18 @@ class TrainProcess:
             for line in self.proc.stderr:
                 log.write(line)
                 log.flush()
-                line = line.strip()
-                if line:
-                    self.stderr_tail.append(line)
+                if line.strip():
+                    self.stderr_tail.append(line.strip())
 
-    def records(self) -> Generator[dict[str, Any], None, None]:
+    def records(self) -> Generator[TrainRecord, None, None]:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            line = line.strip()
-            if not line.startswith("{"):
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict):
-                yield rec
+            record = parse_line(line)
+            if record is not None:
+                yield record
 
-    def wait(self) -> int:
-        code = self.proc.wait()
+    def wait(self, timeout: float | None = None) -> int:
+        code = self.proc.wait(timeout)
         self._stderr_thread.join(5)
         return code
 
@@ -207,6 +120,16 @@ class TrainProcess:
         if self.alive():
             with contextlib.suppress(OSError):
                 self.proc.kill()
+
+    def finish(self, grace_s: float = 30.0) -> None:
+        """Make sure the child is gone: stop it, then kill it after ``grace_s``."""
+        if not self.alive():
+            return
+        self.stop()
+        try:
+            self.proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
     def failure(self, code: int, last_error: str) -> str:
         """One line saying why the process ended badly."""

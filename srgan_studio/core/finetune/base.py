@@ -1,0 +1,122 @@
+"""Base models: the installed networks whose training weights sit beside them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SettingsError, StudioError
+
+TRAIN_EXTRA_HINT = "fine-tuning needs PyTorch: pip install 'srgan-studio[train]'"
+DEFAULT_BASE = "srresnet_x4"
+RESTORE_BASE = "restore_x4"      # the faithful restore model, the better start for damaged photos
+
+
+def training_missing() -> str:
+    """Why fine-tuning cannot run here ('' when it can), without importing torch (seconds at startup)."""
+    return "" if importlib.util.find_spec("torch") is not None else TRAIN_EXTRA_HINT
+
+
+def read_weights_arch(path: str | Path) -> dict[str, Any]:
+    """The architecture stored in a ``.safetensors`` weights file (header only; no torch)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ValueError("file too short")
+            (n,) = struct.unpack("<Q", head)
+            if n > 64 << 20:
+                raise ValueError("header too large")
+            header = json.loads(fh.read(n))
+        arch = json.loads((header.get("__metadata__") or {})["arch"])
+    except FileNotFoundError:
+        raise SettingsError("weights file is missing", path) from None
+    except PermissionError:
+        raise SettingsError("weights file cannot be read (permission denied)", path) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SettingsError(f"not an SRGAN Studio weights file ({exc})", path) from None
+    if not isinstance(arch, dict) or "type" not in arch:
+        raise SettingsError("weights file names no architecture", path)
+    return arch
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    name: str
+    title: str
+    weights: Path       # the .safetensors beside the ONNX file
+    onnx: Path
+    arch: dict[str, Any]
+    scale: int
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """An installed network that cannot be a base, and why (shown, never silently dropped)."""
+
+    name: str
+    reason: str
+
+
+def _base_of(d) -> BaseModel:
+    if d.kind != "onnx" or d.model_path is None:
+        raise SettingsError(f"model {d.name!r} is not a network and cannot be fine-tuned")
+    weights = d.model_path.with_suffix(".safetensors")
+    if not weights.is_file():
+        raise SettingsError(f"model {d.name!r} has no training weights ({weights.name}) beside it, so it cannot "
+                            "be fine-tuned", weights)
+    return BaseModel(d.name, d.title, weights, d.model_path, read_weights_arch(weights), d.scale)
+
+
+def survey_bases(registry=None) -> tuple[list[BaseModel], list[Unusable]]:
+    """The fine-tunable models, and the networks with weights that cannot be read (with the reason)."""
+    from ..registry import default_registry
+
+    registry = registry or default_registry()
+    bases, unusable = [], []
+    for d in registry.list():
+        if d.kind != "onnx" or d.model_path is None or not d.model_path.with_suffix(".safetensors").is_file():
+            continue
+        try:
+            bases.append(_base_of(d))
+        except StudioError as exc:
+            unusable.append(Unusable(d.name, str(exc)))
+    return bases, unusable
+
+
+def fine_tunable_models(registry=None) -> list[BaseModel]:
+    return survey_bases(registry)[0]
+
+
+def default_base(bases: list[BaseModel], preset: str = "clean") -> BaseModel | None:
+    """The base that suits the goal: the restore model for damaged photos, else SRResNet x4."""
+    from .presets import DAMAGED
+
+    by_name = {b.name: b for b in bases}
+    for name in ((RESTORE_BASE, DEFAULT_BASE) if preset in DAMAGED else (DEFAULT_BASE, RESTORE_BASE)):
+        if name in by_name:
+            return by_name[name]
+    return bases[0] if bases else None
+
+
+def resolve_base(name: str, registry=None, preset: str = "clean") -> BaseModel:
+    """A base model by registry name; ``srresnet`` finds ``srresnet_x4`` when unambiguous; ``auto`` picks."""
+    from ..registry import default_registry
+
+    registry = registry or default_registry()
+    if name == "auto":
+        base = default_base(fine_tunable_models(registry), preset)
+        if base is None:
+            raise SettingsError("no installed model has training weights, so none can be fine-tuned")
+        return base
+    names = registry.names()
+    if name not in names:
+        close = [n for n in names if n.startswith(f"{name}_x")]
+        if len(close) == 1:
+            name = close[0]
+    return _base_of(registry.get(name))  # ModelError naming the known models when unknown

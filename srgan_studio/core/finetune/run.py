@@ -1,0 +1,239 @@
+"""``FinetuneRun``: one run folder, its typed state and the controls of its trainer.
+
+``create`` makes the folder (links, held-out crops, state), ``open`` reads it back
+after a restart, ``estimate`` and ``train`` (in ``training.py``) drive the trainer,
+and ``pause``/``resume``/``cancel`` may be called from any thread: every use of the
+process handle holds ``_lock``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write_bytes
+from ..cancel import NEVER, CancelToken
+from ..errors import SettingsError
+from .base import BaseModel, resolve_base
+from .events import Estimate, Notice, TrainOutcome
+from .folder import finetune_root, link_photos, make_preview_crops
+from .options import FinetuneOptions, stage_names
+from .photos import FolderScan, choose_heldout, run_patch_size, scan_folder
+from .process import TrainProcess
+from .state import STATE_FILE, BaseInfo, PhotoSplit, RunState, RunStatus, StageState
+
+
+class FinetuneRun:
+    """A fine-tuning run folder and the state in its ``finetune.json``."""
+
+    def __init__(self, run_dir: Path, state: RunState):
+        self.dir = Path(run_dir)
+        self.state = state
+        self._lock = threading.Lock()
+        self._proc: TrainProcess | None = None
+        self._cancel = threading.Event()
+        self._pause_requested = False
+        self._resume_event = threading.Event()
+        # SIGSTOP freezes the trainer where it is; elsewhere (Windows) pausing
+        # stops it at a checkpoint and resuming restarts it from there.
+        self.pause_mode = "signal" if hasattr(signal, "SIGSTOP") else "restart"
+
+    # ---- creation and loading -------------------------------------------
+    @classmethod
+    def create(cls, options: FinetuneOptions, scan: FolderScan | None = None, *, base: BaseModel | None = None,
+               registry=None, replace: bool = False) -> FinetuneRun:
+        options.check()
+        if registry is None:
+            from ..registry import default_registry
+
+            registry = default_registry()
+        if options.name in registry:
+            raise SettingsError(f"a model named {options.name!r} already exists; choose another name")
+        base = base or resolve_base(options.base, registry, options.preset)
+        options.base = base.name
+        if options.patch_size % base.scale:
+            raise SettingsError(f"patch size {options.patch_size} must be a multiple of the model's scale "
+                                f"({base.scale})")
+        if scan is None or scan.patch_size != options.patch_size:
+            scan = scan_folder(options.photos, options.patch_size)
+        scan.check()
+        run_dir = finetune_root() / options.name
+        if (run_dir / STATE_FILE).exists():
+            if not replace:
+                raise SettingsError(f"a fine-tuning run named {options.name!r} exists already; resume it or "
+                                    "choose another name", run_dir)
+            shutil.rmtree(run_dir)
+        heldout = choose_heldout(scan.usable, options.heldout)
+        held = {p.rel for p in heldout}
+        train = [p for p in scan.usable if p.rel not in held]
+        link_photos(run_dir, "train", train)
+        link_photos(run_dir, "heldout", heldout)
+        options.photos = str(Path(options.photos).expanduser().resolve())
+        state = RunState(
+            status=RunStatus.CREATED,
+            options=options,
+            base=BaseInfo(base.name, base.title, str(base.weights), str(base.onnx), base.arch, base.scale),
+            photos=PhotoSplit([p.rel for p in train], [p.rel for p in heldout], [[str(p), r] for p, r in scan.bad]),
+            stages=[StageState(s) for s in stage_names(options.goal)],
+            patch_size=run_patch_size(train, options.patch_size, base.scale),
+            created=time.time(),
+        )
+        run = cls(run_dir, state)
+        make_preview_crops(run.preview_dir / "crops", heldout, base.scale)
+        run.save()
+        return run
+
+    @classmethod
+    def open(cls, name_or_dir: str | Path) -> FinetuneRun:
+        p = Path(name_or_dir)
+        run_dir = p if (p / STATE_FILE).is_file() else finetune_root() / str(name_or_dir)
+        st = run_dir / STATE_FILE
+        try:
+            data = json.loads(st.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SettingsError("no fine-tuning run here", run_dir) from None
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"fine-tuning state is unreadable ({exc})", st) from None
+        return cls(run_dir, RunState.from_json(data, st))
+
+    def save(self) -> None:
+        self.state.updated = time.time()
+        atomic_write_bytes(self.dir / STATE_FILE, (json.dumps(self.state.to_json(), indent=1) + "\n").encode())
+
+    def set_status(self, status: RunStatus, error: str = "") -> None:
+        """Move to ``status`` (checked against the allowed transitions) and save."""
+        self.state.move_to(status)
+        if error or status is not RunStatus.FAILED:
+            self.state.error = error
+        self.save()
+
+    # ---- properties ---------------------------------------------------------
+    @property
+    def options(self) -> FinetuneOptions:
+        return self.state.options
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    @property
+    def status(self) -> RunStatus:
+        return self.state.status
+
+    @property
+    def scale(self) -> int:
+        return int(self.state.base.scale)
+
+    @property
+    def stages(self) -> list[StageState]:
+        return self.state.stages
+
+    @property
+    def heldout_dir(self) -> Path:
+        return self.dir / "heldout"
+
+    @property
+    def train_dir(self) -> Path:
+        return self.dir / "train"
+
+    @property
+    def preview_dir(self) -> Path:
+        return self.dir / "preview"
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.dir / f"stage-{stage}"
+
+    def log_path(self, stage: str) -> Path:
+        return self.stage_dir(stage) / "stderr.log"
+
+    def final_weights(self) -> Path | None:
+        for st in reversed(self.stages):
+            w = self.stage_dir(st.name) / "generator.safetensors"
+            if w.is_file():
+                return w
+        return None
+
+    def can_resume(self) -> bool:
+        return self.state.resumable
+
+    def beat_base(self) -> bool | None:
+        """Did the fine-tune beat its base on the held-out photos? None before evaluation."""
+        if not self.state.metrics:
+            return None
+        mean = self.state.metrics["heldout"]
+        return mean["finetuned"]["psnr_y"] > mean["base"]["psnr_y"]
+
+    # ---- the trainer process (any thread) ---------------------------------------
+    def attach(self, proc: TrainProcess) -> None:
+        """Hand the run its live trainer; a cancel that came first stops it at once."""
+        with self._lock:
+            self._proc = proc
+            if self._cancel.is_set():
+                proc.stop()
+
+    def detach(self) -> None:
+        with self._lock:
+            self._proc = None
+
+    @property
+    def process_pid(self) -> int | None:
+        with self._lock:
+            return self._proc.pid if self._proc is not None else None
+
+    def pause(self) -> None:
+        with self._lock:
+            self._pause_requested = True
+            self._resume_event.clear()
+            if self._proc is None:
+                return
+            if self.pause_mode == "signal":
+                self._proc.suspend()
+            else:
+                self._proc.stop()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause_requested = False
+            if self._proc is not None and self.pause_mode == "signal":
+                self._proc.cont()
+            self._resume_event.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause_requested
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        """Stop training; the trainer writes a checkpoint first, so the run can be resumed later."""
+        with self._lock:
+            self._cancel.set()
+            self._resume_event.set()
+            if self._proc is not None:
+                self._proc.stop()
+
+    def wait_while_paused(self, cancel: CancelToken) -> None:
+        """Block until resumed or cancelled (restart-style pause)."""
+        while not self._resume_event.wait(0.2):
+            if cancel.cancelled:
+                self.cancel()
+
+    # ---- work (training.py) ---------------------------------------------------
+    def estimate(self, cancel: CancelToken = NEVER) -> Generator[Notice, None, Estimate]:
+        from .training import estimate
+
+        return (yield from estimate(self, cancel))
+
+    def train(self, cancel: CancelToken = NEVER) -> Generator[Any, None, TrainOutcome]:
+        from .training import train
+
+        self._cancel.clear()
+        return (yield from train(self, cancel))
