@@ -32,6 +32,7 @@ from ..core.registry import find_name
 from ..core.settings import Settings
 from .icons import set_icon
 from .save_dialog import FORMATS
+from .size_control import SizeControl
 from .worker import Worker
 
 REPORT_NAME = "srgan-batch-report.json"
@@ -93,6 +94,7 @@ class BatchWindow(QWidget):
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
         self.quality.setValue(self.settings.jpeg_quality)
+        self.size = SizeControl()
         self.recursive = QCheckBox("Include subfolders (mirrors the tree)")
         self.overwrite = QCheckBox("Redo outputs that already exist (off: resume, skipping them)")
         self.write_report = QCheckBox(f"Write a JSON report ({REPORT_NAME} in the output folder)")
@@ -110,6 +112,7 @@ class BatchWindow(QWidget):
         fr.addWidget(self.quality)
         fr.addStretch(1)
         form.addRow("Format", fmt)
+        form.addRow("Size", self.size)
         form.addRow("", self.recursive)
         form.addRow("", self.overwrite)
         form.addRow("", self.write_report)
@@ -205,6 +208,7 @@ class BatchWindow(QWidget):
             device=s.device, tile=s.tile, threads=s.threads, precision=s.precision, engine=s.engine,
             keep_metadata=s.keep_metadata, alpha_mode=s.alpha_mode,
             max_pixels=int(s.max_megapixels * 1_000_000),
+            size=self.size.spec(),
         )
 
     def start(self) -> Worker | None:
@@ -326,7 +330,7 @@ class BatchWindow(QWidget):
         self.report_button.setEnabled(not running and report is not None and Path(report).is_file())
         out = self.output_dir.text().strip()
         self.folder_button.setEnabled(not running and bool(out) and Path(out).is_dir())
-        for w in (self.input_dir, self.output_dir, self.models, self.format, self.quality,
+        for w in (self.input_dir, self.output_dir, self.models, self.format, self.quality, self.size,
                   self.recursive, self.overwrite, self.write_report):
             w.setEnabled(not running)
 

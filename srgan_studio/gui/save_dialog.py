@@ -22,15 +22,18 @@ from PySide6.QtWidgets import (
 from ..core.registry import find_name
 from ..core.settings import Settings
 from .save_job import SaveOptions
+from .size_control import SizeControl
 
 FORMATS = (("png", "PNG (lossless, 16-bit kept)"), ("jpeg", "JPEG"), ("webp", "WebP"), ("tiff", "TIFF (16-bit kept)"))
 SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
 
 
-def default_output(source: Path | None, model_name: str, fmt: str, output_dir: str) -> Path:
+def default_output(source: Path | None, model_name: str, fmt: str, output_dir: str, size_tag: str = "") -> Path:
+    """``<stem>_<model>[_<size>].<ext>``; the size tag (``x2``, ``3000w``) only when not the model's own factor."""
     stem = source.stem if source is not None else "pasted"
     folder = Path(output_dir) if output_dir else (source.parent if source is not None else Path.home())
-    return folder / f"{stem}_{model_name.replace('@', '_')}{SUFFIX[fmt]}"
+    tag = f"_{size_tag}" if size_tag else ""
+    return folder / f"{stem}_{model_name.replace('@', '_')}{tag}{SUFFIX[fmt]}"
 
 
 class SaveDialog(QDialog):
@@ -53,6 +56,7 @@ class SaveDialog(QDialog):
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
         self.quality.setValue(settings.jpeg_quality)
+        self.size = SizeControl()
         self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.path = QLineEdit()
@@ -65,6 +69,7 @@ class SaveDialog(QDialog):
         lay.addWidget(browse)
         form = QFormLayout(self)
         form.addRow("Model", self.model)
+        form.addRow("Size", self.size)
         form.addRow("Format", self.format)
         form.addRow("Quality", self.quality)
         form.addRow("", self.keep_metadata)
@@ -76,6 +81,7 @@ class SaveDialog(QDialog):
         self._overwrite = False
         self.model.currentIndexChanged.connect(self._update_path)
         self.format.currentIndexChanged.connect(self._update_path)
+        self.size.changed.connect(self._update_path)
         self._update_path()
         self.setMinimumWidth(520)
 
@@ -84,12 +90,14 @@ class SaveDialog(QDialog):
 
     def options(self) -> SaveOptions:
         return SaveOptions(Path(self.path.text()), self.format.currentData(), self.quality.value(),
-                           self.keep_metadata.isChecked(), self._overwrite)
+                           self.keep_metadata.isChecked(), self._overwrite, self.size.spec())
 
     def _update_path(self) -> None:
         self.quality.setEnabled(self.format.currentData() in ("jpeg", "webp"))
         name = self.model.currentData() or "model"
-        self.path.setText(str(default_output(self.source, name, self.format.currentData(), self.settings.output_dir)))
+        spec = self.size.spec()
+        tag = "" if spec.is_native else spec.tag(0)
+        self.path.setText(str(default_output(self.source, name, self.format.currentData(), self.settings.output_dir, tag)))
         self._overwrite = False
 
     def _on_browse(self) -> None:

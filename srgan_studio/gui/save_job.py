@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.cancel import CancelToken
 from ..core.errors import ImageWriteError
+from ..core.sizing import SizedUpscaler, SizeSpec
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class SaveOptions:
     quality: int = 95
     keep_metadata: bool = True
     overwrite: bool = False        # only after the user confirmed replacing that file
+    size: SizeSpec = field(default_factory=SizeSpec)  # the model's own factor by default
 
 
 def save_job(upscaler, image, options: SaveOptions, cancel: CancelToken) -> Generator[object, None, Path]:
@@ -27,6 +29,8 @@ def save_job(upscaler, image, options: SaveOptions, cancel: CancelToken) -> Gene
     source = image.meta.source
     if source is not None and Path(options.path).resolve() == Path(source).resolve():
         raise ImageWriteError("is the input image; choose another name (inputs are never overwritten)", options.path)
+    if not options.size.is_native:
+        upscaler = SizedUpscaler(upscaler, options.size)
     result = yield from upscaler.run(image, cancel=cancel)
     cancel.raise_if_cancelled()
     yield Progress(1, 1, "write", f"writing {Path(options.path).name}")
