@@ -336,7 +336,7 @@ def test_output_format_and_names(tmp_path):
     plan = plan_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC]))
     got = {i.input.name: (i.outputs[BICUBIC].name, i.format) for i in plan.items}
     assert got == {
-        "p.JPEG": (f"p_{BICUBIC}.jpeg", "jpeg"),
+        "p.JPEG": (f"p_{BICUBIC}.JPEG", "jpeg"),      # the input's own extension, as `upscale` keeps it
         "b.bmp": (f"b_{BICUBIC}.png", "png"),          # BMP cannot be written
         "noext": (f"noext_{BICUBIC}.jpg", "jpeg"),
     }

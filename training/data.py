@@ -23,10 +23,11 @@ import numpy as np
 from PIL import Image
 
 from ..core.degradation import CLEAN, DegradationConfig, degrade, degrade_pair
+from ..core.formats import SUFFIX_FORMAT
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+IMAGE_SUFFIXES = SUFFIX_FORMAT
 
 
 def find_images(folder: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
 from ..core.batch_plan import AUTO
+from ..core import formats
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
 
@@ -38,7 +39,7 @@ def register(sub) -> None:
                    help="model(s) to run; several write side by side (default: auto = restore_x4 for photos, "
                         "JPEG or noisy, srresnet_x4 for clean sources, per file)")
     p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
-    p.add_argument("--format", choices=("png", "jpeg", "jpg", "webp", "tiff", "tif"), type=str.lower,
+    p.add_argument("--format", choices=formats.CHOICES, type=str.lower,
                    help="output format (default: the input's when writable, else png)")
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100 (default: settings, 95)")
     policy = p.add_mutually_exclusive_group()

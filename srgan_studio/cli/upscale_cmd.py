@@ -13,11 +13,11 @@ import time
 import warnings
 from pathlib import Path
 
+from ..core import formats
 from ..core.progress import drive, format_eta, remaining_seconds
 
 from .size_args import add_size_arguments, size_from_args
 
-FORMATS = ("png", "jpeg", "jpg", "webp", "tiff", "tif")
 
 
 def register(sub) -> None:
@@ -35,7 +35,7 @@ def register(sub) -> None:
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
                    help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
-    p.add_argument("--format", choices=FORMATS, type=str.lower, help="output format (default: same as the input)")
+    p.add_argument("--format", choices=formats.CHOICES, type=str.lower, help="output format (default: same as the input)")
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
     p.add_argument("--alpha", choices=("model", "bicubic"), help="how to upscale transparency")
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")

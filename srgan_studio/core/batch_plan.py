@@ -38,14 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import TEMP_MARK
-from .discover import IMAGE_SUFFIXES, Found, Note, find_images
+from . import formats
+from .discover import Found, Note, find_images
 from .errors import ImageWriteError, StudioError
 from .sizing import SizeSpec, check_target
 
-# Output format -> extension for a new name. When the input already has an
-# extension of that format we keep it (".jpeg" stays ".jpeg").
-WRITE_SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
-FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
 AUTO = "auto"  # the faithful model for each input's kind
 
 
@@ -131,22 +128,6 @@ def shard_report_path(report: Path | None, output_dir: Path, shard: Shard) -> Pa
     return report.with_name(f"{report.stem}.{shard.label}{report.suffix or '.json'}")
 
 
-def normalize_format(fmt: str | None) -> str | None:
-    if fmt is None:
-        return None
-    fmt = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
-    if fmt not in WRITE_SUFFIX:
-        raise StudioError(f"unknown output format {fmt!r}; choose one of {', '.join(WRITE_SUFFIX)}")
-    return fmt
-
-
-def output_format(found: Found, job_format: str | None) -> tuple[str, str]:
-    """(format, extension) of the outputs made from ``found``."""
-    suffix = found.path.suffix.lower()
-    fmt = job_format or (found.format if found.format in WRITE_SUFFIX else "png")
-    if IMAGE_SUFFIXES.get(suffix) == fmt:
-        return fmt, suffix
-    return fmt, WRITE_SUFFIX[fmt]
 
 
 def _key(path: Path) -> str:
@@ -220,7 +201,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
     job = replace(job, models=[m if m == AUTO else registry.resolve(m) for m in job.models])
     if len(set(job.models)) != len(job.models):
         raise StudioError(f"a model is listed twice: {', '.join(job.models)}")
-    fmt = normalize_format(job.format)
+    fmt = formats.writable(job.format) if job.format else None
     if not 1 <= int(job.quality) <= 100:
         raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
     if job.workers < 0:
@@ -253,7 +234,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
 
     def base_name(f: Found, stem: str, model: str) -> str:
         tag = f"_{job.size.tag(descriptors[model].scale)}" if model and not job.size.is_native else ""
-        return f"{stem}_{model}{tag}{output_format(f, fmt)[1]}"
+        return formats.output_name(f.path, f"{model}{tag}", formats.output_format(f.format, fmt), stem=stem)
 
     # In a shared tree, a file that is an output of another input is that output, not an input.
     plain_outputs: dict[str, Path] = {}
@@ -285,7 +266,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
     items: list[BatchItem] = []
     claimed: dict[str, Path] = {}
     for index, f in enumerate(inputs):
-        out_fmt = output_format(f, fmt)[0]
+        out_fmt = formats.output_format(f.format, fmt)
         outputs: dict[str, Path] = {}
         todo: list[str] = []
         errors: list[str] = []

@@ -19,20 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import TEMP_MARK
+from .formats import SUFFIX_FORMAT
 
-# Extensions the reader accepts; content decides the real format later.
-IMAGE_SUFFIXES = {
-    ".png": "png",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".jpe": "jpeg",
-    ".jfif": "jpeg",
-    ".webp": "webp",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".bmp": "bmp",
-    ".dib": "bmp",
-}
+# Extensions the reader accepts (suffix -> format key); content decides the real format later.
+IMAGE_SUFFIXES = SUFFIX_FORMAT
 
 _FILE_ATTRIBUTE_HIDDEN = 0x2  # Windows: stat().st_file_attributes
 

@@ -27,8 +27,10 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageCms, PngImagePlugin, UnidentifiedImageError
 
+from . import formats
 from .atomic import atomic_path
-from .errors import ImageReadError, ImageWriteError
+from .errors import ImageReadError, ImageWriteError, StudioError
+from .formats import FORMATS
 
 # pypng and tifffile are dependencies, but a trimmed install (or a frozen app
 # built without them) should fail on the one file that needs them, in one line.
@@ -44,16 +46,11 @@ def _optional(module: str, path: Path, error: type = ImageReadError):
         pkg = _PACKAGES[module]
         raise error(f"16-bit PNG/TIFF needs the {pkg} package (pip install {pkg})", path) from None
 
-SUPPORTED_READ = ("PNG", "JPEG", "WEBP", "TIFF", "BMP")
-SUPPORTED_WRITE = ("PNG", "JPEG", "WEBP", "TIFF")
-SIXTEEN_BIT_WRITE = ("PNG", "TIFF")
+# Pillow's names for the formats of core/formats.py (the table is there).
+SUPPORTED_READ = tuple(f.pil for f in FORMATS.values())
+SUPPORTED_WRITE = tuple(f.pil for f in FORMATS.values() if f.write)
+SIXTEEN_BIT_WRITE = tuple(f.pil for f in FORMATS.values() if f.write and f.sixteen_bit)
 DEFAULT_MAX_PIXELS = 180_000_000
-
-_SUFFIXES = {
-    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG",
-    ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
-}
-EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp"}
 _ORIENTATION = 0x0112
 _XMP_TAG = 700
 _ICC_TAG = 34675
@@ -99,14 +96,10 @@ class Image:
         return self.alpha is not None
 
 
-def normalize_format(name: str) -> str:
-    key = name.strip().upper().lstrip(".")
-    return {"JPG": "JPEG", "TIF": "TIFF"}.get(key, key)
-
-
 def format_from_suffix(path: str | Path) -> str | None:
-    """The format a file name asks for (``photo.JPG`` -> ``JPEG``), or None."""
-    return _SUFFIXES.get(Path(path).suffix.lower())
+    """Pillow's name for the format a file name asks for (``photo.JPG`` -> ``JPEG``), or None."""
+    key = formats.from_suffix(path)
+    return None if key is None else FORMATS[key].pil
 
 
 # ---------------------------------------------------------------- reading
@@ -401,11 +394,13 @@ def write_image(
 ) -> Path:
     """Write atomically; refuse to replace an existing file unless ``overwrite``."""
     path = Path(path)
-    fmt = normalize_format(format) if format else format_from_suffix(path)
-    if fmt is None:
-        raise ImageWriteError(f"cannot tell the output format from the name; use one of {', '.join(SUPPORTED_WRITE)}", path)
-    if fmt not in SUPPORTED_WRITE:
-        raise ImageWriteError(f"cannot write {fmt}; use one of {', '.join(SUPPORTED_WRITE)}", path)
+    key = format or formats.from_suffix(path)
+    if key is None:
+        raise ImageWriteError(f"cannot tell the output format from the name; use one of {', '.join(formats.WRITABLE)}", path)
+    try:
+        fmt = FORMATS[formats.writable(key)].pil
+    except StudioError as exc:
+        raise ImageWriteError(str(exc), path) from None
     if not 1 <= int(quality) <= 100:
         raise ImageWriteError(f"quality must be 1-100, not {quality}", path)
     if not path.parent.is_dir():

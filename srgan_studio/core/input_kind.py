@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .formats import FORMATS
+
 PHOTO = "photo"
 CLEAN = "clean"
 KINDS = (PHOTO, CLEAN)
@@ -38,7 +40,7 @@ KIND_LABELS = {PHOTO: "Photo (compressed or noisy)", CLEAN: "Clean source"}
 # (faithful, realistic) model per kind; the photo pair falls back to the clean pair when not installed.
 MODEL_PAIRS = {PHOTO: ("restore_x4", "restore_gan_x4"), CLEAN: ("srresnet_x4", "srgan_x4")}
 
-JPEG_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".jfif")
+JPEG_SUFFIXES = FORMATS["jpeg"].suffixes
 NOISE_LEVEL = 2.5           # grey levels (of 255) in the flattest blocks
 GRID_RATIO = 1.3            # 8-px grid strength over the other phases
 CROP = 512                  # px per side looked at

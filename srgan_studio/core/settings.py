@@ -21,6 +21,7 @@ from typing import Any
 
 from .atomic import atomic_write_bytes
 from .errors import SettingsError
+from .formats import WRITABLE
 
 SCHEMA_VERSION = 1
 APP_NAME = "srgan-studio"
@@ -100,7 +101,7 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "engine": _choice("auto", "openvino", "onnxruntime"),
     "tile": lambda v: _int_in(0, 8192)(v) and (v == 0 or v >= 32),
     "threads": _int_in(0, 1024),
-    "output_format": _choice("png", "jpeg", "webp", "tiff"),
+    "output_format": _choice(*WRITABLE),
     "jpeg_quality": _int_in(1, 100),
     "output_dir": lambda v: isinstance(v, str),
     "keep_metadata": lambda v: isinstance(v, bool),

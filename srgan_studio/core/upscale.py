@@ -27,13 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import formats
 from .cancel import NEVER, CancelToken
 from .descriptor import ModelDescriptor
 from .errors import ImageWriteError, ModelError, StudioError
-from .imageio import (
-    DEFAULT_MAX_PIXELS, EXTENSIONS, SUPPORTED_WRITE, Image, format_from_suffix, normalize_format, read_image,
-    write_image,
-)
+from .imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from .progress import drive as drain  # noqa: F401 - the name the engine's callers use
 from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, MIN_TILE, Tile, intersect, plan_box, plan_tiles, tiles_for_region
 
@@ -307,11 +305,7 @@ def default_output_path(input_path: str | Path, scale: int | str, fmt: str | Non
     """
     tag = scale if isinstance(scale, str) else f"x{scale}"
     p = Path(input_path)
-    src_fmt = format_from_suffix(p)
-    fmt = normalize_format(fmt) if fmt else (src_fmt if src_fmt in SUPPORTED_WRITE else "PNG")
-    ext = p.suffix if src_fmt == fmt else EXTENSIONS[fmt]
-    out = p.with_name(f"{p.stem}_{tag}{ext}")
-    return out if out != p else p.with_name(f"{p.stem}_{tag}_out{ext}")
+    return p.with_name(formats.output_name(p, tag, formats.output_format(formats.from_suffix(p), fmt)))
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
+from ..core import formats
 from ..core.settings import Settings, save_settings
 from .actions import build_actions
 from .compare_view import DEFAULT_MODELS, CompareView
@@ -254,7 +255,7 @@ class MainWindow(QMainWindow):
     def _on_open(self) -> None:
         start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", start, "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
+            self, "Open images", start, f"{formats.file_dialog_filter()};;All files (*)"
         )
         if paths:
             self.open_paths(paths)

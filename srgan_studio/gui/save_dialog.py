@@ -19,21 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import formats
 from ..core.registry import find_name
 from ..core.settings import Settings
 from .save_job import SaveOptions
 from .size_control import SizeControl
 
-FORMATS = (("png", "PNG (lossless, 16-bit kept)"), ("jpeg", "JPEG"), ("webp", "WebP"), ("tiff", "TIFF (16-bit kept)"))
-SUFFIX = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)   # (key, label) for combo boxes
 
 
 def default_output(source: Path | None, model_name: str, fmt: str, output_dir: str, size_tag: str = "") -> Path:
     """``<stem>_<model>[_<size>].<ext>``; the size tag (``x2``, ``3000w``) only when not the model's own factor."""
-    stem = source.stem if source is not None else "pasted"
     folder = Path(output_dir) if output_dir else (source.parent if source is not None else Path.home())
-    tag = f"_{size_tag}" if size_tag else ""
-    return folder / f"{stem}_{model_name.replace('@', '_')}{tag}{SUFFIX[fmt]}"
+    tag = model_name.replace("@", "_") + (f"_{size_tag}" if size_tag else "")
+    return folder / formats.output_name(source or Path("pasted"), tag, fmt)
 
 
 class SaveDialog(QDialog):
@@ -93,7 +92,7 @@ class SaveDialog(QDialog):
                            self.keep_metadata.isChecked(), self._overwrite, self.size.spec())
 
     def _update_path(self) -> None:
-        self.quality.setEnabled(self.format.currentData() in ("jpeg", "webp"))
+        self.quality.setEnabled(formats.FORMATS[self.format.currentData()].quality)
         name = self.model.currentData() or "model"
         spec = self.size.spec()
         tag = "" if spec.is_native else spec.tag(0)

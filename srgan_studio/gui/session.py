@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp"}
-
-
 def split_dropped(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Dropped paths -> (files to open, folders to offer for batch).
 
