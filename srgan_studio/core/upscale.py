@@ -140,7 +140,12 @@ class Upscaler:
         if self.is_bicubic:
             return BICUBIC_TILE
         session = self.session
-        return GPU_TILE if session is not None and session.device != "cpu" else DEFAULT_TILE
+        if session is not None and session.device != "cpu":
+            return GPU_TILE  # VRAM is not measured: the out-of-memory split is the guard there
+        from .tile_memory import auto_tile, bytes_per_padded_pixel, free_memory_bytes
+
+        per_pixel = bytes_per_padded_pixel(getattr(session, "engine", ""), getattr(session, "precision", "fp32"))
+        return auto_tile(DEFAULT_TILE, self.overlap, per_pixel, free_memory_bytes())
 
     @property
     def overlap(self) -> int:
