@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from batch_fixtures import write_good
+
 from srgan_studio.cli import main
 from srgan_studio.core.atomic import TEMP_MARK
 from srgan_studio.core.batch_plan import BatchJob, Shard, plan_batch, shard_report_path
@@ -145,3 +145,21 @@ def test_a_killed_shard_rerun_completes_with_no_duplicates(tmp_path, inputs, cap
     # The other shard then completes the batch: ten outputs, each once.
     assert main(["batch", str(inputs), str(out), "-m", BICUBIC, "-r", "--shard", "2/2", "-q"]) == 0
     assert len(_outputs(out)) == FILES
+
+
+def test_a_shard_leaves_other_shards_fresh_temp_files_alone(tmp_path, inputs):
+    import os
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    fresh, stale = out / f"{TEMP_MARK}fresh.png", out / f"{TEMP_MARK}stale.png"
+    fresh.write_bytes(b"another shard is writing this")
+    stale.write_bytes(b"left by a shard that died long ago")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert main(["batch", str(inputs), str(out), "-m", BICUBIC, "--shard", "1/2", "-q"]) == 0
+    assert fresh.exists() and not stale.exists()
+    # Without shards the folder is this run's alone: every leftover goes.
+    assert main(["batch", str(inputs), str(out), "-m", BICUBIC, "-q"]) == 0
+    assert not fresh.exists()
