@@ -181,8 +181,7 @@ class Upscaler:
         queue = collections.deque(tiles)
         total, done = len(tiles), 0
         notice = "" if self.is_bicubic else _take_notice(self.session)
-        if notice:  # a fallback (no OpenVINO, no bf16): said once per session
-            warnings.warn(notice, RuntimeWarning, stacklevel=2)
+        if notice:  # a fallback (no OpenVINO, no bf16): said once per session, as progress, not also as a warning
             yield Progress(done, total, "tiles", message=notice)
         while queue:
             cancel.raise_if_cancelled()
