@@ -204,3 +204,52 @@ def test_ort_dropping_cuda_for_a_model_lands_on_the_cpu_with_a_note(monkeypatch,
     s = create_session(tiny_model.model_path, device="cuda", precision="auto")
     assert (s.device, s.precision) == ("cpu", "fp32")
     assert "using the CPU" in s.notice
+
+
+# ---------------------------------------------------------------- OpenVINO's GPU plugin, faked
+
+
+class _Request:
+    def __init__(self, shape):
+        self.shape = shape
+        self.out = None
+
+    def infer(self, inputs):
+        x = inputs[0]
+        assert tuple(x.shape) == self.shape  # a fixed-shape model only takes its own shape
+        self.out = type("T", (), {"data": x.repeat(4, axis=2).repeat(4, axis=3)})()
+
+    def get_output_tensor(self, index):
+        return self.out
+
+
+class _GpuCore:
+    """Reads models with the real Core; 'compiles' for GPU.0 by recording the static input shape."""
+
+    def __init__(self):
+        self.real = devices.openvino_core()
+        self.compiled = []
+
+    def read_model(self, path):
+        return self.real.read_model(path)
+
+    def compile_model(self, model, device, config):
+        shape = tuple(model.inputs[0].get_partial_shape().to_shape())
+        self.compiled.append((device, shape, config["INFERENCE_PRECISION_HINT"]))
+        return type("C", (), {"create_infer_request": lambda _self: _Request(shape)})()
+
+
+@needs_openvino
+def test_gpu_sessions_compile_once_per_shape_and_keep_the_last_few(tiny_model):
+    from srgan_studio.core.runtime.devices import Target
+
+    core = _GpuCore()
+    s = openvino_session.OpenVINOSession(tiny_model.model_path, Target("openvino", "gpu"), 0, "fp16", core=core)
+    assert core.compiled == []  # nothing is compiled before a shape is known
+    for h in (16, 16, 20, 16):
+        assert s.run(np.zeros((1, 3, h, 12), np.float32)).shape == (1, 3, 4 * h, 48)
+    assert core.compiled == [("GPU.0", (1, 3, 16, 12), "f16"), ("GPU.0", (1, 3, 20, 12), "f16")]
+    for h in range(21, 21 + openvino_session.GPU_SHAPES_KEPT):
+        s.run(np.zeros((1, 3, h, 12), np.float32))
+    assert len(s.shapes_compiled) == openvino_session.GPU_SHAPES_KEPT
+    assert (1, 3, 16, 12) not in s.shapes_compiled  # the least recently used shape went first
