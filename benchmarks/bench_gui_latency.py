@@ -74,11 +74,11 @@ def _model(tmp: Path):
     if "srresnet_x4" in reg:
         return reg.get("srresnet_x4"), "bundled srresnet_x4"
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
         "from model_fixtures import export_srresnet\n"
         "from pathlib import Path\n"
-        "export_srresnet(Path(%r), 'bench_srresnet_x4', channels=64, blocks=16, seed=0)\n"
-    ) % (str(ROOT / "tests"), str(tmp))
+        f"export_srresnet(Path({str(tmp)!r}), 'bench_srresnet_x4', channels=64, blocks=16, seed=0)\n"
+    )
     subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
     from srgan_studio.core.descriptor import ModelDescriptor
 

@@ -1,6 +1,7 @@
 """SRGAN Studio: photo restoration by super-resolution."""
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 try:
     __version__ = _version("srgan-studio")

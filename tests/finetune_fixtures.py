@@ -32,10 +32,10 @@ def make_photos(folder: Path, n: int = 6, size: int = 64, seed: int = 0) -> Path
 def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
     """A random tiny SRResNet as a registry model with its training weights beside it."""
     import torch
-    from srgan_studio.training.archs import build_model
-    from srgan_studio.training.checkpoint import save_weights
 
     from srgan_studio.core.descriptor import ModelDescriptor
+    from srgan_studio.training.archs import build_model
+    from srgan_studio.training.checkpoint import save_weights
 
     models_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)

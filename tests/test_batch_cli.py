@@ -10,9 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from batch_fixtures import make_mixed_folder, write_good
 from PIL import Image
 
-from batch_fixtures import make_mixed_folder, write_good
 from srgan_studio.cli import build_parser, main
 from srgan_studio.cli.batch_cmd import job_from_args
 from srgan_studio.core.atomic import TEMP_MARK

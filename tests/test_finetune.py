@@ -25,7 +25,6 @@ from srgan_studio.core.errors import Cancelled, SettingsError, StudioError
 from srgan_studio.core.settings import data_dir
 
 
-
 def fake_run(tmp_path, monkeypatch, mode="ok", *, goal="faithful", steps=6, n=6, **opts) -> ft.FinetuneRun:
     make_fake_base(data_dir() / "models")
     install_fake_trainer(monkeypatch, tmp_path, mode)

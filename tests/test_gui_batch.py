@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from gui_fixtures import make_photo
+
 from srgan_studio.core.imageio import read_image
 from srgan_studio.core.registry import Registry
 from srgan_studio.core.settings import Settings

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 
-from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
 from srgan_studio.core.imageio import read_image
 from srgan_studio.gui.preview_job import plan_preview
 from srgan_studio.gui.render_slot import BLOCK, RenderSlot, display_rgb

@@ -7,11 +7,20 @@ import sys
 import textwrap
 
 import numpy as np
+from gui_fixtures import (  # noqa: F401
+    full_render,
+    make_photo,
+    registry,
+    studio_models,
+    wait_loaded,
+    wait_rendered,
+    wait_worker,
+    window,
+)
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from gui_fixtures import full_render, make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
 from srgan_studio.core.imageio import read_image
 from srgan_studio.gui.save_job import SaveOptions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gui_fixtures import registry, studio_models, wait_worker  # noqa: F401
+
 from srgan_studio.gui.model_manager import ModelManager
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_worker, window  # noqa: F401
+
 from srgan_studio.core.imageio import read_image
 from srgan_studio.core.registry import Registry
 from srgan_studio.core.settings import Settings

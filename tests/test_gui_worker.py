@@ -36,8 +36,7 @@ def test_generator_progress_and_return_value(qtbot):
 
     def job(token):
         threads.append(threading.get_ident())
-        for i in range(3):
-            yield i
+        yield from range(3)
         return "result"
 
     worker, seen = _run(qtbot, job)

@@ -14,7 +14,11 @@ from PIL import ImageCms, ImageOps, PngImagePlugin
 from srgan_studio.core.atomic import TEMP_MARK
 from srgan_studio.core.errors import ImageReadError, ImageWriteError
 from srgan_studio.core.imageio import (
-    Image, ImageMeta, format_from_suffix, read_image, write_image,
+    Image,
+    ImageMeta,
+    format_from_suffix,
+    read_image,
+    write_image,
 )
 
 RNG = np.random.default_rng(7)

@@ -12,7 +12,14 @@ from PIL import Image as PILImage
 
 from srgan_studio.cli import main
 from srgan_studio.core.input_kind import (
-    CLEAN, CROP, PHOTO, classify_file, classify_pixels, faithful_model, lossy_format_of_file, models_for_kind,
+    CLEAN,
+    CROP,
+    PHOTO,
+    classify_file,
+    classify_pixels,
+    faithful_model,
+    lossy_format_of_file,
+    models_for_kind,
 )
 from srgan_studio.core.registry import user_models_dir
 

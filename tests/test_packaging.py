@@ -386,9 +386,8 @@ def test_entry_runs_the_cli_and_the_apps_own_modules_with_dash_m():
 def test_smoke_fixture_model_is_exact_nearest_neighbour(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     import numpy as np
-    from PIL import Image
-
     import smoke_fixtures
+    from PIL import Image
 
     smoke_fixtures.make_image(tmp_path / "in.png")
     name = smoke_fixtures.make_tiny_model(tmp_path / "models")

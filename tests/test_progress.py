@@ -8,8 +8,7 @@ from srgan_studio.core.progress import drive, format_eta, relay, remaining_secon
 
 
 def _work(n, result="done"):
-    for i in range(n):
-        yield i
+    yield from range(n)
     return result
 
 

@@ -9,7 +9,14 @@ import pytest
 
 from srgan_studio.core.errors import SettingsError
 from srgan_studio.core.settings import (
-    SCHEMA_VERSION, Settings, SettingsWarning, config_dir, data_dir, load_settings, save_settings, settings_path,
+    SCHEMA_VERSION,
+    Settings,
+    SettingsWarning,
+    config_dir,
+    data_dir,
+    load_settings,
+    save_settings,
+    settings_path,
 )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gen_helpers import collect
 from PIL import Image as PILImage
 
-from gen_helpers import collect
 from srgan_studio.cli import main
 from srgan_studio.core.errors import StudioError
 from srgan_studio.core.imageio import Image, ImageMeta, read_image

@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 from srgan_studio.training.archs import ARCHS, build_model  # noqa: E402
 from srgan_studio.training.archs.discriminator_arch import SRGANDiscriminator  # noqa: E402
 
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     # Tiny tensors: threading only adds overhead (and stalls on a busy machine).

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image as PILImage
-
 from gen_helpers import collect
+from PIL import Image as PILImage
 
 from srgan_studio.core.cancel import CancelToken
 from srgan_studio.core.errors import Cancelled, ImageReadError, ImageWriteError

@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from .checkpoint import CheckpointError, load_weights
     from ..core.degradation import PRESETS, degrade
+    from .checkpoint import CheckpointError, load_weights
     from .trainer import build_generator, run_model
 
     torch.set_num_threads(1)   # the trainer has the cores; a preview is small

@@ -28,7 +28,7 @@ def _arm(delay_ms: int) -> None:
     for cls in (QApplication, QGuiApplication, QCoreApplication):
         if "exec" not in cls.__dict__:
             continue
-        original = getattr(cls, "exec")
+        original = cls.exec
 
         def exec_with_deadline(*args, _original=original):
             if not armed:

@@ -10,12 +10,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..core import formats
 from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
 from ..core.batch_plan import AUTO
-from ..core import formats
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
-
 from .size_args import add_size_arguments, size_from_args
 
 MAX_NOTES_SHOWN = 20

@@ -27,9 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..training.trainer import Trainer, TrainingError, prepare_run, print_record
-        from ..training.recipe import RecipeError
         from ..training.checkpoint import CheckpointError
+        from ..training.recipe import RecipeError
+        from ..training.trainer import Trainer, TrainingError, prepare_run, print_record
     except ImportError as exc:
         raise StudioError(f"training needs PyTorch: pip install 'srgan-studio[train]' ({exc})") from None
     overrides = list(args.overrides)

@@ -82,7 +82,7 @@ import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -610,7 +610,7 @@ def report_data(summary: BatchSummary, plan: BatchPlan) -> dict[str, Any]:
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": f"srgan-studio {__version__}",
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(summary.seconds, 3),
         "input_dir": str(plan.input_dir),
         "output_dir": str(plan.output_dir),

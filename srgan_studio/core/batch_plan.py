@@ -37,8 +37,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic import TEMP_MARK
 from . import formats
+from .atomic import TEMP_MARK
 from .discover import Found, Note, find_images
 from .errors import ImageWriteError, StudioError
 from .sizing import SizeSpec, check_target

@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from ..core.descriptor import ModelDescriptor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+
 def split_dropped(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Dropped paths -> (files to open, folders to offer for batch).
 
