@@ -92,8 +92,9 @@ def realesrgan_tile_process(model, img: np.ndarray, scale: int = 4, tile: int = 
             px0, py0, px1, py1 = max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
             y_tile = model(x[:, :, py0:py1, px0:px1])
             ox, oy = (x0 - px0) * scale, (y0 - py0) * scale
-            out[:, :, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
-                y_tile[:, :, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
+            out[:, :, y0 * scale : y1 * scale, x0 * scale : x1 * scale] = y_tile[
+                :, :, oy : oy + (y1 - y0) * scale, ox : ox + (x1 - x0) * scale
+            ]
     return out[0].clamp_(0, 1).mul_(255).round_().byte().permute(1, 2, 0).numpy()
 
 
@@ -118,8 +119,9 @@ def raw_ort(threads: int):
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(ModelDescriptor.load(DESCRIPTOR).model_path), opts,
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        str(ModelDescriptor.load(DESCRIPTOR).model_path), opts, providers=["CPUExecutionProvider"]
+    )
 
     def run(img: np.ndarray) -> np.ndarray:
         y = session.run(None, {"input": img.transpose(2, 0, 1)[None].astype(np.float32) / 255})[0]
@@ -170,8 +172,10 @@ def set5_worker(threads: int) -> dict:
         lr = np.asarray(PILImage.fromarray(hr).resize((w // 4, h // 4), PILImage.BICUBIC))
         for p, up in ups.items():
             scores[p].append(psnr_y(app_run(up, lr), hr, 4))
-    return {p: float(np.mean(v)) for p, v in scores.items()} | {"images": len(scores["fp32"]),
-                                                                  "engine": ups["bf16"].session.describe()}
+    return {p: float(np.mean(v)) for p, v in scores.items()} | {
+        "images": len(scores["fp32"]),
+        "engine": ups["bf16"].session.describe(),
+    }
 
 
 def call_worker(*args: str) -> dict:
@@ -195,8 +199,10 @@ def report_size(size: int, threads: int, repeats: int, tmp: Path) -> None:
         rows[mode] = call_worker(mode, str(size), str(threads), str(reps), str(tmp / f"{mode}_{size}.npy"))
     torch_row, ort_row = rows["torch_tiler"], rows["ort_one_pass"]
     print(f"\n{size}x{size} -> {4 * size}x{4 * size}, {threads} threads, best of {repeats}")
-    print(f"{'engine':<52} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'vs tiler wall/CPU':>18} "
-          f"{'vs ORT wall/CPU':>16}")
+    print(
+        f"{'engine':<52} {'wall s':>7} {'CPU s':>7} {'peak RSS MB':>12} {'vs tiler wall/CPU':>18} "
+        f"{'vs ORT wall/CPU':>16}"
+    )
     labels = {
         "torch_tiler": "Real-ESRGAN-style PyTorch tile_process (128, pad 10)",
         "ort_one_pass": "ONNX Runtime, one pass, default options",
@@ -211,11 +217,16 @@ def report_size(size: int, threads: int, repeats: int, tmp: Path) -> None:
     for p in ("auto", "fp32"):
         r = rows[f"app_{p}"]
         d = max_diff(tmp / f"app_{p}_{size}.npy", tmp / f"app_{p}_one_pass_{size}.npy")
-        print(f"app {p}: {r['engine']}, tile {r['tile']}; tiled vs one pass max diff {d}/255 "
-              f"(one pass peak RSS {rows[f'app_{p}_one_pass']['peak_mb']:.0f} MB)")
-    print(f"app auto vs fp32 (both tiled) max diff {max_diff(tmp / f'app_auto_{size}.npy', tmp / f'app_fp32_{size}.npy')}"
-          f"/255; app fp32 vs PyTorch tiler max diff "
-          f"{max_diff(tmp / f'app_fp32_{size}.npy', tmp / f'torch_tiler_{size}.npy')}/255", flush=True)
+        print(
+            f"app {p}: {r['engine']}, tile {r['tile']}; tiled vs one pass max diff {d}/255 "
+            f"(one pass peak RSS {rows[f'app_{p}_one_pass']['peak_mb']:.0f} MB)"
+        )
+    print(
+        f"app auto vs fp32 (both tiled) max diff {max_diff(tmp / f'app_auto_{size}.npy', tmp / f'app_fp32_{size}.npy')}"
+        f"/255; app fp32 vs PyTorch tiler max diff "
+        f"{max_diff(tmp / f'app_fp32_{size}.npy', tmp / f'torch_tiler_{size}.npy')}/255",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -237,15 +248,20 @@ def main() -> None:
     import platform
     import tempfile
 
-    print(f"bundled SRResNet x4 ({DESCRIPTOR}); {platform.processor() or platform.machine()}, "
-          f"{__import__('os').cpu_count()} CPUs", flush=True)
+    print(
+        f"bundled SRResNet x4 ({DESCRIPTOR}); {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} CPUs",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="srgan-bench-") as tmp:
         for size in args.sizes:
             report_size(size, args.threads, args.repeats, Path(tmp))
     if not args.no_set5 and SET5.is_dir():
         r = call_worker("set5", str(args.threads))
-        print(f"\nSet5 Y-PSNR ({r['images']} images, LR bicubic /4, border 4; {r['engine']}): bf16 {r['bf16']:.3f} dB, "
-              f"fp32 {r['fp32']:.3f} dB, difference {r['bf16'] - r['fp32']:+.3f} dB")
+        print(
+            f"\nSet5 Y-PSNR ({r['images']} images, LR bicubic /4, border 4; {r['engine']}): bf16 {r['bf16']:.3f} dB, "
+            f"fp32 {r['fp32']:.3f} dB, difference {r['bf16'] - r['fp32']:+.3f} dB"
+        )
 
 
 if __name__ == "__main__":

@@ -10,16 +10,35 @@ sys.path.insert(0, str(ROOT / "packaging"))
 import bundle_config  # noqa: E402
 
 LINUX_LIBS = [
-    "libopenvino.so.2641", "libopenvino_intel_cpu_plugin.so", "libopenvino_intel_gpu_plugin.so",
-    "libopenvino_intel_npu_plugin.so", "libopenvino_auto_plugin.so", "libopenvino_hetero_plugin.so",
-    "libopenvino_onnx_frontend.so.2641", "libopenvino_ir_frontend.so.2641", "libopenvino_tensorflow_frontend.so.2641",
-    "libopenvino_pytorch_frontend.so.2641", "libtbb.so.12", "libtbbmalloc.so.2", "libhwloc.so.15", "tbb.pc",
+    "libopenvino.so.2641",
+    "libopenvino_intel_cpu_plugin.so",
+    "libopenvino_intel_gpu_plugin.so",
+    "libopenvino_intel_npu_plugin.so",
+    "libopenvino_auto_plugin.so",
+    "libopenvino_hetero_plugin.so",
+    "libopenvino_onnx_frontend.so.2641",
+    "libopenvino_ir_frontend.so.2641",
+    "libopenvino_tensorflow_frontend.so.2641",
+    "libopenvino_pytorch_frontend.so.2641",
+    "libtbb.so.12",
+    "libtbbmalloc.so.2",
+    "libhwloc.so.15",
+    "tbb.pc",
     "cache.json",
 ]
-WINDOWS_LIBS = ["openvino.dll", "openvino_intel_cpu_plugin.dll", "openvino_onnx_frontend.dll", "tbb12.dll",
-                "openvino_paddle_frontend.dll"]
-MAC_LIBS = ["libopenvino.2026.4.1.dylib", "libopenvino_arm_cpu_plugin.so", "libopenvino_onnx_frontend.2026.4.1.dylib",
-            "libtbb.12.dylib"]
+WINDOWS_LIBS = [
+    "openvino.dll",
+    "openvino_intel_cpu_plugin.dll",
+    "openvino_onnx_frontend.dll",
+    "tbb12.dll",
+    "openvino_paddle_frontend.dll",
+]
+MAC_LIBS = [
+    "libopenvino.2026.4.1.dylib",
+    "libopenvino_arm_cpu_plugin.so",
+    "libopenvino_onnx_frontend.2026.4.1.dylib",
+    "libtbb.12.dylib",
+]
 
 
 def _libs(tmp_path: Path, names: list[str]) -> Path:
@@ -36,8 +55,13 @@ def _kept(flavour: str, libs: Path) -> set[str]:
 
 def test_cpu_bundle_keeps_the_cpu_plugin_onnx_reader_and_tbb_only(tmp_path):
     kept = _kept("cpu", _libs(tmp_path, LINUX_LIBS))
-    assert kept == {"libopenvino_intel_cpu_plugin.so", "libopenvino_onnx_frontend.so.2641", "libtbb.so.12",
-                    "libtbbmalloc.so.2", "libhwloc.so.15"}
+    assert kept == {
+        "libopenvino_intel_cpu_plugin.so",
+        "libopenvino_onnx_frontend.so.2641",
+        "libtbb.so.12",
+        "libtbbmalloc.so.2",
+        "libhwloc.so.15",
+    }
 
 
 def test_default_bundle_adds_the_intel_gpu_plugin(tmp_path):

@@ -76,8 +76,8 @@ def test_bf16_really_computes_in_bf16_and_stays_close(deep_model):
     fp32 = create_session(deep_model.model_path, device="cpu", precision="fp32").run(x)
     bf16 = create_session(deep_model.model_path, device="cpu", precision="bf16").run(x)
     diff = np.abs(bf16 - fp32)
-    assert diff.max() > 1e-5          # the hint reached the plugin: the result did change
-    assert diff.mean() < 1.0 / 255    # and only by rounding
+    assert diff.max() > 1e-5  # the hint reached the plugin: the result did change
+    assert diff.mean() < 1.0 / 255  # and only by rounding
     assert diff.max() < 8.0 / 255
 
 
@@ -172,10 +172,10 @@ def test_automatic_tile_shrinks_only_when_memory_is_short():
     from srgan_studio.core.tile_memory import auto_tile, free_memory_bytes
 
     assert auto_tile(224, 12, 7_500, None) == 224
-    assert auto_tile(224, 12, 7_500, 8 << 30) == 224                  # plenty: the default is the ceiling
-    small = auto_tile(224, 12, 7_500, 400 << 20)                       # 400 MB free
+    assert auto_tile(224, 12, 7_500, 8 << 30) == 224  # plenty: the default is the ceiling
+    small = auto_tile(224, 12, 7_500, 400 << 20)  # 400 MB free
     assert 32 <= small < 224 and (small + 24) ** 2 * 7_500 <= 200 << 20 < (small + 25) ** 2 * 7_500
-    assert auto_tile(224, 12, 7_500, 1 << 20) == 32                    # never below the smallest tile
+    assert auto_tile(224, 12, 7_500, 1 << 20) == 32  # never below the smallest tile
     assert (free_memory_bytes() or 1) > 0
 
 
@@ -188,4 +188,4 @@ def test_upscaler_tile_follows_free_memory(tiny_model, monkeypatch):
     roomy = up.tile
     monkeypatch.setattr(tile_memory, "free_memory_bytes", lambda: 100 << 20)
     assert up.tile < roomy
-    assert Upscaler(tiny_model, device="cpu", tile=96).tile == 96      # a chosen size is kept
+    assert Upscaler(tiny_model, device="cpu", tile=96).tile == 96  # a chosen size is kept

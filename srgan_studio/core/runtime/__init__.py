@@ -34,13 +34,27 @@ from .precision import PRECISIONS, cpu_has_bf16, resolve_precision
 from .session import Session
 
 __all__ = [
-    "ENGINES", "PRECISIONS", "DeviceError", "Session", "available_devices", "clear_sessions", "cpu_has_bf16",
-    "create_session", "default_threads", "describe_devices", "fallback_notes", "is_out_of_memory", "planned",
-    "resolve_device", "shared_session",
+    "ENGINES",
+    "PRECISIONS",
+    "DeviceError",
+    "Session",
+    "available_devices",
+    "clear_sessions",
+    "cpu_has_bf16",
+    "create_session",
+    "default_threads",
+    "describe_devices",
+    "fallback_notes",
+    "is_out_of_memory",
+    "planned",
+    "resolve_device",
+    "shared_session",
 ]
 
-_OOM = re.compile(r"out of memory|failed to allocate|cudaErrorMemoryAllocation|bad_alloc|CUBLAS_STATUS_ALLOC_FAILED", re.I)
-MAX_SHARED = 6   # sessions kept: three preview panes and their restore twins
+_OOM = re.compile(
+    r"out of memory|failed to allocate|cudaErrorMemoryAllocation|bad_alloc|CUBLAS_STATUS_ALLOC_FAILED", re.I
+)
+MAX_SHARED = 6  # sessions kept: three preview panes and their restore twins
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -52,8 +66,13 @@ def default_threads() -> int:
 
 
 def create_session(
-    model_path: str | Path, *, device: str = "auto", threads: int = 0, precision: str = "auto",
-    engine: str = "auto", reduced_ok: bool = True,
+    model_path: str | Path,
+    *,
+    device: str = "auto",
+    threads: int = 0,
+    precision: str = "auto",
+    engine: str = "auto",
+    reduced_ok: bool = True,
 ) -> Session:
     """A session for this model; ModelError for a missing or unloadable file, DeviceError for a bad device."""
     path = Path(model_path)
@@ -73,7 +92,9 @@ def create_session(
 
     session = create_ort_session(path, target, threads, chosen)
     if session.target != target:
-        note = "; ".join(n for n in (note, f"ONNX Runtime cannot run {path.name} on {target.where}; using the CPU") if n)
+        note = "; ".join(
+            n for n in (note, f"ONNX Runtime cannot run {path.name} on {target.where}; using the CPU") if n
+        )
     session.notice = note
     return session
 
@@ -94,12 +115,17 @@ def _try_openvino(path: Path, target: Target, threads: int, precision: str) -> t
 
 _shared: collections.OrderedDict[tuple, Session] = collections.OrderedDict()
 _shared_lock = threading.Lock()
-_notes: list[str] = []   # every fallback of this process, for the settings dialog
+_notes: list[str] = []  # every fallback of this process, for the settings dialog
 
 
 def shared_session(
-    model_path: str | Path, *, device: str = "auto", threads: int = 0, precision: str = "auto",
-    engine: str = "auto", reduced_ok: bool = True,
+    model_path: str | Path,
+    *,
+    device: str = "auto",
+    threads: int = 0,
+    precision: str = "auto",
+    engine: str = "auto",
+    reduced_ok: bool = True,
 ) -> Session:
     """The one session for these settings, built on first use.
 
@@ -115,8 +141,9 @@ def shared_session(
     with _shared_lock:  # one build per key, even when preview and save ask at once
         session = _shared.pop(key, None)
         if session is None:
-            session = create_session(path, device=device, threads=threads, precision=precision, engine=engine,
-                                     reduced_ok=reduced_ok)
+            session = create_session(
+                path, device=device, threads=threads, precision=precision, engine=engine, reduced_ok=reduced_ok
+            )
             if session.notice and session.notice not in _notes:
                 _notes.append(session.notice)
         _shared[key] = session
@@ -169,6 +196,14 @@ def describe_devices() -> list[dict]:
             target = Target("onnxruntime", target.kind, target.index)
         auto, _ = resolve_precision("auto", target, True)
         version = openvino_version() if target.engine == "openvino" else _ort_version()
-        rows.append({"device": device, "engine": ENGINE_TITLES[target.engine], "version": version,
-                     "where": target.where, "auto": auto, "precisions": list(supported(target))})
+        rows.append(
+            {
+                "device": device,
+                "engine": ENGINE_TITLES[target.engine],
+                "version": version,
+                "where": target.where,
+                "auto": auto,
+                "precisions": list(supported(target)),
+            }
+        )
     return rows

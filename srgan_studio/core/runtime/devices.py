@@ -90,7 +90,8 @@ def cuda_works() -> bool:
 
     node = helper.make_node("Identity", ["x"], ["y"])
     graph = helper.make_graph(
-        [node], "probe",
+        [node],
+        "probe",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
     )
@@ -98,7 +99,9 @@ def cuda_works() -> bool:
     model.ir_version = min(model.ir_version, 9)
     ort.set_default_logger_severity(4)
     try:
-        sess = ort.InferenceSession(model.SerializeToString(), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+        sess = ort.InferenceSession(
+            model.SerializeToString(), providers=["CUDAExecutionProvider", "CPUExecutionProvider"]
+        )
         return "CUDAExecutionProvider" in sess.get_providers()
     except Exception:  # noqa: BLE001 - any failure means "no usable CUDA"
         return False
@@ -129,9 +132,13 @@ def resolve_device(device: str) -> tuple[str, int]:
         raise DeviceError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or gpu (OpenVINO, Intel graphics)")
     kind, index = m.group(1), int(m.group(2) or 0)
     if kind == "cuda" and not cuda_works():
-        raise DeviceError(f"device {device!r} asked for, but CUDA is not usable here (no GPU or CUDA libraries); use --device cpu")
+        raise DeviceError(
+            f"device {device!r} asked for, but CUDA is not usable here (no GPU or CUDA libraries); use --device cpu"
+        )
     if kind == "gpu" and index >= len(_gpu_names()):
-        raise DeviceError(f"device {device!r} asked for, but OpenVINO sees no such GPU here; use --device cpu (or cuda for NVIDIA)")
+        raise DeviceError(
+            f"device {device!r} asked for, but OpenVINO sees no such GPU here; use --device cpu (or cuda for NVIDIA)"
+        )
     return (kind, index)
 
 

@@ -60,7 +60,9 @@ def create_ort_session(path: Path, target: Target, threads: int, precision: str)
     """ModelError for a file ORT cannot load. ``precision`` is fp32, or fp16 on CUDA."""
     try:
         source = _prepared(path, precision == "fp16")
-        inner = ort_module().InferenceSession(source, sess_options=session_options(threads), providers=providers_for(target))
+        inner = ort_module().InferenceSession(
+            source, sess_options=session_options(threads), providers=providers_for(target)
+        )
     except Exception as exc:  # noqa: BLE001 - ORT raises its own exception types
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(f"cannot load the ONNX model ({text[:200]})", path) from None

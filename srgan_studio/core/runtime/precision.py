@@ -87,4 +87,7 @@ def resolve_precision(requested: str, target: Target, reduced_ok: bool) -> tuple
         why = f"this CPU lacks {'AVX512-BF16 and AMX' if requested == 'bf16' else 'fp16 arithmetic'}"
     else:
         why = "the engine has no such kernels there"
-    return "fp32", f"{requested} is not available with {ENGINE_TITLES[target.engine]} on {target.where} ({why}); using fp32"
+    return (
+        "fp32",
+        f"{requested} is not available with {ENGINE_TITLES[target.engine]} on {target.where} ({why}); using fp32",
+    )

@@ -37,7 +37,9 @@ class Session:
 
     def describe(self) -> str:
         """For people: ``OpenVINO 2026.4.1 on the CPU, bf16``."""
-        return f"{ENGINE_TITLES[self.engine]} {self.version} on {self.target.where}, {self.precision}".replace("  ", " ")
+        return f"{ENGINE_TITLES[self.engine]} {self.version} on {self.target.where}, {self.precision}".replace(
+            "  ", " "
+        )
 
     def take_notice(self) -> str:
         note, self.notice = self.notice, ""
