@@ -114,9 +114,4 @@ def resolve_base(name: str, registry=None, preset: str = "clean") -> BaseModel:
         if base is None:
             raise SettingsError("no installed model has training weights, so none can be fine-tuned")
         return base
-    names = registry.names()
-    if name not in names:
-        close = [n for n in names if n.startswith(f"{name}_x")]
-        if len(close) == 1:
-            name = close[0]
-    return _base_of(registry.get(name))  # ModelError naming the known models when unknown
+    return _base_of(registry.get(name))  # exact, alias or unique prefix; else one line with a guess
