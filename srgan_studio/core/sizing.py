@@ -29,6 +29,7 @@ import numpy as np
 from .cancel import NEVER, CancelToken
 from .errors import StudioError
 from .imageio import DEFAULT_MAX_PIXELS, Image
+from .progress import relay
 
 MIN_SCALE = 1.0
 MAX_SCALE = 16.0
@@ -168,15 +169,12 @@ class SizedUpscaler:
         totals = [len(self.upscaler.plan(image.height * s**i, image.width * s**i)) for i in range(passes)]
         offset = 0
         for i in range(passes):
-            gen = self.upscaler.run(image, cancel)
-            while True:
-                try:
-                    p = next(gen)
-                except StopIteration as stop:
-                    image = stop.value
-                    break
+
+            def overall(p, i=i, offset=offset):
                 total = sum(totals) + p.total - totals[i]  # an out-of-memory split adds tiles
                 yield Progress(offset + p.done, total, p.stage, p.message, p.box if i == 0 else None)
+
+            image = yield from relay(self.upscaler.run(image, cancel), overall)
             offset += totals[i]
         cancel.raise_if_cancelled()
         return resample(image, tw, th)
