@@ -53,7 +53,7 @@ class BatchJob:
     models: list[str] = field(default_factory=list)
     recursive: bool = False
     format: str | None = None
-    quality: int = 95
+    quality: int = formats.DEFAULT_QUALITY
     overwrite: bool = False
     report: Path | None = None
     workers: int = 2

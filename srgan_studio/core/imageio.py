@@ -387,7 +387,7 @@ def write_image(
     path: str | Path,
     *,
     format: str | None = None,  # noqa: A002 - public name in the contract
-    quality: int = 95,
+    quality: int = formats.DEFAULT_QUALITY,
     keep_metadata: bool = True,
     dpi_scale: float = 1.0,
     overwrite: bool = False,

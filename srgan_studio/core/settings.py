@@ -21,7 +21,7 @@ from typing import Any
 
 from .atomic import atomic_write_bytes
 from .errors import SettingsError
-from .formats import WRITABLE
+from .formats import DEFAULT_QUALITY, WRITABLE
 
 SCHEMA_VERSION = 1
 APP_NAME = "srgan-studio"
@@ -64,7 +64,7 @@ class Settings:
     tile: int = 0                      # LR tile core size; 0 = automatic
     threads: int = 0                   # CPU threads; 0 = ONNX Runtime's choice
     output_format: str = "png"         # png | jpeg | webp | tiff
-    jpeg_quality: int = 95
+    jpeg_quality: int = DEFAULT_QUALITY
     output_dir: str = ""               # "" = beside the input
     keep_metadata: bool = True
     alpha_mode: str = "model"          # model | bicubic

@@ -325,7 +325,7 @@ def upscale_file(
     upscaler: Upscaler,
     *,
     format: str | None = None,  # noqa: A002 - public name in the contract
-    quality: int = 95,
+    quality: int = formats.DEFAULT_QUALITY,
     keep_metadata: bool = True,
     cancel: CancelToken = NEVER,
     overwrite: bool = False,

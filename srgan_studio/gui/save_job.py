@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core.cancel import CancelToken
 from ..core.errors import ImageWriteError
+from ..core.formats import DEFAULT_QUALITY
 from ..core.sizing import SizedUpscaler, SizeSpec
 
 
@@ -15,7 +16,7 @@ from ..core.sizing import SizedUpscaler, SizeSpec
 class SaveOptions:
     path: Path
     format: str | None = None      # None: from the file name
-    quality: int = 95
+    quality: int = DEFAULT_QUALITY
     keep_metadata: bool = True
     overwrite: bool = False        # only after the user confirmed replacing that file
     size: SizeSpec = field(default_factory=SizeSpec)  # the model's own factor by default
