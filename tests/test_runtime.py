@@ -64,6 +64,10 @@ def test_openvino_fp32_matches_onnx_runtime(tiny_model):
     s = create_session(tiny_model.model_path, device="cpu", threads=1, precision="fp32")
     assert (s.engine, s.precision, s.device) == ("openvino", "fp32", "cpu")
     assert s.describe().startswith("OpenVINO ") and s.describe().endswith("on the CPU, fp32")
+    compiled = s._dynamic.compiled  # what the plugin was really told
+    assert compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name() == "f32"
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    assert compiled.get_property("ENABLE_CPU_PINNING") is False  # a desktop app shares its cores
     for h, w in ((20, 28), (33, 17)):  # one compiled model serves any size
         x = _x(h, w)
         assert np.abs(s.run(x) - _plain_ort(tiny_model.model_path, x)).max() < 1e-4
