@@ -77,8 +77,10 @@ def build_actions(win: QMainWindow) -> Actions:
         settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
         about=_act(win, "&About SRGAN Studio", None, None, "About"),
     )
-    if a["settings"].shortcut().isEmpty():
-        a["settings"].setShortcut(QKeySequence("Ctrl+,"))
+    # Platforms without a desktop theme (offscreen, bare X) bind no key to these standard keys.
+    for name, fallback in (("settings", "Ctrl+,"), ("quit", "Ctrl+Q")):
+        if a[name].shortcut().isEmpty():
+            a[name].setShortcut(QKeySequence(fallback))
     a["quit"].setMenuRole(QAction.MenuRole.QuitRole)
     for name in ("side", "split", "info", "lens"):
         a[name].setCheckable(True)

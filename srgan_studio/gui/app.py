@@ -71,7 +71,11 @@ def run_app(argv: list[str]) -> int:
     if missing:
         win.show_error("Cannot open", f"{missing[0]}: no such file or folder")
     _close_on_signals(win)
-    return int(app.exec())
+    code = int(app.exec())
+    from .worker import stop_all
+
+    stop_all()  # no thread may run (and emit) while the interpreter finalises
+    return code
 
 
 def _open_files_from_the_os(app, win):

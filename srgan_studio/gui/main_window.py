@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self._slot_names = list(DEFAULT_MODELS)
         self._batch_window = None
         self._models_window = None
+        self._closing = False           # closeEvent ran: no new background work
 
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(app_icon())
@@ -301,6 +302,8 @@ class MainWindow(QMainWindow):
         self._realism_timer.start()
 
     def _on_realism_due(self) -> None:
+        if self._closing:
+            return
         psnr, gan = self._descriptor(PSNR_MODEL), self._descriptor(GAN_MODEL)
         if can_interpolate(psnr, gan) or GAN_MODEL not in self._slot_names:
             return
@@ -434,6 +437,9 @@ class MainWindow(QMainWindow):
         wizard = FinetuneWizard(self, registry=self.registry)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.model_saved.connect(lambda name: self.refresh_models())
+        # The trainer uses every core, except one while the app renders a preview.
+        self.preview.job_started.connect(lambda: wizard.set_app_rendering(True))
+        self.preview.job_stopped.connect(lambda _outcome: wizard.set_app_rendering(False))
         wizard.show()
         return wizard
 
@@ -515,6 +521,8 @@ class MainWindow(QMainWindow):
             log.warning("cannot save settings: %s", exc)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._closing = True
+        self._realism_timer.stop()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64()).decode()
         self._save_settings()

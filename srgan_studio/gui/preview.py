@@ -78,6 +78,7 @@ class PreviewController(QObject):
         self.worker: Worker | None = None
         self._pending = False
         self._paused = False           # the user pressed Cancel: wait for a change
+        self._shut = False             # the window closed: start nothing any more
         self._timer = QTimer(self, singleShot=True, interval=RESTART_DELAY_MS)
         self._timer.timeout.connect(self._on_restart_due)
         view.subscribe(self._on_view_changed)
@@ -116,6 +117,7 @@ class PreviewController(QObject):
             self.worker.cancel()
 
     def shutdown(self) -> None:
+        self._shut = True
         self.cancel()
         if self.worker is not None:
             self.worker.wait(5000)
@@ -142,7 +144,7 @@ class PreviewController(QObject):
             self.worker.cancel()
             return
         self._pending = False
-        if self.image is None or self._paused:
+        if self.image is None or self._paused or self._shut:
             return
         steps = plan_preview(self.slots, self._visible_input_box())
         if not steps:

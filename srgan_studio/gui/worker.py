@@ -1,4 +1,4 @@
-"""The one generic worker: runs a core generator on a QThread.
+"""The one generic worker: runs a core generator on a background thread.
 
 Every long job in the app (preview tiles, full-resolution save, batch,
 network interpolation) is a plain generator from the engine that yields
@@ -16,16 +16,25 @@ such a generator off the UI thread and turns it into signals:
 An exception is never dropped: whatever escapes the generator ends in
 ``errored`` and then ``done`` (TagStudio's runnable lost them, and its
 "done" never came).
+
+The thread is a Python ``threading.Thread``, not a QThread subclass: with
+PySide6 6.12 a QThread whose ``run`` is Python code ends by deleting its
+Python thread state through shiboken's GilState, and with ONNX Runtime's
+pybind11 GIL handling in the same thread that state was sometimes already
+gone: the app crashed in ``tstate_delete_common`` ("double free or
+corruption", SIGSEGV) within a minute of previews with the bundled models.
+Signals emitted from a Python thread reach the UI thread queued, as before.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, StudioError
@@ -35,14 +44,23 @@ log = logging.getLogger(__name__)
 
 JobFactory = Callable[[CancelToken], Generator[Any, None, Any]]
 
+# Every started Worker until its thread has ended, so the app can stop them all
+# after the event loop returns and before the interpreter finalises.
+_live: set[Worker] = set()
 
-class _Thread(QThread):
-    def __init__(self, worker: Worker):
-        super().__init__()
-        self._worker = worker
 
-    def run(self) -> None:
-        self._worker._run_in_thread()
+def stop_all(timeout_ms: int = 10000) -> None:
+    """Cancel every running worker and wait for its thread (call after ``app.exec()``).
+
+    A thread still emitting signals while Python finalises is how the app died on
+    quit (bug: exit code 134); nothing may run once this returns.
+    """
+    workers = list(_live)
+    for w in workers:
+        w.cancel()
+    for w in workers:
+        w.wait(timeout_ms)
+        _live.discard(w)
 
 
 class Worker(QObject):
@@ -52,6 +70,7 @@ class Worker(QObject):
     finished = Signal(object)
     cancelled = Signal()
     done = Signal()
+    _ended = Signal()   # the thread's last act; handled on the UI thread
 
     def __init__(self, job: JobFactory, parent: QObject | None = None, name: str = "job"):
         """``job`` takes the worker's CancelToken and returns the generator to drive.
@@ -63,7 +82,7 @@ class Worker(QObject):
         self.name = name
         self.token = CancelToken()
         self._job = job
-        self._thread: _Thread | None = None
+        self._thread: threading.Thread | None = None
         self._running = False
         self._started = False
         self._release_pending = False
@@ -79,18 +98,21 @@ class Worker(QObject):
             raise RuntimeError("a Worker runs once; make a new one")
         self._started = True
         self._running = True
-        self._thread = _Thread(self)
-        self._thread.finished.connect(self._on_thread_finished)
-        self._thread.start(QThread.Priority.LowPriority)
+        _live.add(self)
+        self._ended.connect(self._on_thread_finished)
+        self._thread = threading.Thread(target=self._run_in_thread, name=f"worker: {self.name}")
+        self._thread.start()
 
     def cancel(self) -> None:
         self.token.cancel()
 
     def wait(self, ms: int = -1) -> bool:
         """Block until the thread ends (tests and shutdown only, never the UI)."""
-        if self._thread is None:
+        thread = self._thread
+        if thread is None:
             return True
-        return self._thread.wait() if ms < 0 else self._thread.wait(ms)
+        thread.join(None if ms < 0 else ms / 1000)
+        return not thread.is_alive()
 
     def _run_in_thread(self) -> None:
         self.started.emit()
@@ -114,6 +136,7 @@ class Worker(QObject):
         finally:
             self._running = False
             self.done.emit()
+            self._ended.emit()
 
     def _finish(self, outcome: str, error: str = "") -> None:
         self.outcome = outcome
@@ -123,7 +146,7 @@ class Worker(QObject):
         """Delete this worker once its thread has stopped (safe in a ``done`` handler).
 
         ``done`` can arrive while the thread is still returning; deleting the
-        worker then would destroy a running QThread, which aborts the process.
+        worker then would delete the QObject its thread is still emitting from.
         """
         if self._thread is None:
             self.deleteLater()
@@ -132,8 +155,8 @@ class Worker(QObject):
 
     def _on_thread_finished(self) -> None:
         thread, self._thread = self._thread, None
+        _live.discard(self)
         if thread is not None:
-            thread.wait()  # it is at its very end; this returns at once
-            thread.deleteLater()
+            thread.join()  # it is at its very end; this returns at once
         if self._release_pending:
             self.deleteLater()
