@@ -125,7 +125,9 @@ def _drive(gen):
             print(f"  [{time.monotonic() - t0:6.0f}s] {ev.stage} {ev.step}/{ev.steps} "
                   f"loss {ev.losses.get('pixel', 0):.4f} {ev.it_per_s:.2f} it/s", flush=True)
         elif isinstance(ev, ft.Validation):
-            print(f"  held-out crops @ {ev.step}: {ev.psnr_y:.2f} dB", flush=True)
+            print(f"  held-out crops @ {ev.step}: {ev.psnr_y:.2f} dB{' (kept)' if ev.best else ''}", flush=True)
+        elif isinstance(ev, ft.StageStarted):
+            print(f"  {ev.stage} on {ev.device}, {ev.precision}, {ev.threads} thread(s)", flush=True)
         elif isinstance(ev, ft.Notice):
             print(f"  {ev.message}", flush=True)
 
@@ -162,10 +164,10 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=4.0)
     p.add_argument("--pages", type=Path, help="folder for the generated pages (default: a temporary folder)")
     p.add_argument("--count", type=int, default=40)
-    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--batch", type=int, default=0, help="0: chosen for the time available, as in the wizard")
     p.add_argument("--patch", type=int, default=96)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--preset", default="clean", choices=("clean", "phone_jpeg", "old_print"))
+    p.add_argument("--lr", type=float, default=0.0, help="0: chosen for the time available")
+    p.add_argument("--preset", default="clean", choices=("clean", "phone_jpeg", "old_print", "photo"))
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--name", default="bench_text")
     p.add_argument("--train-base-minutes", type=float, default=0.0)
@@ -175,7 +177,6 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-finetune-"))
     os.environ.setdefault("SRGAN_STUDIO_DATA_DIR", str(work / "data"))   # never touch the user's models
     from srgan_studio.core import finetune as ft
-    from srgan_studio.core.finetune_eval import evaluate
     from srgan_studio.core.registry import Registry
 
     pages = args.pages or work / "pages"
@@ -189,17 +190,19 @@ def main() -> int:
                               batch_size=args.batch, patch_size=args.patch, lr=args.lr, threads=args.threads,
                               previews=False)
     run = ft.FinetuneRun.create(opts, registry=Registry())
-    print(f"{len(run.state['photos']['train'])} training pages, held out: {run.state['photos']['heldout']}")
+    print(f"{len(run.state.photos.train)} training pages, held out: {run.state.photos.heldout}")
     t0 = time.monotonic()
     outcome = _drive(run.train())
     minutes = (time.monotonic() - t0) / 60
-    result = _drive(evaluate(run))
-    print(f"\nfine-tuned {run.state['base']['name']} ({args.preset}) for {outcome.steps} steps "
-          f"({run.stages[0]['seconds'] / 60:.1f} min of training, {minutes:.1f} min wall incl. the dry run)")
+    result = _drive(ft.evaluate(run))
+    plan, st = run.state.plan, run.stages[0]
+    print(f"\nfine-tuned {run.state.base.name} ({args.preset}) for {outcome.steps} steps at batch {plan.batch_size}, "
+          f"lr {plan.lr:g} ({st.seconds / 60:.1f} min of training, {minutes:.1f} min wall incl. the dry run); "
+          f"kept the weights of step {st.best_step} (held-out crops {st.base_psnr} -> {st.best_psnr} dB)")
     print(f"held-out pages: {len(result.rows)} ({result.eval_side}px centre crops), PSNR / SSIM on Y:")
     for m in ("bicubic", "base", "finetuned"):
         print(f"  {m:<10} {result.mean[m]['psnr_y']:7.2f} dB  {result.mean[m]['ssim_y']:.4f}")
-    print(f"  gain over the base: {result.gain_db:+.2f} dB")
+    print(f"  gain: {result.gain_db:+.2f} dB over the base, {result.gain_over_bicubic_db:+.2f} dB over bicubic")
     for row in result.rows:
         print(f"    {row['photo']}: base {row['base']['psnr_y']:.2f} -> fine-tuned {row['finetuned']['psnr_y']:.2f}")
     print(f"run folder: {run.dir}")

@@ -24,6 +24,7 @@ from PIL import Image
 
 from ..core.degradation import CLEAN, DegradationConfig, degrade, degrade_pair
 from ..core.formats import SUFFIX_FORMAT
+from .detail import DetailSampler
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,12 @@ IMAGE_SUFFIXES = SUFFIX_FORMAT
 
 
 def find_images(folder: Path) -> list[Path]:
-    folder = Path(folder)
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """The photos the app's folder scan counts (core/discover.py), by extension or by content,
+    so a ``.jfif`` or an extension-less JPEG the fine-tune wizard listed is one the trainer trains on."""
+    from ..core.discover import find_images as discover
+
+    found, _notes = discover(Path(folder), recursive=True)
+    return sorted(f.path for f in found)
 
 
 def load_rgb(path: Path) -> np.ndarray:
@@ -46,7 +48,7 @@ def load_rgb(path: Path) -> np.ndarray:
 
 class PatchDataset:
     def __init__(self, folder: str | Path, patch_size: int, scale: int, degradation: DegradationConfig = CLEAN,
-                 min_count: int = 1):
+                 min_count: int = 1, detail: bool = False):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder}: training data folder does not exist")
@@ -74,15 +76,20 @@ class PatchDataset:
         # Sample images in proportion to their area so big photos are not under-used.
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
         self.weights = areas / areas.sum()
+        self.samplers = [DetailSampler(im, patch_size) for im in self.images] if detail else None
 
     def __len__(self) -> int:
         return len(self.images)
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        img = self.images[rng.choice(len(self.images), p=self.weights)]
+        index = rng.choice(len(self.images), p=self.weights)
+        img = self.images[index]
         p = self.patch_size
-        y = int(rng.integers(0, img.shape[0] - p + 1))
-        x = int(rng.integers(0, img.shape[1] - p + 1))
+        if self.samplers is None:   # the uniform draw: existing recipes keep their exact batches
+            y = int(rng.integers(0, img.shape[0] - p + 1))
+            x = int(rng.integers(0, img.shape[1] - p + 1))
+        else:
+            y, x = self.samplers[index].position(rng)
         hr = img[y:y + p, x:x + p]
         if rng.random() < 0.5:
             hr = hr[:, ::-1]

@@ -89,6 +89,13 @@ class GanStage:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"d": self.opt_d}
 
+    def to(self, device: torch.device) -> GanStage:
+        """Move D (and the VGG loss) to the generator's device; the optimiser keeps the same parameters."""
+        self.d.to(device)
+        if self.vgg is not None:
+            self.vgg.to(device)
+        return self
+
     def step(self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float,
              step: int) -> dict[str, float]:
         g, t = self.recipe.gan, self.recipe.train

@@ -23,15 +23,18 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..core.cpu import cpu_has_bf16
+from ..core import train_records as rec
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from ..core.progress import format_eta
 from . import distributed
 from .archs import build_model
+from .best import BestKeeper
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
 from .data import PatchDataset, load_eval_pairs, prefetch
+from .device import DeviceError, choose_device
 from .losses import pixel_loss
 from .recipe import Recipe, RecipeError, degradation_config, load_recipe
+from .threads import ThreadTuner
 
 
 class TrainingError(RuntimeError):
@@ -52,10 +55,8 @@ def lr_at(recipe: Recipe, step: int) -> float:
 
 
 def resolve_precision(precision: str) -> str:
-    """"auto" is bf16 only where the CPU has native bf16 arithmetic; emulated bf16 is slower than fp32."""
-    if precision == "auto":
-        return "bf16" if cpu_has_bf16() else "fp32"
-    return precision
+    """The CPU's precision for ``train.precision`` (training/device.py decides, for every device)."""
+    return choose_device("cpu", precision, distributed.DistInfo()).precision
 
 
 def arch_of(recipe: Recipe) -> dict[str, Any]:
@@ -72,11 +73,12 @@ def build_generator(arch: dict[str, Any]) -> nn.Module:
 @torch.no_grad()
 def run_model(model: nn.Module, lr: np.ndarray, channels_last: bool = True) -> np.ndarray:
     """uint8 HxWx3 in -> uint8 HxWx3 out (clamped, rounded)."""
-    x = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float().div_(255.0)
+    device = next(model.parameters()).device
+    x = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float().div_(255.0).to(device)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     y = model(x).clamp_(0, 1).mul_(255.0).round_()
-    return y[0].permute(1, 2, 0).to(torch.uint8).numpy()
+    return y[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
 
 
 def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarray]], scale: int,
@@ -121,8 +123,15 @@ class Trainer:
         self.stop_requested = False
         t = recipe.train
         self.dist = distributed.init_from_env()
-        if t.threads:
+        if t.threads > 0:
             torch.set_num_threads(t.threads)
+        self.threads = max(1, os.cpu_count() or 1) if t.threads < 0 else torch.get_num_threads()
+        self.tuner = ThreadTuner(self.threads) if t.threads < 0 else None
+        self.give_core_back = False   # SIGUSR1: the app is rendering; SIGUSR2: it is done
+        try:
+            self.device = choose_device(t.device, t.precision, self.dist)
+        except DeviceError as exc:
+            raise TrainingError(str(exc)) from None
         torch.manual_seed(recipe.experiment.seed)
         self.arch = arch_of(recipe)
         self.scale = int(recipe.model.options.get("scale", 4))
@@ -132,9 +141,10 @@ class Trainer:
             if init_arch != self.arch:
                 raise TrainingError(f"{t.init}: weights are for {init_arch}, the recipe asks for {self.arch}")
             self.generator.load_state_dict(state)
-        self.precision = resolve_precision(t.precision)
+        self.precision = self.device.precision
+        self.scaler = self.device.grad_scaler()
         self.memory_format = torch.channels_last if t.channels_last else torch.contiguous_format
-        self.generator.to(memory_format=self.memory_format).train()
+        self.generator.to(self.device.torch_device, memory_format=self.memory_format).train()
         # The module that runs training steps: DDP around the generator under torchrun.
         self.g_train = distributed.wrap(self.generator, self.dist)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=t.lr, betas=tuple(t.betas))
@@ -144,6 +154,8 @@ class Trainer:
             from .gan import GanStage
 
             self.gan = GanStage(recipe, self.g_train, self.memory_format, dist_info=self.dist)
+            self.gan.to(self.device.torch_device)
+        self.best = BestKeeper(self.run_dir, self.arch) if t.keep_best else None
         self.step = 0
 
     # --- state -------------------------------------------------------------
@@ -182,17 +194,21 @@ class Trainer:
 
     def export_weights(self) -> Path:
         model = self.ema.model if self.ema else self.generator
-        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        if self.best is not None and self.best.known:
+            state = self.best.weights()   # the best validated weights, never worse than the initial ones
+        else:
+            state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         out = self.run_dir / "generator.safetensors"
         save_weights(out, state, self.arch, {"step": self.step, "recipe": self.recipe.experiment.name,
                                              "stage": self.recipe.train.stage})
         return out
 
     # --- loop --------------------------------------------------------------
-    def _log(self, record: dict[str, Any]) -> None:
+    def _log(self, record: rec.TrainRecord) -> None:
+        """Write one typed record (core/train_records.py: the app parses the same types)."""
         if not self.dist.is_main:
             return
-        record = {"time": round(time.time(), 3), **record}
+        record = {"time": round(time.time(), 3), **rec.to_dict(record)}
         if self.progress_file:
             with open(self.run_dir / "progress.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
@@ -203,14 +219,37 @@ class Trainer:
         return {name: evaluate_model(model, pairs, self.scale, self.recipe.train.channels_last)
                 for name, pairs in pairs_by_set.items()}
 
+    def _validate_and_log(self, val_sets: dict[str, list]) -> None:
+        metrics = self.validate(val_sets)
+        best = False
+        if self.best is not None:
+            score = float(np.mean([m["psnr_y"] for m in metrics.values()]))
+            best = self.best.offer(self.step, score, self.ema.model if self.ema else self.generator)
+        self._log(rec.ValRecord(self.step, metrics, best))
+        self._validated_at = self.step
+
+    def _follow_core_requests(self, step: int) -> None:
+        """The measured fastest thread count (train.threads = -1), one core fewer while the app renders
+        (SIGUSR1 until SIGUSR2)."""
+        wanted = self.tuner.threads_for(step) if self.tuner is not None else self.threads
+        if self.give_core_back:
+            wanted = min(wanted, max(1, self.threads - 1))
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
+
     def _handle_signals(self) -> dict:
         def on_signal(signum, frame):  # noqa: ARG001
             self.stop_requested = True
 
+        def on_core(signum, frame):  # noqa: ARG001
+            self.give_core_back = signum == getattr(signal, "SIGUSR1", None)
+
         previous = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        handlers = [(signal.SIGINT, on_signal), (signal.SIGTERM, on_signal)]
+        handlers += [(getattr(signal, name), on_core) for name in ("SIGUSR1", "SIGUSR2") if hasattr(signal, name)]
+        for sig, handler in handlers:
             try:
-                previous[sig] = signal.signal(sig, on_signal)
+                previous[sig] = signal.signal(sig, handler)
             except ValueError:  # not the main thread (e.g. tests): rely on stop_requested
                 pass
         return previous
@@ -228,9 +267,10 @@ class Trainer:
         r, t = self.recipe, self.recipe.train
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if dataset is None:
-            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, degradation_config(r))
+            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, degradation_config(r),
+                                   detail=r.data.detail_sampling)
         for path, reason in getattr(dataset, "skipped", []):
-            self._log({"event": "skipped", "file": str(path), "reason": reason})
+            self._log(rec.SkippedRecord(str(path), reason))
         if val_sets is None:
             val_sets = {}
             for folder in r.data.val:
@@ -245,25 +285,31 @@ class Trainer:
         deadline = started + self.minutes * 60 if self.minutes else math.inf
         window_t, window_n = time.monotonic(), 0
         result: dict[str, Any] = {"status": "done"}
-        self._log({"event": "start", "step": self.step, "steps": t.steps, "images": len(dataset),
-                   "precision": self.precision, "threads": torch.get_num_threads()})
+        self._log(rec.StartRecord(self.step, t.steps, len(dataset), self.device.device, self.precision,
+                                  torch.get_num_threads(), self.dist.world_size))
+        self._validated_at = -1
+        if self.best is not None and not self.best.known and val_sets and self.dist.is_main:
+            self._validate_and_log(val_sets)   # the initial weights are the first "best"
         for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size,
                                            stream=self.dist.rank):
             lr_now = lr_at(r, step)
             for group in self.opt_g.param_groups:
                 group["lr"] = lr_now
-            lr_t = torch.from_numpy(lr_np).contiguous(memory_format=self.memory_format)
-            hr_t = torch.from_numpy(hr_np).contiguous(memory_format=self.memory_format)
+            self._follow_core_requests(step)
+            lr_t = self._to_device(lr_np)
+            hr_t = self._to_device(hr_np)
             if self.gan:
                 with self.autocast():
                     losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
             else:
                 losses = self._psnr_step(lr_t, hr_t)
             if distributed.any_rank(not all(math.isfinite(v) for v in losses.values()), self.dist):
-                self._log({"event": "error", "step": step, "error": f"non-finite loss {losses}; last good checkpoint kept"})
+                self._log(rec.ErrorRecord(f"non-finite loss {losses}; last good checkpoint kept", step))
                 raise TrainingError(f"non-finite loss at step {step} ({losses}); the last good checkpoint is kept")
             if self.ema:
                 self.ema.update(self.generator)
+            if self.tuner is not None:
+                self.tuner.step_done(step)
             self.step = step + 1
             window_n += 1
             now = time.monotonic()
@@ -271,33 +317,39 @@ class Trainer:
                 its = window_n / max(now - window_t, 1e-9)
                 window_t, window_n = now, 0
                 eta = (t.steps - self.step) / its if its > 0 else None
-                self._log({"event": "step", "step": self.step, "steps": t.steps, "lr": lr_now,
-                           "losses": {k: round(v, 6) for k, v in losses.items()},
-                           "it_per_s": round(its, 4), "eta_s": round(eta, 1) if eta else None})
+                self._log(rec.StepRecord(self.step, t.steps, lr_now, {k: round(v, 6) for k, v in losses.items()},
+                                         round(its, 4), round(eta, 1) if eta else None))
             if val_sets and t.val_every and self.dist.is_main and (self.step % t.val_every == 0 or self.step == t.steps):
-                self._log({"event": "val", "step": self.step, "metrics": self.validate(val_sets)})
+                self._validate_and_log(val_sets)
             if self.dist.is_main and now - last_ckpt >= t.checkpoint_minutes * 60:
-                self._log({"event": "checkpoint", "step": self.step, "path": str(self.save())})
+                self._log(rec.CheckpointRecord(self.step, str(self.save())))
                 last_ckpt = time.monotonic()
             if distributed.any_rank(self.stop_requested or now >= deadline, self.dist):
                 result = {"status": "stopped" if self.stop_requested else "time budget reached"}
                 break
         if self.dist.is_main:
+            if self.best is not None and val_sets and self._validated_at != self.step:
+                self._validate_and_log(val_sets)   # the last weights get their chance too
             path, weights = self.save(), self.export_weights()
-            self._log({"event": "checkpoint", "step": self.step, "path": str(path)})
+            self._log(rec.CheckpointRecord(self.step, str(path)))
         else:
             path, weights = "", ""
         distributed.barrier(self.dist)
         result.update({"step": self.step, "checkpoint": str(path), "weights": str(weights),
-                       "seconds": round(time.monotonic() - started, 1), "steps_run": self.step - start_step})
-        self._log({"event": "end", **result})
+                       "seconds": round(time.monotonic() - started, 1), "steps_run": self.step - start_step,
+                       **(self.best.summary() if self.best is not None else {})})
+        self._log(rec.EndRecord(**result))
         return result
 
+    def _to_device(self, batch: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(batch)
+        if self.device.kind == "cuda":
+            t = t.pin_memory().to(self.device.torch_device, non_blocking=True)
+        return t.contiguous(memory_format=self.memory_format)
+
     def autocast(self) -> contextlib.AbstractContextManager:
-        """bf16 forward passes with fp32 master weights and optimiser state (train.precision)."""
-        if self.precision == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        """Mixed-precision forward passes with fp32 master weights and optimiser state (training/device.py)."""
+        return self.device.autocast()
 
     def _psnr_step(self, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, float]:
         with self.autocast():
@@ -305,11 +357,21 @@ class Trainer:
         sr = sr.float()
         loss = pixel_loss(self.recipe.train.pixel_loss, sr, hr)
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.scaler is None:
+            loss.backward()
+            self._clip()
+            self.opt_g.step()
+        else:   # fp16: scale the loss so small gradients survive; skip steps whose gradients overflowed
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.opt_g)
+            self._clip()
+            self.scaler.step(self.opt_g)
+            self.scaler.update()
+        return {"pixel": float(loss.detach())}
+
+    def _clip(self) -> None:
         if self.recipe.train.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.generator.parameters(), self.recipe.train.grad_clip)
-        self.opt_g.step()
-        return {"pixel": float(loss.detach())}
 
 
 def prepare_run(recipe_path: str | Path, out: str | Path | None, *, resume: bool, overrides: list[str],

@@ -170,6 +170,11 @@ class FinetuneWizard(QWizard):
         self.folder_page.completeChanged.emit()
         self.next()
 
+    def set_app_rendering(self, busy: bool) -> None:
+        """The app renders a preview: the trainer gives one core back until it is done."""
+        if self.run is not None:
+            self.run.give_core_back(busy)
+
     # ---- closing ----------------------------------------------------------------
     def done(self, result: int) -> None:
         """Closing stops any work (training at a checkpoint); threads finish on their own."""

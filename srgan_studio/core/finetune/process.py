@@ -107,6 +107,12 @@ class TrainProcess:
         self._signal(signal.SIGCONT)
         self.paused = False
 
+    def give_core_back(self, on: bool) -> None:
+        """Ask the trainer to run one thread fewer (while the app renders), or all again."""
+        sig = getattr(signal, "SIGUSR1" if on else "SIGUSR2", None)
+        if sig is not None and not self.paused:
+            self._signal(sig)
+
     def stop(self) -> None:
         """Ask the trainer to stop after the current step; it saves a checkpoint first."""
         if os.name == "posix":

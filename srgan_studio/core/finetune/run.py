@@ -204,6 +204,12 @@ class FinetuneRun:
                 self._proc.cont()
             self._resume_event.set()
 
+    def give_core_back(self, on: bool) -> None:
+        """One core for the app while it renders (the trainer takes it back on ``False``)."""
+        with self._lock:
+            if self._proc is not None:
+                self._proc.give_core_back(on)
+
     @property
     def paused(self) -> bool:
         return self._pause_requested

@@ -49,7 +49,8 @@ MAX_OUTSIDE_STOPS = 3
 
 
 def stage_threads(run: FinetuneRun) -> int:
-    return run.options.threads or budget.default_threads()
+    """The user's count, else -1: the trainer measures which count is fastest here (all cores when idle)."""
+    return run.options.threads or -1
 
 
 def _names(run: FinetuneRun) -> list[str]:
@@ -89,8 +90,8 @@ def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -
     recipe = build_recipe(run.options, plan, stage, arch=run.state.base.arch, init=run.state.base.weights,
                           train_dir=str(run.train_dir), val_dirs=[], steps=PROBE_STEPS + 1,
                           expected_steps=PROBE_STEPS + 1, checkpoint_minutes=1e4, val_every=0,
-                          threads=stage_threads(run))
-    recipe["train"]["checkpoint_keep"] = 1
+                          threads=run.options.threads or budget.default_threads())
+    recipe.train.checkpoint_keep = 1
     path = write_recipe(out / "recipe-src.toml", recipe)
     argv = [*process.train_command(), "train", str(path), "--out", str(out), "--progress", "json"]
     arrivals: list[float] = []
