@@ -93,3 +93,66 @@ def test_batch_window_stop(qtbot, tmp_path):
     if summary.cancelled:  # on a fast machine the batch can finish before the stop lands
         assert summary.done + summary.not_finished == 12
         assert win.start_button.text() == "Resume"
+
+
+def test_output_folder_follows_the_typed_input_until_edited(qtbot, tmp_path):
+    # Bug (issue 18): typing the input character by character left "/_upscaled" as the output.
+    win = _window(qtbot, tmp_path)
+    src = tmp_path / "x" / "batchin"
+    qtbot.keyClicks(win.input_dir, str(src))
+    assert win.output_dir.text() == str(tmp_path / "x" / "batchin_upscaled")
+    qtbot.keyClicks(win.input_dir, "2")
+    assert win.output_dir.text() == str(tmp_path / "x" / "batchin2_upscaled")
+    win.input_dir.clear()
+    qtbot.keyClicks(win.input_dir, "/")
+    assert win.output_dir.text() == ""  # a root has no folder name to derive an output from
+
+    mine = tmp_path / "my_results"
+    win.output_dir.clear()
+    qtbot.keyClicks(win.output_dir, str(mine))
+    qtbot.keyClicks(win.input_dir, "tmp/other")
+    assert win.output_dir.text() == str(mine)  # the user's own choice is kept
+
+
+def test_start_asks_before_writing_to_a_new_folder_outside_the_inputs_parent(qtbot, tmp_path):
+    src = tmp_path / "album" / "in"
+    src.mkdir(parents=True)
+    make_photo(src / "a.png", 24, 20)
+    elsewhere = tmp_path / "elsewhere" / "out"
+    win = _window(qtbot, tmp_path)
+    win.set_input(src)
+    win.set_models(["bicubic_x4"])
+    asked = []
+    win.confirm = lambda question: asked.append(question) or False
+    win.output_dir.setText(str(elsewhere))
+    assert win.start() is None
+    assert asked and str(elsewhere) in asked[0]
+    assert not elsewhere.exists()
+
+    asked.clear()
+    win.set_input(tmp_path / "album" / "in")
+    win.output_dir.setText(str(tmp_path / "album" / "in_upscaled"))  # new, but beside the input: no question
+    summary = _run(qtbot, win)
+    assert not asked and summary.done == 1
+
+
+def test_progress_labels_are_never_stale(qtbot, tmp_path):
+    win = _window(qtbot, tmp_path)
+    assert "100" not in win.progress.text()  # bug: "0 / 100 files" before a folder was chosen
+    src = tmp_path / "six"
+    src.mkdir()
+    for i in range(6):
+        make_photo(src / f"p{i}.png", 160, 120, seed=i)
+    win.set_input(src)
+    win.set_models(["bicubic_x4"])
+    win.start()
+    qtbot.waitUntil(lambda: win.files.topLevelItemCount() == 6, timeout=20000)
+    win.cancel()
+    with qtbot.waitSignal(win.finished, timeout=60000) as got:
+        pass
+    qtbot.waitUntil(lambda: win.worker is None, timeout=10000)
+    summary = got.args[0]
+    finished = summary.done + summary.skipped + summary.failed
+    assert win.progress.text() == f"{finished} / 6 files"
+    assert f"{summary.done} done" in win.summary_label.text()
+    assert win.eta.text() == ""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.progress import format_eta
 from ..core.registry import find_name
 from ..core.settings import Settings
+from .batch_folders import default_output_for, needs_confirmation, resolved
 from .icons import set_icon
 from .save_dialog import FORMATS
 from .size_control import SizeControl
@@ -38,11 +40,6 @@ from .worker import Worker
 REPORT_NAME = "srgan-batch-report.json"
 STATUS_TEXT = {"done": "✔ done", "skipped": "↷ skipped (exists)", "failed": "✖ failed",
                "cancelled": "■ stopped", "pending": "… not started"}
-
-
-def default_output_for(folder: Path) -> Path:
-    return folder.parent / f"{folder.name}_upscaled"
-
 
 
 def _button(icon_name: str, text: str) -> QPushButton:
@@ -85,6 +82,8 @@ class BatchWindow(QWidget):
         self.input_dir.textChanged.connect(self._on_input_changed)
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("Where the upscaled images go")
+        self.output_dir.textEdited.connect(self._on_output_edited)
+        self._output_chosen = False   # the user typed or browsed an output: stop deriving it
         self.models = QListWidget()
         self.models.setMaximumHeight(96)
         self.format = QComboBox()
@@ -128,7 +127,7 @@ class BatchWindow(QWidget):
         head.resizeSection(1, 150)
 
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m files")
+        self.progress.setFormat("")   # no "0 / 100 files" before there is a folder
         self.progress.setValue(0)
         self.eta = QLabel()
         self.summary_label = QLabel()
@@ -221,13 +220,22 @@ class BatchWindow(QWidget):
         if not self.chosen_models():
             self._show_error("Tick at least one model.")
             return None
+        output = resolved(self.output_dir.text())
+        if needs_confirmation(output, self.input_dir.text()) and not self.confirm(
+                f"Create the new folder {output} for the results?\n"
+                f"It is outside {resolved(self.input_dir.text()).parent}."):
+            self.summary_label.setText("Not started: choose the output folder.")
+            return None
         from ..core.batch import run_batch
 
+        self.output_dir.setText(str(output))
         job = self.build_job()
         self.files.clear()
         self._rows.clear()
         self.summary = None
-        self.summary_label.setText("Starting…")
+        self.summary_label.setText(f"Starting… writing to {output}")
+        self.eta.setText("")
+        self.progress.setFormat("%v / %m files")
         self.progress.setRange(0, 0)
         worker = Worker(lambda token: run_batch(job, token), self, name="batch")
         worker.progress.connect(self._on_event)
@@ -293,6 +301,10 @@ class BatchWindow(QWidget):
 
     def _on_finished(self, summary) -> None:
         self.summary = summary
+        # The bar counts files with an outcome: a stopped file is not done, and there is no ETA any more.
+        self.progress.setRange(0, max(1, len(summary.results)))
+        self.progress.setValue(summary.done + summary.skipped + summary.failed)
+        self.eta.setText("")
         for i, r in enumerate(summary.results):
             if i in self._rows and r.status in ("pending", "cancelled"):
                 self._set_row(i, STATUS_TEXT[r.status])
@@ -313,7 +325,11 @@ class BatchWindow(QWidget):
                 self.summary_label.setText("Stopped before any file was finished.")
             self.worker.release()
         self.worker = None
-        self.progress.setRange(0, max(1, self.progress.maximum()))
+        self.eta.setText("")
+        if self.summary is None:  # stopped or refused before a summary: nothing was counted
+            self.progress.setFormat("")
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
         self._update_buttons()
 
     def _show_error(self, text: str) -> None:
@@ -334,15 +350,26 @@ class BatchWindow(QWidget):
                   self.recursive, self.overwrite, self.write_report):
             w.setEnabled(not running)
 
+    def confirm(self, question: str) -> bool:
+        """Ask yes/no (tests replace this)."""
+        answer = QMessageBox.question(self, "Batch output folder", question)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_input_changed(self, text: str) -> None:
-        if text.strip() and not self.output_dir.text().strip():
-            self.output_dir.setText(str(default_output_for(Path(text.strip()))))
+        if not self._output_chosen:
+            derived = default_output_for(text)
+            self.output_dir.setText(str(derived) if derived is not None else "")
         self._update_buttons()
+
+    def _on_output_edited(self, text: str) -> None:
+        self._output_chosen = bool(text.strip())  # emptied again: follow the input again
 
     def _on_browse(self, edit: QLineEdit, title: str) -> None:
         folder = QFileDialog.getExistingDirectory(self, title, edit.text())
         if folder:
             edit.setText(folder)
+            if edit is self.output_dir:
+                self._output_chosen = True
 
     def _on_open_report(self) -> None:
         if self.summary is not None and self.summary.report is not None:
