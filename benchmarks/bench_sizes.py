@@ -51,7 +51,7 @@ def x2_through_the_model(upscaler: Upscaler, folder: Path) -> None:
         lr = resize(hr, w // 4, h // 4)
         truth = resize(hr, w // 2, h // 2)
         # Alternating which goes first, so neither always meets a warm cache.
-        for which in ((0, 1) if len(scores["--scale 2"]) % 2 else (1, 0)):
+        for which in (0, 1) if len(scores["--scale 2"]) % 2 else (1, 0):
             start = time.perf_counter()
             if which == 0:
                 via_model = drain(sized.run(Image(lr))).color
@@ -75,9 +75,15 @@ def x2_through_the_model(upscaler: Upscaler, folder: Path) -> None:
 
 def exact_sizes() -> None:
     cases = [
-        ((1001, 1), SizeSpec(width=3000)), ((1, 37), SizeSpec(height=100)), ((400, 300), SizeSpec(width=99)),
-        ((300, 200), SizeSpec(width=100, height=100)), ((7, 5), SizeSpec(scale=16)), ((33, 17), SizeSpec(scale=3)),
-        ((33, 17), SizeSpec(scale=2.5)), ((640, 480), SizeSpec(width=3000, height=2000)), ((5, 3), SizeSpec(scale=1)),
+        ((1001, 1), SizeSpec(width=3000)),
+        ((1, 37), SizeSpec(height=100)),
+        ((400, 300), SizeSpec(width=99)),
+        ((300, 200), SizeSpec(width=100, height=100)),
+        ((7, 5), SizeSpec(scale=16)),
+        ((33, 17), SizeSpec(scale=3)),
+        ((33, 17), SizeSpec(scale=2.5)),
+        ((640, 480), SizeSpec(width=3000, height=2000)),
+        ((5, 3), SizeSpec(scale=1)),
     ]
     up = Upscaler(bicubic_descriptor(4))
     exact = 0
@@ -86,20 +92,26 @@ def exact_sizes() -> None:
         out = drain(SizedUpscaler(up, spec).run(Image(np.full((h, w, 3), 128, np.uint8))))
         ok = (out.width, out.height) == want
         exact += ok
-        print(f"  {w}x{h} {spec.tag(4):>10} -> {out.width}x{out.height} (want {want[0]}x{want[1]}) {'ok' if ok else 'WRONG'}")
+        print(
+            f"  {w}x{h} {spec.tag(4):>10} -> {out.width}x{out.height} (want {want[0]}x{want[1]}) {'ok' if ok else 'WRONG'}"
+        )
     print(f"sizes exact in {exact}/{len(cases)} cases")
 
 
 def special_inputs(upscaler: Upscaler) -> None:
     tiny = Image(np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8))
     out = drain(SizedUpscaler(upscaler, SizeSpec(scale=16)).run(tiny))
-    print(f"x16 on 7x5 with {upscaler.descriptor.name}: {out.width}x{out.height} in "
-          f"{passes_needed(16, upscaler.scale)} passes")
+    print(
+        f"x16 on 7x5 with {upscaler.descriptor.name}: {out.width}x{out.height} in "
+        f"{passes_needed(16, upscaler.scale)} passes"
+    )
     rng = np.random.default_rng(1)
     deep = Image((rng.random((12, 10, 3)) * 65535).astype(np.uint16), np.full((12, 10), 50000, np.uint16))
     out = drain(SizedUpscaler(upscaler, SizeSpec(scale=8)).run(deep))
-    print(f"x8 on 16-bit RGBA 10x12: {out.width}x{out.height}, {out.color.dtype}, "
-          f"{len(np.unique(out.color))} distinct levels, alpha {out.alpha.dtype} {out.alpha.min()}-{out.alpha.max()}")
+    print(
+        f"x8 on 16-bit RGBA 10x12: {out.width}x{out.height}, {out.color.dtype}, "
+        f"{len(np.unique(out.color))} distinct levels, alpha {out.alpha.dtype} {out.alpha.min()}-{out.alpha.max()}"
+    )
     grey = Image(np.full((6, 6, 1), 90, np.uint8), np.full((6, 6), 255, np.uint8))
     out = drain(SizedUpscaler(upscaler, SizeSpec(scale=8)).run(grey))
     print(f"x8 on grey+alpha 6x6: colour {out.color.shape}, alpha {out.alpha.shape}")

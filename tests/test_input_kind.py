@@ -167,8 +167,11 @@ def test_batch_auto_names_the_chosen_model_per_file(tmp_path, twins, capsys):
     src = _inputs(tmp_path / "in")
     out = tmp_path / "out"
     assert main(["batch", str(src), str(out), "--workers", "0"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["grain_restore_x4.png", "render_srresnet_x4.png",
-                                                     "snap_restore_x4.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "grain_restore_x4.png",
+        "render_srresnet_x4.png",
+        "snap_restore_x4.jpg",
+    ]
     err = capsys.readouterr().err
     assert "render.png (srresnet_x4)" in err and "snap.jpg (restore_x4)" in err
     # A re-run resumes: every file is skipped, whichever twin it got.

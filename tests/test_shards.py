@@ -56,8 +56,8 @@ def test_the_union_of_shards_is_one_batch_with_no_overlap(tmp_path, inputs, caps
         before = set(_outputs(shared)) if shared.exists() else set()
         assert main(["batch", str(inputs), str(shared), "-m", BICUBIC, "-r", "-q", "--shard", f"{k}/{n}"]) == 0
         per_shard.append(set(_outputs(shared)) - before)
-    assert _outputs(shared) == whole                     # same names, same bytes
-    assert sum(len(s) for s in per_shard) == FILES       # nothing written twice
+    assert _outputs(shared) == whole  # same names, same bytes
+    assert sum(len(s) for s in per_shard) == FILES  # nothing written twice
     sizes = [len(s) for s in per_shard]
     assert max(sizes) - min(sizes) <= 1
 

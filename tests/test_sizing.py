@@ -52,15 +52,15 @@ def rgb(w, h, value=50):
 @pytest.mark.parametrize(
     ("spec", "size", "expected"),
     [
-        (SizeSpec(width=3000), (1001, 1), (3000, 3)),        # odd width, a 1-pixel-high image
+        (SizeSpec(width=3000), (1001, 1), (3000, 3)),  # odd width, a 1-pixel-high image
         (SizeSpec(height=100), (1, 37), (3, 100)),
-        (SizeSpec(width=99), (400, 300), (99, 74)),           # a target smaller than the input
+        (SizeSpec(width=99), (400, 300), (99, 74)),  # a target smaller than the input
         (SizeSpec(width=100, height=100), (300, 200), (100, 67)),
         (SizeSpec(width=100, height=100), (200, 300), (67, 100)),
-        (SizeSpec(scale=2.5), (3, 3), (8, 8)),                # half up, not Python's round-half-even
+        (SizeSpec(scale=2.5), (3, 3), (8, 8)),  # half up, not Python's round-half-even
         (SizeSpec(scale=1), (17, 9), (17, 9)),
         (SizeSpec(), (17, 9), (68, 36)),
-        (SizeSpec(width=1), (5000, 3), (1, 1)),               # never below one pixel
+        (SizeSpec(width=1), (5000, 3), (1, 1)),  # never below one pixel
     ],
 )
 def test_targets_are_exact(spec, size, expected):

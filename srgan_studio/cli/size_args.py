@@ -9,8 +9,9 @@ def add_size_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output size (default: the model's own factor)")
     g.add_argument("--scale", type=float, metavar="F", help="any factor from 1 to 16 (e.g. 2, 2.5, 8)")
     g.add_argument("--width", type=int, metavar="W", help="output width in pixels, keeping the aspect ratio")
-    g.add_argument("--height", type=int, metavar="H",
-                   help="output height in pixels; with --width, the output fits within W x H")
+    g.add_argument(
+        "--height", type=int, metavar="H", help="output height in pixels; with --width, the output fits within W x H"
+    )
 
 
 def size_from_args(args: argparse.Namespace):

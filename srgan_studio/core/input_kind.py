@@ -41,12 +41,13 @@ KIND_LABELS = {PHOTO: "Photo (compressed or noisy)", CLEAN: "Clean source"}
 MODEL_PAIRS = {PHOTO: ("restore_x4", "restore_gan_x4"), CLEAN: ("srresnet_x4", "srgan_x4")}
 
 JPEG_SUFFIXES = FORMATS["jpeg"].suffixes
-NOISE_LEVEL = 2.5           # grey levels (of 255) in the flattest blocks
-GRID_RATIO = 1.3            # 8-px grid strength over the other phases
-CROP = 512                  # px per side looked at
-FLATTEST = 0.1              # share of the 8x8 blocks that count as "flattest"
-STEP_CLIP = 12.0            # grey levels: larger steps are edges, not blocking
-_MIN_SIDE = 16              # below this nothing can be measured: clean
+NOISE_LEVEL = 2.5  # grey levels (of 255) in the flattest blocks
+GRID_RATIO = 1.3  # 8-px grid strength over the other phases
+CROP = 512  # px per side looked at
+FLATTEST = 0.1  # share of the 8x8 blocks that count as "flattest"
+STEP_CLIP = 12.0  # grey levels: larger steps are edges, not blocking
+_MIN_SIDE = 16  # below this nothing can be measured: clean
+IMMERKAER_MASK = ((1, -2, 1), (-2, 4, -2), (1, -2, 1))
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class KindReport:
 
 
 def lossy_format_of_file(path: str | Path) -> str | None:
-    """"JPEG" or "lossy WebP" from the name or the first bytes, else None. Never decodes."""
+    """The lossy format ("JPEG" or "lossy WebP") from the name or the first bytes, else None. Never decodes."""
     p = Path(path)
     if p.suffix.lower() in JPEG_SUFFIXES:
         return "JPEG"
@@ -153,10 +154,9 @@ def noise_level(luma: np.ndarray) -> float:
     so smooth content does not count; sigma = sqrt(pi/2) / 6 * mean |response|.
     """
     y = luma
-    r = (
-        y[:-2, :-2] - 2 * y[:-2, 1:-1] + y[:-2, 2:]
-        - 2 * (y[1:-1, :-2] - 2 * y[1:-1, 1:-1] + y[1:-1, 2:])
-        + y[2:, :-2] - 2 * y[2:, 1:-1] + y[2:, 2:]
+    h, w = y.shape
+    r = sum(
+        weight * y[i : h - 2 + i, j : w - 2 + j] for i, row in enumerate(IMMERKAER_MASK) for j, weight in enumerate(row)
     )
     bh, bw = r.shape[0] // 8, r.shape[1] // 8
     response = _block_mean(np.abs(r), bh, bw)

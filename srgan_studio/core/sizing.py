@@ -198,7 +198,8 @@ def resample(image: Image, width: int, height: int) -> Image:
     # Where the resampled alpha is ~0 the colour does not matter; avoid dividing by it.
     out_color = np.where(out_alpha > 1e-6, planes[..., :-1] / np.maximum(out_alpha, 1e-6), 0.0)
     return Image(
-        _quantize(out_color, image.color.dtype, peak), _quantize(out_alpha[..., 0], image.alpha.dtype, peak),
+        _quantize(out_color, image.color.dtype, peak),
+        _quantize(out_alpha[..., 0], image.alpha.dtype, peak),
         replace(image.meta),
     )
 
