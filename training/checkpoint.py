@@ -11,7 +11,6 @@ file whose metadata holds the architecture: ``{"type": ..., "options": {...}}``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -20,19 +19,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from ..core.atomic import atomic_path
+from ..core.atomic import atomic_path, file_sha256
 
 
 class CheckpointError(ValueError):
     """A checkpoint or weights file that is missing, corrupt or incompatible."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _atomic_replace(write, target: Path) -> None:
@@ -92,7 +83,7 @@ def read_checkpoint_json(path: Path) -> dict[str, Any]:
 def _load_verified(path: Path, sha: str) -> dict[str, torch.Tensor]:
     if not path.exists():
         raise CheckpointError(f"{path}: checkpoint tensor file is missing")
-    if _sha256(path) != sha:
+    if file_sha256(path) != sha:
         raise CheckpointError(f"{path}: corrupt checkpoint (checksum mismatch)")
     try:
         return load_file(str(path))
@@ -135,7 +126,7 @@ def save_checkpoint(folder: Path, step: int, modules: dict[str, torch.nn.Module]
     base = folder / f"ckpt_{step:08d}"
     st_path = base.with_suffix(".safetensors")
     _atomic_replace(lambda tmp: save_file(tensors, tmp), st_path)
-    info = {"step": step, "sha256": _sha256(st_path), "arch": arch, "optimizers": opt_json, **extra}
+    info = {"step": step, "sha256": file_sha256(st_path), "arch": arch, "optimizers": opt_json, **extra}
     _atomic_replace(lambda tmp: Path(tmp).write_text(json.dumps(info, indent=1), encoding="utf-8"), base.with_suffix(".json"))
     for old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ Temp files carry TEMP_MARK so a later run can clean them up.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 import time
@@ -65,3 +66,12 @@ def clean_partials(folder: Path, recursive: bool = False, min_age: float = 0.0) 
             p.unlink()
             removed.append(p)
     return removed
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256 in hex, read in 1 MiB chunks (model files are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

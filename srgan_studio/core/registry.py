@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import builtins
 import difflib
-import hashlib
 import re
 import shutil
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import atomic_path, file_sha256
 from .descriptor import ModelDescriptor
 from .errors import ModelError
 from .settings import data_dir
@@ -155,7 +154,7 @@ class Registry:
             file=onnx_dest.name,
             provenance={
                 "imported_from": str(src.resolve()),
-                "sha256": _sha256(onnx_dest),
+                "sha256": file_sha256(onnx_dest),
                 "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             },
         )
@@ -228,14 +227,6 @@ def _replace(d: ModelDescriptor, **changes) -> ModelDescriptor:
 def _name_from(path: Path) -> str:
     stem = re.sub(r"[^a-z0-9_.-]+", "_", path.stem.lower()).strip("_.-") or "model"
     return stem[:64]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def probe_onnx(path: Path) -> dict:
