@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     outputs = [("HR", hr), (f"bicubic (q{args.quality})", bicubic_runner(4)(lr))]
     for spec in args.model:
         runner, _, _ = resolve_model(spec)
-        name = Path(spec).parent.name if spec.endswith(".safetensors") else spec
+        path = Path(spec)
+        name = (path.parent.name if path.stem == "generator" else path.stem) if path.suffix == ".safetensors" else spec
         outputs.append((name, runner(lr)))
     x, y, size = args.crop or (hr.shape[1] // 2 - 64, hr.shape[0] // 2 - 64, 128)
     crops = [(label, img[y : y + size, x : x + size]) for label, img in outputs]
