@@ -9,7 +9,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,7 +31,7 @@ from ..core.registry import find_name
 from ..core.settings import Settings
 from .batch_folders import default_output_for, needs_confirmation, resolved
 from .icons import set_icon
-from .save_dialog import FORMATS
+from .save_dialog import format_widgets
 from .size_control import SizeControl
 from .worker import Worker
 
@@ -86,13 +84,7 @@ class BatchWindow(QWidget):
         self._output_chosen = False   # the user typed or browsed an output: stop deriving it
         self.models = QListWidget()
         self.models.setMaximumHeight(96)
-        self.format = QComboBox()
-        self.format.addItem("Same as input", None)
-        for key, label in FORMATS:
-            self.format.addItem(label, key)
-        self.quality = QSpinBox()
-        self.quality.setRange(1, 100)
-        self.quality.setValue(self.settings.jpeg_quality)
+        self.format, self.quality = format_widgets(None, self.settings.jpeg_quality, same_as_input=True)
         self.size = SizeControl()
         self.recursive = QCheckBox("Include subfolders (mirrors the tree)")
         self.overwrite = QCheckBox("Redo outputs that already exist (off: resume, skipping them)")

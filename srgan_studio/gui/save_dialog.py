@@ -28,6 +28,20 @@ from .size_control import SizeControl
 FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)   # (key, label) for combo boxes
 
 
+def format_widgets(current: str | None, quality: int, same_as_input: bool = False) -> tuple[QComboBox, QSpinBox]:
+    """The output format box (``current`` selected; "Same as input" first if asked) and the quality box."""
+    box = QComboBox()
+    if same_as_input:
+        box.addItem("Same as input", None)
+    for key, label in FORMATS:
+        box.addItem(label, key)
+    box.setCurrentIndex(max(0, box.findData(current)))
+    spin = QSpinBox()
+    spin.setRange(1, 100)
+    spin.setValue(quality)
+    return box, spin
+
+
 def default_output(source: Path | None, model_name: str, fmt: str, output_dir: str, size_tag: str = "") -> Path:
     """``<stem>_<model>[_<size>].<ext>``; the size tag (``x2``, ``3000w``) only when not the model's own factor."""
     folder = Path(output_dir) if output_dir else (source.parent if source is not None else Path.home())
@@ -48,13 +62,7 @@ class SaveDialog(QDialog):
         wanted = find_name(settings.default_model, [d.name for d in descriptors])  # alias or prefix in settings
         default = next((i for i, d in enumerate(descriptors) if d.name == wanted), len(descriptors) - 1)
         self.model.setCurrentIndex(max(0, default))
-        self.format = QComboBox()
-        for key, label in FORMATS:
-            self.format.addItem(label, key)
-        self.format.setCurrentIndex(max(0, self.format.findData(settings.output_format)))
-        self.quality = QSpinBox()
-        self.quality.setRange(1, 100)
-        self.quality.setValue(settings.jpeg_quality)
+        self.format, self.quality = format_widgets(settings.output_format, settings.jpeg_quality)
         self.size = SizeControl()
         self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
         self.keep_metadata.setChecked(settings.keep_metadata)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import StudioError
 from ..core.settings import Settings, validate
-from .save_dialog import FORMATS
+from .save_dialog import format_widgets
 
 PRECISIONS = (
     ("auto", "Automatic (bf16 or fp16 where the hardware and model allow)"),
@@ -101,13 +101,7 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText(f"Automatic ({os.cpu_count() or 1} cores)")
         self.threads.setValue(settings.threads)
 
-        self.output_format = QComboBox()
-        for key, label in FORMATS:
-            self.output_format.addItem(label, key)
-        self.output_format.setCurrentIndex(max(0, self.output_format.findData(settings.output_format)))
-        self.jpeg_quality = QSpinBox()
-        self.jpeg_quality.setRange(1, 100)
-        self.jpeg_quality.setValue(settings.jpeg_quality)
+        self.output_format, self.jpeg_quality = format_widgets(settings.output_format, settings.jpeg_quality)
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Beside the input image")
         browse = QPushButton("Browse…")
