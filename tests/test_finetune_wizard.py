@@ -179,3 +179,64 @@ def test_closing_the_wizard_stops_training_at_a_checkpoint(qtbot, tmp_path, monk
     run = ft.FinetuneRun.open("mine")
     assert run.status == "cancelled" and run.can_resume()
     assert list((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
+
+
+# ---------------------------------------------------------------- readability (issue 18)
+
+
+def test_a_typed_folder_is_scanned_without_enter(qtbot, tmp_path):
+    folder = make_photos(tmp_path / "typed", n=4)
+    wiz = FinetuneWizard(None, registry=isolated_registry())
+    qtbot.addWidget(wiz)
+    wiz.show()
+    qtbot.keyClicks(wiz.folder_page.path_edit, str(folder))      # no Enter, no focus change
+    qtbot.waitUntil(lambda: wiz.scan is not None, timeout=10_000)
+    assert wiz.scan.folder == folder and len(wiz.scan.usable) == 4
+
+
+def test_small_photos_are_accepted_with_a_warning(qtbot, tmp_path):
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "small", n=5, size=40))
+    wiz.patch_spin.setValue(96)
+    wiz.folder_page.set_folder(str(tmp_path / "small"))
+    qtbot.waitUntil(lambda: wiz.scan is not None, timeout=10_000)
+    assert wiz.folder_page.isComplete()
+    assert "smaller than the 96 px training patch" in wiz.folder_page.warnings.text()
+
+
+def test_the_default_base_fits_the_default_goal(qtbot, tmp_path):
+    models = data_dir() / "models"
+    make_fake_base(models, "aaa_gan_x4")          # listed first, but not the faithful default
+    make_fake_base(models, "srresnet_x4")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=4))
+    wiz.next()
+    assert wiz.base_page.goal == "faithful" and wiz.base_page.base_combo.currentData() == "srresnet_x4"
+
+
+def test_progress_shows_the_minutes_budget_with_steps_as_an_estimate(qtbot, tmp_path):
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=4))
+    page = wiz.train_page
+    ev = ft.StepProgress("psnr", 12, 300, {"pixel": 0.1}, 1e-4, 1.1, 81.0, 0.133, run_step=12, expected_steps=99,
+                         budget_minutes=1.5)
+    page._on_event(ev)
+    assert "step 12 of about 99 (1.5 min budget)" in page.stats.text()
+    assert "300" not in page.stats.text() and page.progress.value() == 133
+    page._on_event(ft.StageStarted("psnr", 0, 1, 300, 0, "cpu", "bf16", 2))
+    assert "300" not in page.stage_label.text() and page.device_label.text() == "Training on cpu, bf16, 2 thread(s)"
+
+
+def test_results_show_every_row_and_the_gain_against_base_and_bicubic(qtbot, tmp_path, monkeypatch):
+    make_fake_base(data_dir() / "models")
+    install_fake_trainer(monkeypatch, tmp_path, "ok")
+    wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=24))
+    to_budget(qtbot, wiz, steps=4)
+    wiz.prepare_run()
+    scores = {"bicubic": 20.0, "base": 21.0, "finetuned": 21.5}
+    rows = [{"photo": f"p{i}.png", **{m: {"psnr_y": v + i / 10, "ssim_y": 0.7} for m, v in scores.items()}}
+            for i in range(8)]
+    mean = {m: {"psnr_y": v + 0.35, "ssim_y": 0.7} for m, v in scores.items()}
+    page = wiz.eval_page
+    page._on_result(ft.EvalResult(rows, mean, [], 768))
+    for table in (page.table, page.per_photo):
+        shown = table.viewport().height()
+        assert sum(table.rowHeight(i) for i in range(table.rowCount())) <= shown
+    assert "+0.50 dB against Fake x4 and +1.50 dB against bicubic" in page.status.text()

@@ -116,10 +116,10 @@ class TrainPage(QWizardPage):
                 self.stage_label.setText(ev.message)
 
     def _on_stage(self, ev: ft.StageStarted) -> None:
-        run = self.wiz.run
-        offset = sum(st.steps for st in run.stages[:ev.index])
-        if ev.index > 0 and not any(x == offset for x, _ in self.curve.marks):
-            self.curve.mark(offset, ev.stage.upper())
+        if ev.index > 0:    # mark where the GAN stage starts on the curve
+            offset = sum(st.steps for st in self.wiz.run.stages[:ev.index])
+            if not any(x == offset for x, _ in self.curve.marks):
+                self.curve.mark(offset, ev.stage.upper())
         resumed = f", resuming at step {ev.resumed_from}" if ev.resumed_from else ""
         self.stage_label.setText(f"Stage {ev.index + 1} of {ev.count}: {ev.stage.upper()}{resumed}")
         threads = f", {ev.threads} thread(s)" if ev.threads else ""
