@@ -157,20 +157,16 @@ def _probe_writable(folder: Path) -> str | None:
 
 def _check_output_dir(output_dir: Path) -> bool:
     """Validate OUTPUT_DIR; return True when it must be created."""
-    if output_dir.exists():
-        if not output_dir.is_dir():
-            raise ImageWriteError("output folder is not a folder", output_dir)
-        reason = _probe_writable(output_dir)
-        if reason:
-            raise ImageWriteError(f"output folder is not writable ({reason})", output_dir)
-        return False
-    parent = output_dir.parent
-    if not parent.is_dir():
+    exists = output_dir.exists()
+    if exists and not output_dir.is_dir():
+        raise ImageWriteError("output folder is not a folder", output_dir)
+    if not exists and not output_dir.parent.is_dir():
         raise ImageWriteError("output folder does not exist, nor does its parent", output_dir)
-    reason = _probe_writable(parent)
+    reason = _probe_writable(output_dir if exists else output_dir.parent)
     if reason:
-        raise ImageWriteError(f"output folder does not exist and cannot be created ({reason})", output_dir)
-    return True
+        problem = "is not writable" if exists else "does not exist and cannot be created"
+        raise ImageWriteError(f"output folder {problem} ({reason})", output_dir)
+    return not exists
 
 
 def _check_report(report: Path, input_dir: Path, output_dir: Path, protected: set[str]) -> None:
