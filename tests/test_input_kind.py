@@ -11,9 +11,11 @@ import pytest
 from PIL import Image as PILImage
 
 from srgan_studio.cli import main
+from srgan_studio.core import registry
 from srgan_studio.core.input_kind import (
     CLEAN,
     CROP,
+    NOISE_LEVEL,
     PHOTO,
     classify_file,
     classify_pixels,
@@ -58,6 +60,19 @@ def test_clean_gradients_and_shapes_are_clean():
 def test_sensor_noise_makes_a_photo(sigma):
     report = classify_pixels(noisy(clean_picture(), sigma))
     assert report.kind == PHOTO and "noise" in report.reason
+
+
+def test_fine_texture_with_no_flat_area_is_not_taken_for_noise():
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:120, 0:160].astype(np.float64)
+    img = np.full(x.shape, 128.0)
+    for _ in range(6):
+        fx, fy = rng.uniform(-0.3, 0.3, 2)
+        img += 20 * np.sin(2 * np.pi * (fx * x + fy * y) + rng.uniform(0, 6))
+    busy = np.clip(np.repeat(img[..., None], 3, axis=2) + 0.5, 0, 255).astype(np.uint8)
+    report = classify_pixels(busy)
+    assert report.noise > NOISE_LEVEL  # the mask alone would call it noisy
+    assert report.kind == CLEAN and "texture" in report.reason
 
 
 @pytest.mark.parametrize("quality", [40, 60, 75])
@@ -129,8 +144,9 @@ def test_faithful_model_falls_back_while_restore_is_not_installed():
 
 
 @pytest.fixture
-def twins(tiny_model):
-    """The tiny test model installed as the user's srresnet_x4 and restore_x4."""
+def twins(tiny_model, tmp_path_factory, monkeypatch):
+    """The tiny test model as the only srresnet_x4 and restore_x4 (bundled models would hide user ones)."""
+    monkeypatch.setattr(registry, "bundled_models_dir", lambda: tmp_path_factory.mktemp("no-bundled"))
     folder = user_models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("srresnet_x4", "restore_x4"):

@@ -11,16 +11,17 @@ downscaling). The rule, in order:
    - its flattest 8x8 blocks still show noise above ``NOISE_LEVEL`` grey
      levels (of 255), by Immerkaer's estimator (J. Immerkaer, "Fast noise
      variance estimation", CVIU 1996): the mean absolute response of a mask
-     that cancels any plane; or
+     that cancels any plane, and what those blocks hold looks like noise
+     rather than fine texture (``NOISE_LIKE``); or
    - the 8-px JPEG block grid is ``GRID_RATIO`` times stronger than the other
      seven phases (a decoded JPEG saved as PNG or TIFF).
 3. Else it is a clean source.
 
 Only a centred crop of at most ``CROP`` px is looked at, and it is cut from
 the integer pixels before any float conversion, so a 48 MP photo costs as
-much as a small one. The rule leans towards "photo" on purpose: a restore
-model on a clean image costs a little sharpness, a clean model on a noisy one
-sharpens the noise into false detail.
+much as a small one. Fine texture is not taken for noise: a restore model
+smooths a clean image's real detail away, which costs more than a clean
+model sharpening mild noise.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ MODEL_PAIRS = {PHOTO: ("restore_x4", "restore_gan_x4"), CLEAN: ("srresnet_x4", "
 
 JPEG_SUFFIXES = FORMATS["jpeg"].suffixes
 NOISE_LEVEL = 2.5  # grey levels (of 255) in the flattest blocks
+NOISE_LIKE = 3.0  # structure per sigma in those blocks: noise alone gives ~1.1, fine texture more
 GRID_RATIO = 1.3  # 8-px grid strength over the other phases
 CROP = 512  # px per side looked at
 FLATTEST = 0.1  # share of the 8x8 blocks that count as "flattest"
@@ -118,13 +120,14 @@ def classify_pixels(color: np.ndarray) -> KindReport:
     luma = _luma(_centre_crop(color))
     if min(luma.shape) < _MIN_SIDE:
         return KindReport(CLEAN, "too small to measure")
-    noise = noise_level(luma)
+    noise, texture = noise_level(luma)
     grid = grid_strength(luma)
-    if noise > NOISE_LEVEL:
+    if noise > NOISE_LEVEL and texture <= NOISE_LIKE:
         return KindReport(PHOTO, f"noise {noise:.1f} levels in its flattest areas", noise, grid)
     if grid > GRID_RATIO:
         return KindReport(PHOTO, f"8-px JPEG grid {grid:.2f}x stronger than elsewhere", noise, grid)
-    return KindReport(CLEAN, f"noise {noise:.1f} levels, grid {grid:.2f}x", noise, grid)
+    busy = " (fine texture, not noise)" if noise > NOISE_LEVEL else ""
+    return KindReport(CLEAN, f"noise {noise:.1f} levels{busy}, grid {grid:.2f}x", noise, grid)
 
 
 def _centre_crop(color: np.ndarray) -> np.ndarray:
@@ -147,11 +150,14 @@ def _luma(color: np.ndarray) -> np.ndarray:
     return x[..., 0]
 
 
-def noise_level(luma: np.ndarray) -> float:
-    """Immerkaer's sigma (grey levels), averaged over the flattest FLATTEST share of the 8x8 blocks.
+def noise_level(luma: np.ndarray) -> tuple[float, float]:
+    """(sigma, texture) of the flattest FLATTEST share of the 8x8 blocks.
 
-    The mask [[1,-2,1],[-2,4,-2],[1,-2,1]] is zero on any plane and linear ramp,
-    so smooth content does not count; sigma = sqrt(pi/2) / 6 * mean |response|.
+    sigma is Immerkaer's estimate in grey levels: the mask [[1,-2,1],[-2,4,-2],[1,-2,1]]
+    is zero on any plane and linear ramp, so smooth content does not count;
+    sigma = sqrt(pi/2) / 6 * mean |response|. Fine texture (fur, fabric, a small
+    busy image) answers the mask too; texture is the blocks' structure per unit
+    of sigma: noise alone gives about 1.1, texture several times more.
     """
     y = luma
     h, w = y.shape
@@ -166,7 +172,9 @@ def noise_level(luma: np.ndarray) -> float:
     structure = _block_mean(_gradient(_box2(y[1:-1, 1:-1])), bh, bw, cell=4)
     count = max(1, int(len(response) * FLATTEST))
     flattest = np.argpartition(structure, count - 1)[:count]
-    return float(np.sqrt(np.pi / 2) / 6 * response[flattest].mean())
+    sigma = np.sqrt(np.pi / 2) / 6 * response[flattest]
+    texture = float(np.median(structure[flattest] / np.maximum(sigma, 1e-3)))
+    return float(sigma.mean()), texture
 
 
 def _block_mean(x: np.ndarray, bh: int, bw: int, cell: int = 8) -> np.ndarray:
