@@ -153,7 +153,9 @@ class CompareView(QWidget):
     def keyPressEvent(self, event) -> None:  # noqa: N802
         step = 60
         moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0), Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
-        if event.key() in moves:
+        # Only bare arrows pan: Alt+Right is "next image", and when there is no next
+        # image (the action is disabled) it must not fall through to a pan.
+        if event.key() in moves and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier):
             self.view.pan_by(*moves[event.key()])
             return
         super().keyPressEvent(event)
