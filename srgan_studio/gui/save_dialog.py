@@ -28,6 +28,18 @@ from .size_control import SizeControl
 FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)   # (key, label) for combo boxes
 
 
+def path_row(edit: QLineEdit, on_browse) -> QWidget:
+    """A path box with its "Browse…" button, as one form row."""
+    browse = QPushButton("Browse…")
+    browse.clicked.connect(on_browse)
+    row = QWidget()
+    lay = QHBoxLayout(row)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    lay.addWidget(browse)
+    return row
+
+
 def format_widgets(current: str | None, quality: int, same_as_input: bool = False) -> tuple[QComboBox, QSpinBox]:
     """The output format box (``current`` selected; "Same as input" first if asked) and the quality box."""
     box = QComboBox()
@@ -67,13 +79,7 @@ class SaveDialog(QDialog):
         self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.path = QLineEdit()
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse)
-        row = QWidget()
-        lay = QHBoxLayout(row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.path, 1)
-        lay.addWidget(browse)
+        row = path_row(self.path, self._on_browse)
         form = QFormLayout(self)
         form.addRow("Model", self.model)
         form.addRow("Size", self.size)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import StudioError
 from ..core.settings import Settings, validate
-from .save_dialog import format_widgets
+from .save_dialog import format_widgets, path_row
 
 PRECISIONS = (
     ("auto", "Automatic (bf16 or fp16 where the hardware and model allow)"),
@@ -104,13 +103,7 @@ class SettingsDialog(QDialog):
         self.output_format, self.jpeg_quality = format_widgets(settings.output_format, settings.jpeg_quality)
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Beside the input image")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse)
-        out_row = QWidget()
-        lay = QHBoxLayout(out_row)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.output_dir, 1)
-        lay.addWidget(browse)
+        out_row = path_row(self.output_dir, self._on_browse)
         self.keep_metadata = QCheckBox("Keep EXIF, XMP and DPI (the ICC profile is always kept)")
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.alpha_mode = QComboBox()
