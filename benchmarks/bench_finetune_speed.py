@@ -100,16 +100,14 @@ def step_times(steps: int, rounds: int, batch: int) -> dict[tuple[int, str], flo
     return {s: float(np.median(v)) for s, v in times.items()}
 
 
-def psnr_after(steps: int, batch: int) -> dict[str, float]:
-    import os
-
+def psnr_after(steps: int, batch: int, threads: int) -> dict[str, float]:
     import torch
 
     from srgan_studio.core.metrics import psnr_y
     from srgan_studio.training.data import load_eval_pairs
     from srgan_studio.training.trainer import run_model
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     ds = _dataset(batch)
     pairs = load_eval_pairs(DATA / "val" / "Set5", 4)
     base = _model().to(memory_format=torch.channels_last).train()
@@ -133,18 +131,21 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--psnr-steps", type=int, default=100, help="0 skips part 2")
+    p.add_argument("--psnr-threads", type=int, default=1, help="threads for part 2 (its result does not depend on them)")
+    p.add_argument("--skip-times", action="store_true", help="part 2 only")
     args = p.parse_args()
     from srgan_studio.core.cpu import cpu_has_bf16
 
     print(f"CPU has native bf16: {cpu_has_bf16()}")
-    t = step_times(args.steps, args.rounds, args.batch)
-    ref = t[(1, "fp32")]
-    print("| threads | precision | seconds per step | speed-up |")
-    print("|---|---|---|---|")
-    for (threads, precision), v in t.items():
-        print(f"| {threads} | {precision} | {v:.3f} | {ref / v:.2f}x |")
+    if not args.skip_times:
+        t = step_times(args.steps, args.rounds, args.batch)
+        ref = t[(1, "fp32")]
+        print("| threads | precision | seconds per step | speed-up |")
+        print("|---|---|---|---|")
+        for (threads, precision), v in t.items():
+            print(f"| {threads} | {precision} | {v:.3f} | {ref / v:.2f}x |")
     if args.psnr_steps:
-        ps = psnr_after(args.psnr_steps, args.batch)
+        ps = psnr_after(args.psnr_steps, args.batch, args.psnr_threads)
         diff = ps["bf16"] - ps["fp32"]
         verdict = "keep bf16" if abs(diff) <= 0.05 else "bf16 costs accuracy: use fp32"
         print(f"Set5 Y-PSNR after {args.psnr_steps} identical steps: fp32 {ps['fp32']:.3f} dB, "

@@ -161,10 +161,17 @@ def test_the_thread_tuner_keeps_the_fastest_count(monkeypatch):
     tuner = th.ThreadTuner(4, probe_steps=2, every=50)
     clock = [0.0]
     monkeypatch.setattr(th.time, "perf_counter", lambda: clock[0])
-    cost = {4: 3.0, 2: 2.0, 1: 1.5}      # a busy machine: fewer threads run faster
-    for step in range(20):
-        n = tuner.threads_for(step)
-        clock[0] += cost[n]
-        tuner.step_done(step)
-    assert tuner.best == 1 and tuner.threads_for(20) == 1
-    assert tuner.threads_for(50) == 4      # measured again as the load changes
+    used = []
+
+    def run(steps: range, cost: dict[int, float]) -> None:
+        for step in steps:
+            n = tuner.threads_for(step)
+            used.append(n)
+            clock[0] += cost[n]
+            tuner.step_done(step)
+
+    run(range(0, 20), {4: 3.0, 2: 2.0, 1: 1.5})          # a busy machine: fewer threads run faster
+    assert tuner.best == 1 and used[-1] == 1
+    assert used.count(4) == 2                              # warm-up + one timed step: far slower, dropped
+    run(range(20, 80), {4: 0.5, 2: 0.8, 1: 1.5})          # the load went away: measured again, all cores win
+    assert tuner.best == 4 and used[-1] == 4
