@@ -42,7 +42,8 @@ def window(qtbot, registry):
     from srgan_studio.core.settings import Settings
     from srgan_studio.gui.main_window import MainWindow
 
-    win = MainWindow(Settings(), registry=registry, persist=False)
+    # Realism at 100%: the third pane shows srgan_x4 itself, not a blend built a moment later.
+    win = MainWindow(Settings(realism=100), registry=registry, persist=False)
     qtbot.addWidget(win)
     win.resize(1000, 640)
     win.show()

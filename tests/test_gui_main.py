@@ -144,8 +144,10 @@ def test_realism_slider_blends_the_networks(qtbot, window, tmp_path, registry):
     assert window.actions.realism.isEnabled()
     _drop(window, make_photo(tmp_path / "p.png", 40, 32))
     wait_loaded(qtbot, window)
-    wait_rendered(qtbot, window)
     gan_slot = window.compare.slots[2]
+    window.actions.realism.setValue(100)
+    qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4", timeout=20000)
+    wait_rendered(qtbot, window)
     pure_gan = gan_slot.target.canvas.copy()
     window.actions.realism.setValue(50)
     qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4@r50", timeout=20000)
@@ -154,8 +156,29 @@ def test_realism_slider_blends_the_networks(qtbot, window, tmp_path, registry):
     fidelity = window.compare.slots[1].target.canvas
     assert np.abs(blended.astype(int) - pure_gan).mean() > 0.2
     assert np.abs(blended.astype(int) - fidelity).mean() > 0.2
-    window.actions.realism.setValue(100)
-    qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4", timeout=20000)
+
+
+def test_realism_starts_moderate_is_remembered_and_labels_agree_at_zero(qtbot, registry, tmp_path):
+    # Defaults (issue 18): Realism starts at 50% and is remembered; bug 6: at 0% the third pane
+    # was labelled "SRResNet x4" while its menu said "SRGAN x4".
+    from srgan_studio.core.settings import Settings
+    from srgan_studio.gui.main_window import MainWindow
+
+    window = MainWindow(Settings(), registry=registry, persist=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.refresh_models()
+    assert window.actions.realism.value() == 50 and window.actions.realism_label.text() == "50%"
+    _drop(window, make_photo(tmp_path / "p.png", 40, 32))
+    wait_loaded(qtbot, window)
+    gan_slot, combo = window.compare.slots[2], window.compare.combos[2]
+    qtbot.waitUntil(lambda: gan_slot.descriptor is not None and gan_slot.descriptor.name == "srgan_x4@r50",
+                    timeout=20000)
+    window.actions.realism.setValue(0)
+    qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4@r0", timeout=20000)
+    assert combo.currentText() in gan_slot.title and "realism 0%" in gan_slot.title
+    assert window.settings.realism == 0  # what the settings file will remember
+    window.close()
 
 
 def test_missing_models_show_not_installed(qtbot, tmp_path):

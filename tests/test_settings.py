@@ -30,7 +30,7 @@ def test_env_dirs(tmp_path, monkeypatch):
 def test_defaults_when_no_file():
     s = load_settings()
     assert s == Settings() and s.schema_version == SCHEMA_VERSION
-    assert (s.device, s.tile, s.output_format, s.alpha_mode, s.theme) == ("auto", 0, "png", "model", "system")
+    assert (s.device, s.tile, s.output_format, s.alpha_mode, s.theme) == ("auto", 0, "", "model", "system")
 
 
 def test_roundtrip_creates_the_folder():

@@ -63,7 +63,7 @@ class Settings:
     engine: str = "auto"               # CPU engine: auto (OpenVINO where installed) | openvino | onnxruntime
     tile: int = 0                      # LR tile core size; 0 = automatic
     threads: int = 0                   # CPU threads; 0 = ONNX Runtime's choice
-    output_format: str = "png"         # png | jpeg | webp | tiff
+    output_format: str = ""            # "" = same as the input | png | jpeg | webp | tiff
     jpeg_quality: int = DEFAULT_QUALITY
     output_dir: str = ""               # "" = beside the input
     keep_metadata: bool = True
@@ -71,6 +71,8 @@ class Settings:
     max_megapixels: float = 180.0      # decompression-bomb limit for inputs
     theme: str = "system"              # system | light | dark
     default_model: str = ""
+    realism: int = 50                  # the Realism slider, percent (remembered)
+    save_dir: str = ""                 # the folder of the last save ("" = beside the input)
     recent_files: list[str] = field(default_factory=list)
     window_geometry: str = ""
     window_state: str = ""
@@ -101,7 +103,7 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "engine": _choice("auto", "openvino", "onnxruntime"),
     "tile": lambda v: _int_in(0, 8192)(v) and (v == 0 or v >= 32),
     "threads": _int_in(0, 1024),
-    "output_format": _choice(*WRITABLE),
+    "output_format": _choice("", *WRITABLE),
     "jpeg_quality": _int_in(1, 100),
     "output_dir": lambda v: isinstance(v, str),
     "keep_metadata": lambda v: isinstance(v, bool),
@@ -109,6 +111,8 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "max_megapixels": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 10_000,
     "theme": _choice("system", "light", "dark"),
     "default_model": lambda v: isinstance(v, str),
+    "realism": _int_in(0, 100),
+    "save_dir": lambda v: isinstance(v, str),
     "recent_files": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
     "window_geometry": lambda v: isinstance(v, str),
     "window_state": lambda v: isinstance(v, str),

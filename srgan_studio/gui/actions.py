@@ -6,7 +6,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QSizePolicy, QSlider, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QSlider,
+    QToolBar,
+    QWidget,
+)
 
 from .icons import set_icon
 from .view_state import LENS_FACTOR
@@ -36,6 +46,7 @@ class Actions:
     about: QAction
     recent_menu: QMenu
     realism: QSlider
+    input_kind: QComboBox
     realism_label: QLabel
     toolbar: QToolBar
 
@@ -119,11 +130,32 @@ def build_actions(win: QMainWindow) -> Actions:
     tb.addSeparator()
     tb.addActions([a["previous"], a["next"]])
     tb.addSeparator()
+    input_kind = _input_kind_widget(tb)
     realism, label = _realism_widget(tb)
     tb.addSeparator()
     tb.addAction(a["cancel"])
     win.addToolBar(tb)
-    return Actions(**a, recent_menu=recent, realism=realism, realism_label=label, toolbar=tb)
+    return Actions(**a, recent_menu=recent, realism=realism, realism_label=label,
+                   input_kind=input_kind, toolbar=tb)
+
+
+def _input_kind_widget(tb: QToolBar) -> QComboBox:
+    from ..core.input_kind import KIND_LABELS, KINDS
+
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(6, 0, 6, 0)
+    row.addWidget(QLabel("Input"))
+    combo = QComboBox()
+    combo.setObjectName("input_kind")
+    for kind in KINDS:
+        combo.addItem(KIND_LABELS[kind], kind)
+    combo.setCurrentIndex(combo.findData("clean"))
+    combo.setToolTip("Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
+                     "Set from the file when it opens; change it if the guess is wrong.")
+    row.addWidget(combo)
+    tb.addWidget(box)
+    return combo
 
 
 def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
@@ -139,11 +171,9 @@ def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
     slider.setPageStep(25)
     slider.setTickInterval(25)
     slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-    slider.setValue(100)
     slider.setFixedWidth(140)
-    slider.setToolTip("Network interpolation: 0% = SRResNet (fidelity), 100% = SRGAN (texture)")
     row.addWidget(slider)
-    label = QLabel("100%")
+    label = QLabel()
     label.setMinimumWidth(36)
     row.addWidget(label)
     tb.addWidget(box)

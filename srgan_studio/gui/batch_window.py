@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.batch_plan import AUTO
 from ..core.progress import format_eta
 from ..core.registry import find_name
 from ..core.settings import Settings
@@ -84,7 +85,8 @@ class BatchWindow(QWidget):
         self._output_chosen = False   # the user typed or browsed an output: stop deriving it
         self.models = QListWidget()
         self.models.setMaximumHeight(96)
-        self.format, self.quality = format_widgets(None, self.settings.jpeg_quality, same_as_input=True)
+        self.format, self.quality = format_widgets(self.settings.output_format or None, self.settings.jpeg_quality,
+                                                   same_as_input=True)
         self.size = SizeControl()
         self.recursive = QCheckBox("Include subfolders (mirrors the tree)")
         self.overwrite = QCheckBox("Redo outputs that already exist (off: resume, skipping them)")
@@ -156,8 +158,13 @@ class BatchWindow(QWidget):
             models = self.registry.list()
         except Exception:  # noqa: BLE001
             models = []
-        wanted = find_name(self.settings.default_model, [d.name for d in models]) or next(
-            (d.name for d in models if d.name == "srgan_x4"), "")
+        # Default: per file, the faithful model for its kind (Restore for photos, SRResNet for clean sources).
+        wanted = find_name(self.settings.default_model, [d.name for d in models]) or AUTO
+        auto = QListWidgetItem("Automatic: the faithful model for each file (Restore for photos, SRResNet otherwise)")
+        auto.setData(Qt.ItemDataRole.UserRole, AUTO)
+        auto.setFlags(auto.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        auto.setCheckState(Qt.CheckState.Checked if wanted == AUTO else Qt.CheckState.Unchecked)
+        self.models.addItem(auto)
         for d in models:
             item = QListWidgetItem(f"{d.title}  ({d.name})")
             item.setData(Qt.ItemDataRole.UserRole, d.name)

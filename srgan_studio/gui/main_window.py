@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
 from ..core import formats
 from ..core.settings import Settings, save_settings
 from .actions import build_actions
-from .compare_view import DEFAULT_MODELS, CompareView
+from .compare_view import CompareView
 from .drop_hint import DropHint
 from .icons import app_icon, retint_all, set_icon
+from .model_roles import ModelRoles, input_kind_of
 from .preview import PreviewController, UpscalerCache
 from .qimage import DisplayImage, qimage_to_rgb
-from .realism import GAN_MODEL, PSNR_MODEL, STEP, blended_descriptor, can_interpolate
+from .realism_control import RealismControl
 from .render_slot import display_rgb
 from .save_job import SaveOptions, save_job
 from .session import ImageList, split_dropped
@@ -37,7 +38,6 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 APP_TITLE = "SRGAN Studio"
-REALISM_DELAY_MS = 250
 
 
 class MainWindow(QMainWindow):
@@ -51,11 +51,9 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self.load_worker: Worker | None = None
         self.save_worker: Worker | None = None
-        self.realism_worker: Worker | None = None
-        self._slot_names = list(DEFAULT_MODELS)
+        self.roles = ModelRoles()        # which model each pane shows; the input kind picks the pair
         self._batch_window = None
         self._models_window = None
-        self._closing = False           # closeEvent ran: no new background work
 
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(app_icon())
@@ -69,10 +67,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.compare)
         self.setCentralWidget(self.stack)
         self.actions = build_actions(self)
+        self.realism = RealismControl(self.actions.realism, self.actions.realism_label, self.settings,
+                                      self._pair_descriptors, self)
         self._build_status_bar()
         self._connect()
-        self._realism_timer = QTimer(self, singleShot=True, interval=REALISM_DELAY_MS)
-        self._realism_timer.timeout.connect(self._on_realism_due)
         self._restore_window()
         self._update_actions()
 
@@ -118,7 +116,10 @@ class MainWindow(QMainWindow):
         a.settings.triggered.connect(self.show_settings)
         a.about.triggered.connect(self._on_about)
         a.recent_menu.aboutToShow.connect(self._update_recent_menu)
-        a.realism.valueChanged.connect(self._on_realism_changed)
+        a.input_kind.activated.connect(lambda _i: self.set_input_kind(a.input_kind.currentData()))
+        self.realism.ready.connect(self._on_realism_ready)
+        self.realism.failed.connect(lambda text: self.show_error("Realism blend failed", text))
+        self.realism.message.connect(lambda text: self.statusBar().showMessage(text, 3000))
         self.compare.model_chosen.connect(self._on_model_chosen)
         self.preview.error.connect(lambda text: self.show_error("Preview failed", text))
         self.preview.job_started.connect(self._update_actions)
@@ -150,26 +151,44 @@ class MainWindow(QMainWindow):
         self.registry.refresh()
         models = self.registry.list()
         self.compare.set_model_choices([(d.name, d.title) for d in models])
-        for i, name in enumerate(self._slot_names):
-            self._apply_slot_model(i, name)
-        reason = can_interpolate(self._descriptor(PSNR_MODEL), self._descriptor(GAN_MODEL))
-        self.actions.realism.setEnabled(not reason)
-        self.actions.realism_label.setEnabled(not reason)
-        if reason:
-            self.actions.realism.setToolTip(f"Realism slider unavailable: {reason}")
+        self.realism.update_availability()
+        self._apply_all_slot_models()
 
-    def _apply_slot_model(self, index: int, name: str) -> None:
+    def _installed(self) -> list[str]:
+        return self.registry.names()
+
+    def _pair_descriptors(self) -> tuple:
+        faithful, realistic = self.roles.pair(self._installed())
+        return self._descriptor(faithful), self._descriptor(realistic)
+
+    def _apply_all_slot_models(self) -> None:
+        for i in range(len(self.compare.slots)):
+            self._apply_slot_model(i)
+
+    def _apply_slot_model(self, index: int) -> None:
         slot = self.compare.slots[index]
+        name = self.roles.resolve(index, self._installed())
+        self.compare.select_model(index, name)
         desc = self._descriptor(name)
         if desc is None:
             self.preview.set_slot_model(slot, None, "model not installed")
             return
-        if name == GAN_MODEL and self.actions.realism.isEnabled() and self.actions.realism.value() < 100:
-            self._realism_timer.start()  # the blend replaces this model once built
+        if self.roles.is_realistic(index) and self.realism.percent < 100 and self.actions.realism.isEnabled():
+            self.realism.schedule()  # the blend replaces this model once built
             if slot.descriptor is not None and slot.descriptor.name.startswith(f"{name}@"):
                 return
         if slot.descriptor != desc:
             self.preview.set_slot_model(slot, desc)
+
+    def set_input_kind(self, kind: str) -> None:
+        """Photo or Clean source: switch the panes that follow the input to that pair."""
+        box = self.actions.input_kind
+        box.setCurrentIndex(max(0, box.findData(kind)))
+        if kind == self.roles.kind:
+            return
+        self.roles.kind = kind
+        self.realism.update_availability()
+        self._apply_all_slot_models()
 
     # -- opening -------------------------------------------------------------
     def open_paths(self, paths: list[str | Path]) -> None:
@@ -198,10 +217,10 @@ class MainWindow(QMainWindow):
 
             image = read_image(path, max_pixels=max_pixels)
             token.raise_if_cancelled()
-            return image
+            return image, input_kind_of(path, image)
 
         worker = Worker(job, self, name=f"read {path.name}")
-        worker.finished.connect(lambda image, w=worker: self._on_image_read(w, path, image))
+        worker.finished.connect(lambda result, w=worker: self._on_image_read(w, path, *result))
         worker.errored.connect(lambda text: self.show_error("Cannot open image", text))
         worker.done.connect(lambda w=worker: self._on_load_done(w))
         self.load_worker = worker
@@ -213,10 +232,11 @@ class MainWindow(QMainWindow):
             self.load_worker = None
         worker.release()
 
-    def _on_image_read(self, worker: Worker, path: Path, image) -> None:
+    def _on_image_read(self, worker: Worker, path: Path, image, kind: str) -> None:
         if worker is not self.load_worker:
             return  # the user moved on to another image meanwhile
         self.settings.add_recent(path)
+        self.set_input_kind(kind)
         self.show_image(image, path.name)
 
     def show_image(self, image, name: str) -> None:
@@ -293,38 +313,13 @@ class MainWindow(QMainWindow):
 
     # -- models and realism ------------------------------------------------------
     def _on_model_chosen(self, index: int, name: str) -> None:
-        self._slot_names[index] = name
-        self._apply_slot_model(index, name)
+        self.roles.choose(index, name, self._installed())
+        self._apply_slot_model(index)
 
-    def _on_realism_changed(self, value: int) -> None:
-        value = round(value / STEP) * STEP
-        self.actions.realism_label.setText(f"{value}%")
-        self._realism_timer.start()
-
-    def _on_realism_due(self) -> None:
-        if self._closing:
-            return
-        psnr, gan = self._descriptor(PSNR_MODEL), self._descriptor(GAN_MODEL)
-        if can_interpolate(psnr, gan) or GAN_MODEL not in self._slot_names:
-            return
-        percent = round(self.actions.realism.value() / STEP) * STEP
-        if self.realism_worker is not None:
-            self.realism_worker.cancel()
-        worker = Worker(lambda token: blended_descriptor(psnr, gan, percent), self, name="realism")
-        worker.finished.connect(lambda desc, w=worker: self._on_realism_ready(w, desc))
-        worker.errored.connect(lambda text: self.show_error("Realism blend failed", text))
-        worker.done.connect(worker.release)
-        self.realism_worker = worker
-        self.statusBar().showMessage(f"Blending SRResNet and SRGAN at {percent}%…", 3000)
-        worker.start()
-
-    def _on_realism_ready(self, worker: Worker, desc) -> None:
-        if worker is not self.realism_worker:
-            return
-        self.realism_worker = None
-        for i, name in enumerate(self._slot_names):
-            if name == GAN_MODEL and self.compare.slots[i].descriptor != desc:
-                self.preview.set_slot_model(self.compare.slots[i], desc)
+    def _on_realism_ready(self, desc) -> None:
+        for i, slot in enumerate(self.compare.slots):
+            if self.roles.is_realistic(i) and slot.descriptor != desc:
+                self.preview.set_slot_model(slot, desc)
 
     # -- saving ------------------------------------------------------------------
     def _on_save(self) -> None:
@@ -333,10 +328,18 @@ class MainWindow(QMainWindow):
             return
         from .save_dialog import SaveDialog
 
-        choices = [s.descriptor for s in self.compare.slots if s.descriptor is not None]
-        dialog = SaveDialog(self, self.settings, choices, self.images.current)
+        dialog = SaveDialog(self, self.settings, self.save_choices(), self.images.current,
+                            default_name=self.roles.pair(self._installed())[0])
         if dialog.exec():
             self.save_to(dialog.options(), dialog.descriptor())
+
+    def save_choices(self) -> list:
+        """Every installed model once, and the Realism blend the panes show, if any."""
+        models = {d.name: d for d in self.registry.list()}
+        for slot in self.compare.slots:
+            if slot.descriptor is not None:
+                models.setdefault(slot.descriptor.name, slot.descriptor)
+        return list(models.values())
 
     def save_to(self, options: SaveOptions, descriptor) -> Worker | None:
         """Render ``descriptor`` on the current image at full size and write it."""
@@ -521,16 +524,15 @@ class MainWindow(QMainWindow):
             log.warning("cannot save settings: %s", exc)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self._closing = True
-        self._realism_timer.stop()
+        self.realism.close()
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64()).decode()
         self._save_settings()
-        for w in (self.save_worker, self.load_worker, self.realism_worker):
+        for w in (self.save_worker, self.load_worker):
             if w is not None:
                 w.cancel()
         self.preview.shutdown()
-        for w in (self.save_worker, self.load_worker, self.realism_worker):
+        for w in (self.save_worker, self.load_worker, self.realism.worker):
             if w is not None:
                 w.wait(10000)
         if self._batch_window is not None:

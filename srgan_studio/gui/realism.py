@@ -1,5 +1,7 @@
-"""The Realism slider's model: SRResNet and SRGAN weights blended (no Qt).
+"""The Realism slider's model: a faithful and a realistic twin's weights blended (no Qt).
 
+The pair is SRResNet/SRGAN for clean sources and Restore/Restore GAN for
+photos (gui/model_roles.py); both pairs share one graph per twin.
 alpha = 0 is the fidelity (PSNR) model, 1 the GAN model; in between is
 ESRGAN's network interpolation (core/interpolate.py). Blended models are
 written to a small cache in the data folder, one file per alpha step, and
@@ -14,8 +16,6 @@ from pathlib import Path
 from ..core.atomic import atomic_write_bytes
 from ..core.descriptor import ModelDescriptor
 
-PSNR_MODEL = "srresnet_x4"
-GAN_MODEL = "srgan_x4"
 STEP = 5            # slider percent per step
 KEEP_FILES = 4      # blended models kept in the cache
 
@@ -29,7 +29,7 @@ def cache_dir() -> Path:
 def can_interpolate(psnr: ModelDescriptor | None, gan: ModelDescriptor | None) -> str:
     """'' when the pair can be blended, else the reason (for the tooltip)."""
     if psnr is None or gan is None:
-        return f"needs both {PSNR_MODEL} and {GAN_MODEL} installed"
+        return "needs both twins of the pair installed"
     if psnr.kind != "onnx" or gan.kind != "onnx":
         return "needs two ONNX models"
     if psnr.architecture != gan.architecture or psnr.scale != gan.scale:
@@ -43,8 +43,9 @@ def blended_descriptor(psnr: ModelDescriptor, gan: ModelDescriptor, percent: int
 
     if percent >= 100:
         return gan
-    if percent <= 0:
-        return psnr
+    if percent <= 0:  # the faithful weights, but still the realistic pane's model, labelled so
+        return dataclasses.replace(gan, name=f"{gan.name}@r0", title=f"{gan.title} · realism 0%", file=psnr.file,
+                                   source_path=psnr.source_path, metrics={}, user=False)
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = f"{Path(psnr.model_path).stat().st_mtime_ns:x}{Path(gan.model_path).stat().st_mtime_ns:x}"

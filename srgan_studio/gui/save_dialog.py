@@ -62,7 +62,8 @@ def default_output(source: Path | None, model_name: str, fmt: str, output_dir: s
 
 
 class SaveDialog(QDialog):
-    def __init__(self, parent, settings: Settings, descriptors: list, source: Path | None):
+    def __init__(self, parent, settings: Settings, descriptors: list, source: Path | None, default_name: str = ""):
+        """``descriptors``: each model once; ``default_name``: the faithful model for the input's kind."""
         super().__init__(parent)
         self.setWindowTitle("Save Upscaled Image")
         self.source = source
@@ -72,9 +73,10 @@ class SaveDialog(QDialog):
         for d in descriptors:
             self.model.addItem(d.title, d.name)
         wanted = find_name(settings.default_model, [d.name for d in descriptors])  # alias or prefix in settings
+        wanted = wanted or default_name
         default = next((i for i, d in enumerate(descriptors) if d.name == wanted), len(descriptors) - 1)
         self.model.setCurrentIndex(max(0, default))
-        self.format, self.quality = format_widgets(settings.output_format, settings.jpeg_quality)
+        self.format, self.quality = format_widgets(settings.output_format, settings.jpeg_quality, same_as_input=True)
         self.size = SizeControl()
         self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
         self.keep_metadata.setChecked(settings.keep_metadata)
@@ -102,15 +104,21 @@ class SaveDialog(QDialog):
         return self._descriptors[self.model.currentIndex()] if self._descriptors else None
 
     def options(self) -> SaveOptions:
-        return SaveOptions(Path(self.path.text()), self.format.currentData(), self.quality.value(),
+        return SaveOptions(Path(self.path.text()), self.output_format(), self.quality.value(),
                            self.keep_metadata.isChecked(), self._overwrite, self.size.spec())
 
+    def output_format(self) -> str:
+        """The chosen format, or for "Same as input" the input's own (PNG where it cannot be written)."""
+        source = formats.from_suffix(self.source) if self.source is not None else None
+        return formats.output_format(source, self.format.currentData())
+
     def _update_path(self) -> None:
-        self.quality.setEnabled(formats.FORMATS[self.format.currentData()].quality)
+        self.quality.setEnabled(formats.FORMATS[self.output_format()].quality)
         name = self.model.currentData() or "model"
         spec = self.size.spec()
         tag = "" if spec.is_native else spec.tag(0)
-        self.path.setText(str(default_output(self.source, name, self.format.currentData(), self.settings.output_dir, tag)))
+        folder = self.settings.output_dir or self.settings.save_dir  # the last folder saved to
+        self.path.setText(str(default_output(self.source, name, self.output_format(), folder, tag)))
         self._overwrite = False
 
     def _on_browse(self) -> None:
@@ -130,4 +138,5 @@ class SaveDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             self._overwrite = True
+        self.settings.save_dir = str(target.parent)
         self.accept()

@@ -100,7 +100,8 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText(f"Automatic ({os.cpu_count() or 1} cores)")
         self.threads.setValue(settings.threads)
 
-        self.output_format, self.jpeg_quality = format_widgets(settings.output_format, settings.jpeg_quality)
+        self.output_format, self.jpeg_quality = format_widgets(settings.output_format, settings.jpeg_quality,
+                                                                   same_as_input=True)
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Beside the input image")
         out_row = path_row(self.output_dir, self._on_browse)
@@ -180,7 +181,7 @@ class SettingsDialog(QDialog):
             engine=self.engine.currentData(),
             tile=0 if self.tile_auto.isChecked() else self.tile.value(),
             threads=self.threads.value(),
-            output_format=self.output_format.currentData(),
+            output_format=self.output_format.currentData() or "",  # "" = same as the input
             jpeg_quality=self.jpeg_quality.value(),
             output_dir=self.output_dir.text().strip(),
             keep_metadata=self.keep_metadata.isChecked(),

@@ -1,0 +1,49 @@
+"""Which model each compare pane shows (no Qt).
+
+The middle and right panes hold roles, not names: the *faithful* and the
+*realistic* model of the pair that fits the input. The input kind (Photo or
+Clean source, core/input_kind.py) picks the pair: restore_x4 / restore_gan_x4
+for photos, srresnet_x4 / srgan_x4 for clean sources; where the restore
+models are not installed the clean pair stands in. A pane the user set to
+another model from its menu keeps that model whatever the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from ..core.input_kind import CLEAN, PHOTO, classify_pixels, lossy_format_of_file, models_for_kind
+
+FAITHFUL = "@faithful"
+REALISTIC = "@realistic"
+DEFAULT_PANES = ("bicubic_x4", FAITHFUL, REALISTIC)
+
+
+class ModelRoles:
+    def __init__(self, panes: tuple[str, ...] = DEFAULT_PANES):
+        self.panes = list(panes)
+        self.kind = CLEAN
+
+    def pair(self, installed: Collection[str]) -> tuple[str, str]:
+        """(faithful, realistic) model names for the current input kind."""
+        return models_for_kind(self.kind, set(installed))
+
+    def resolve(self, index: int, installed: Collection[str]) -> str:
+        """The model name pane ``index`` shows."""
+        faithful, realistic = self.pair(installed)
+        return {FAITHFUL: faithful, REALISTIC: realistic}.get(self.panes[index], self.panes[index])
+
+    def choose(self, index: int, name: str, installed: Collection[str]) -> None:
+        """The user picked ``name`` for pane ``index``: a pair member keeps following the input."""
+        faithful, realistic = self.pair(installed)
+        self.panes[index] = {faithful: FAITHFUL, realistic: REALISTIC}.get(name, name)
+
+    def is_realistic(self, index: int) -> bool:
+        return self.panes[index] == REALISTIC
+
+
+def input_kind_of(path, image) -> str:
+    """The kind of an opened file: JPEG / lossy WebP by name or signature, else measured on its pixels."""
+    if path is not None and lossy_format_of_file(path):
+        return PHOTO
+    return classify_pixels(image.color).kind
