@@ -14,7 +14,8 @@ downscaling). The rule, in order:
      that cancels any plane, and what those blocks hold looks like noise
      rather than fine texture (``NOISE_LIKE``); or
    - the 8-px JPEG block grid is ``GRID_RATIO`` times stronger than the other
-     seven phases (a decoded JPEG saved as PNG or TIFF).
+     seven phases on one axis, or ``GRID_RATIO_BOTH`` on both (a decoded JPEG
+     saved as PNG or TIFF).
 3. Else it is a clean source.
 
 Only a centred crop of at most ``CROP`` px is looked at, and it is cut from
@@ -44,7 +45,8 @@ MODEL_PAIRS = {PHOTO: ("restore_x4", "restore_gan_x4"), CLEAN: ("srresnet_x4", "
 JPEG_SUFFIXES = FORMATS["jpeg"].suffixes
 NOISE_LEVEL = 2.5  # grey levels (of 255) in the flattest blocks
 NOISE_LIKE = 3.0  # structure per sigma in those blocks: noise alone gives ~1.1, fine texture more
-GRID_RATIO = 1.3  # 8-px grid strength over the other phases
+GRID_RATIO = 1.3  # 8-px grid strength over the other phases, on one axis
+GRID_RATIO_BOTH = 1.15  # ... or on both axes (a JPEG's grid is two-dimensional; a quantised ramp's aliasing is not)
 CROP = 512  # px per side looked at
 FLATTEST = 0.1  # share of the 8x8 blocks that count as "flattest"
 STEP_CLIP = 12.0  # grey levels: larger steps are edges, not blocking
@@ -121,10 +123,11 @@ def classify_pixels(color: np.ndarray) -> KindReport:
     if min(luma.shape) < _MIN_SIDE:
         return KindReport(CLEAN, "too small to measure")
     noise, texture = noise_level(luma)
-    grid = grid_strength(luma)
+    rows, cols = grid_strength(luma)
+    grid = max(rows, cols)
     if noise > NOISE_LEVEL and texture <= NOISE_LIKE:
         return KindReport(PHOTO, f"noise {noise:.1f} levels in its flattest areas", noise, grid)
-    if grid > GRID_RATIO:
+    if grid > GRID_RATIO or min(rows, cols) > GRID_RATIO_BOTH:
         return KindReport(PHOTO, f"8-px JPEG grid {grid:.2f}x stronger than elsewhere", noise, grid)
     busy = " (fine texture, not noise)" if noise > NOISE_LEVEL else ""
     return KindReport(CLEAN, f"noise {noise:.1f} levels{busy}, grid {grid:.2f}x", noise, grid)
@@ -193,14 +196,14 @@ def _gradient(y: np.ndarray) -> np.ndarray:
     return g
 
 
-def grid_strength(luma: np.ndarray) -> float:
-    """How much stronger the block edges on the 8-px grid are than at the other seven phases (1.0 = no grid).
+def grid_strength(luma: np.ndarray) -> tuple[float, float]:
+    """How much stronger the block edges on the 8-px grid are than at the other seven phases (1.0 = no grid),
+    across rows and across columns.
 
     A block edge is a step that its neighbours do not predict: |d[i] - (d[i-1] + d[i+1]) / 2|
     for the steps d between neighbouring pixels, so ramps and their quantisation
     count alike at every phase. Clipped at STEP_CLIP levels so that a few real
     edges do not outweigh the small, everywhere-present block edges of a JPEG.
-    The stronger axis counts.
     """
     ratios = []
     for axis in (0, 1):
@@ -210,11 +213,12 @@ def grid_strength(luma: np.ndarray) -> float:
         # excess[k] is the step d[k + 1]; phase 7 is the step between pixels 7 and 8 of a block.
         n = (len(excess) + 1) // 8 * 8
         if n < 24:
+            ratios.append(1.0)
             continue
         phases = excess[7 : n - 1].reshape(-1, 8).mean(axis=0)  # phases[0] = d[8], i.e. phase 0
         others = np.delete(phases, 7).mean()
         ratios.append(phases[7] / others if others > 1e-6 else 1.0)
-    return float(max(ratios)) if ratios else 1.0
+    return float(ratios[0]), float(ratios[1])
 
 
 # ---------------------------------------------------------------- models
