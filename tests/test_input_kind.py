@@ -75,7 +75,7 @@ def test_fine_texture_with_no_flat_area_is_not_taken_for_noise():
     assert report.kind == CLEAN and "texture" in report.reason
 
 
-@pytest.mark.parametrize("quality", [40, 60, 75])
+@pytest.mark.parametrize("quality", [40, 60, 75, 90])  # 90: only the both-axes rule sees it
 def test_a_decoded_jpeg_saved_losslessly_is_a_photo_by_its_block_grid(quality):
     report = classify_pixels(jpeg_round_trip(clean_picture(), quality))
     assert report.kind == PHOTO and "grid" in report.reason
