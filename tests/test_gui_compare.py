@@ -252,3 +252,38 @@ def test_lens_magnifies_the_same_spot_in_every_pane(qtbot, window, tmp_path):
     wait_rendered(qtbot, window)
     zoomed = _pixels(panes[0])
     assert np.abs(zoomed[inside] - shots[0][inside]).mean() < 1.0
+
+
+class _TileInFlight:
+    """An upscaler whose first tile is still being computed when Esc is pressed, as a real
+    network's tile is (a second or two): its progress arrives after the cancel."""
+
+    def __init__(self, upscaler, entered, gate):
+        self.upscaler, self.entered, self.gate = upscaler, entered, gate
+
+    def run(self, image, cancel=None, region=None):
+        self.entered.set()
+        self.gate.wait(20)
+        return (yield from self.upscaler.run(image, region=region))  # finishes the tile, then the job sees the cancel
+
+
+def test_esc_leaves_no_rendering_message(qtbot, window, tmp_path):
+    # Bug 6 (issue 18): after Esc the panes said "paused" while the status bar still said "Rendering … 12%".
+    import threading
+
+    from PySide6.QtWidgets import QApplication
+
+    entered, gate = threading.Event(), threading.Event()
+    real = window.cache.get_preview
+    window.cache.get_preview = lambda desc: _TileInFlight(real(desc), entered, gate)
+    window.open_paths([make_photo(tmp_path / "big.png", 320, 240)])
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(entered.is_set, timeout=20000)
+    window.actions.cancel.trigger()
+    gate.set()
+    qtbot.waitUntil(lambda: not window.preview.busy, timeout=20000)
+    for _ in range(5):
+        QApplication.processEvents()
+    assert "Rendering" not in window.statusBar().currentMessage()
+    unfinished = [s for s in window.compare.slots if s.target is not None and s.fraction < 1.0]
+    assert unfinished and all(s.status == "paused" for s in unfinished)

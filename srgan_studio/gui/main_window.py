@@ -37,6 +37,7 @@ from .session import ImageList, split_dropped
 from .worker import Worker
 
 log = logging.getLogger(__name__)
+PAUSED_TEXT = "Preview paused; zoom or pan to resume"
 APP_TITLE = "SRGAN Studio"
 
 
@@ -392,7 +393,7 @@ class MainWindow(QMainWindow):
             self.save_worker.cancel()
         else:
             self.preview.cancel()
-            self.statusBar().showMessage("Preview stopped; change the view to resume", 4000)
+            self.statusBar().showMessage(PAUSED_TEXT)
 
     # -- other windows -------------------------------------------------------------
     def show_batch(self, folder: Path | None = None):
@@ -486,12 +487,14 @@ class MainWindow(QMainWindow):
 
     def _update_status_progress(self, slot) -> None:
         busy = [s for s in self.compare.slots if s.busy]
-        if busy:
+        if busy and not self.preview.paused:  # after Esc, queued progress must not bring "Rendering" back
             self.statusBar().showMessage(
                 "Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))
 
     def _on_preview_stopped(self, outcome: str) -> None:
         self._update_actions()
+        if self.preview.paused and outcome == "cancelled":
+            self.statusBar().showMessage(PAUSED_TEXT)
         if outcome == "finished" and all(s.fraction >= 1.0 for s in self.compare.slots if s.target is not None):
             self.statusBar().showMessage("Preview complete", 4000)
 

@@ -123,6 +123,11 @@ class PreviewController(QObject):
             self.worker.wait(5000)
 
     @property
+    def paused(self) -> bool:
+        """The user stopped the preview (Esc) and nothing has changed since."""
+        return self._paused
+
+    @property
     def busy(self) -> bool:
         return self.worker is not None
 
