@@ -80,6 +80,7 @@ def test_openvino_failing_to_compile_falls_back_and_names_the_model(monkeypatch,
     s = create_session(tiny_model.model_path, device="cpu", precision="auto")
     assert s.engine == "onnxruntime" and s.precision == "fp32"
     assert tiny_model.model_path.name in s.notice and "cannot compile" in s.notice
+    assert "Unsupported operation: FancyOp" in s.notice and "core.cpp" not in s.notice  # the telling line
     assert "ONNX Runtime on the CPU" in s.notice
 
 

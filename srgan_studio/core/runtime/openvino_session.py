@@ -114,5 +114,7 @@ def _config(target: Target, threads: int, precision: str) -> dict:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    """The line that says what went wrong (OpenVINO puts "Exception from <source file>:" lines first)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    telling = [line for line in lines if not line.startswith(("Exception from", "Check '"))]
+    return ((telling or lines or [type(exc).__name__])[0])[:200]
