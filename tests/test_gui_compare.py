@@ -44,12 +44,19 @@ def test_pan_moves_the_picture_with_the_drag():
     assert (v.cx, v.cy) == (0.0, 0.0)  # clamped: the image never leaves the reach of the view
 
 
-def test_plan_renders_the_visible_blocks_first_and_never_twice():
+def _network_x4():
+    """A descriptor that plans like a network (nothing is run here)."""
+    import dataclasses
+
     from srgan_studio.core.registry import bicubic_descriptor
 
-    slots = [RenderSlot("a", "bicubic_x4"), RenderSlot("b", "bicubic_x4")]
+    return dataclasses.replace(bicubic_descriptor(4), name="net_x4", kind="onnx", architecture="srresnet")
+
+
+def test_plan_renders_the_visible_blocks_first_and_never_twice():
+    slots = [RenderSlot("a", "net_x4"), RenderSlot("b", "net_x4")]
     for s in slots:
-        s.set_model(bicubic_descriptor(4))
+        s.set_model(_network_x4())
         s.reset_target(5 * BLOCK, 3 * BLOCK)
     visible = (BLOCK + 10, 10, 2 * BLOCK + 5, BLOCK - 1)
     steps = plan_preview(slots, visible)
@@ -66,6 +73,21 @@ def test_plan_renders_the_visible_blocks_first_and_never_twice():
     # What is already done is not planned again.
     slots[0].target.done[:] = True
     assert all(st.slot is slots[1] for st in plan_preview(slots, visible))
+
+
+def test_bicubic_renders_in_one_step_before_the_networks():
+    from srgan_studio.core.registry import bicubic_descriptor
+
+    bicubic, net = RenderSlot("bicubic", "bicubic_x4"), RenderSlot("net", "net_x4")
+    bicubic.set_model(bicubic_descriptor(4))
+    net.set_model(_network_x4())
+    for s in (bicubic, net):
+        s.reset_target(5 * BLOCK, 3 * BLOCK)
+    steps = plan_preview([net, bicubic], (0, 0, 2 * BLOCK, 2 * BLOCK))
+    mine = [st for st in steps if st.slot is bicubic]
+    assert steps[0].slot is bicubic and len(mine) == 1
+    assert mine[0].box == (0, 0, 5 * BLOCK, 3 * BLOCK)
+    assert len([st for st in steps if st.slot is net]) == net.target.done.size  # the network still goes block by block
 
 
 def test_preview_blocks_are_exactly_the_engine_tiles():

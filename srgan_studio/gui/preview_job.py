@@ -51,6 +51,10 @@ def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | N
     first, with the panes taking turns so they fill in together.
     """
     live = [(s, s.target) for s in slots if s.target is not None]
+    # Bicubic costs nothing next to a network: one step for the whole image, first.
+    whole = [(s, t) for s, t in live if t.descriptor.kind == "bicubic" and _fits(t)]
+    live = [(s, t) for s, t in live if (s, t) not in whole]
+    first = [Step(s, t, (0, 0, t.in_w, t.in_h), "visible") for s, t in whole if not t.done.all()]
     if visible is not None:
         cx, cy = (visible[0] + visible[2]) / 2, (visible[1] + visible[3]) / 2
     else:
@@ -76,18 +80,22 @@ def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | N
             todo = order(target, [b for b in target.blocks_in(visible) if not target.done[b]])
             seen[id(target)].update(todo)
             visible_steps.append([Step(slot, target, target.block_box(*b), "visible") for b in todo])
-    steps = interleave(visible_steps)
+    steps = first + interleave(visible_steps)
     if not fill:
         return steps
     fill_steps = []
     for slot, target in live:
-        if target.canvas.shape[0] * target.canvas.shape[1] > FILL_MAX_OUTPUT_PIXELS:
+        if not _fits(target):
             continue
         rows, cols = target.done.shape
         todo = [(r, c) for r in range(rows) for c in range(cols)
                 if not target.done[r, c] and (r, c) not in seen[id(target)]]
         fill_steps.append([Step(slot, target, target.block_box(*b), "fill") for b in order(target, todo)])
     return steps + interleave(fill_steps)
+
+
+def _fits(target: RenderTarget) -> bool:
+    return target.canvas.shape[0] * target.canvas.shape[1] <= FILL_MAX_OUTPUT_PIXELS
 
 
 UpscalerFactory = Callable[[ModelDescriptor], object]
