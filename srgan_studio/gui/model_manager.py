@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -23,34 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from .icons import set_icon
+from .model_details import describe
 from .worker import Worker
 
 COLUMNS = ("Model", "Name", "Architecture", "Scale", "Source")
-
-
-def describe(d) -> str:
-    """HTML for the details pane: provenance and metrics as the descriptor has them."""
-    rows = [("Name", d.name), ("Kind", d.kind), ("Architecture", d.architecture), ("Scale", f"x{d.scale}"),
-            ("Channels", f"{d.in_channels} → {d.out_channels}"), ("FP16 on GPU", "yes" if d.fp16 else "no"),
-            ("Receptive field", f"{d.receptive_field} px" if d.receptive_field else "—"),
-            ("File", str(d.model_path) if d.model_path else "built in")]
-    out = ["<table cellspacing=4>"] + [f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows]
-    out.append("</table>")
-    if d.provenance:
-        out.append("<h4>Provenance</h4><table cellspacing=4>")
-        out += [f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
-                for k, v in d.provenance.items()]
-        out.append("</table>")
-    if d.metrics:
-        out.append("<h4>Metrics</h4><table cellspacing=4>")
-        for k, v in d.metrics.items():
-            text = ", ".join(f"{a} {b}" for a, b in v.items()) if isinstance(v, dict) else str(v)
-            out.append(f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(text)}</td></tr>")
-        out.append("</table>")
-    if d.notes:
-        out.append(f"<p>{html.escape(d.notes)}</p>")
-    return "".join(out)
-
 
 
 def _button(icon_name: str, text: str) -> QPushButton:
@@ -87,7 +62,7 @@ class ModelManager(QDialog):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.details)
-        split.setSizes([220, 200])
+        split.setSizes([190, 380])
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.remove_button)
@@ -96,7 +71,7 @@ class ModelManager(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(split, 1)
         col.addLayout(buttons)
-        self.resize(720, 520)
+        self.resize(760, 640)
         self.reload()
 
     def names(self) -> list[str]:
