@@ -69,7 +69,8 @@ def engine_runner(descriptor) -> Runner:
     from ..core.imageio import Image
     from ..core.upscale import Upscaler, drain
 
-    upscaler = Upscaler(descriptor, device="cpu")
+    # fp32: a measurement must not depend on whether this CPU happens to run bf16 (the app's "auto").
+    upscaler = Upscaler(descriptor, device="cpu", precision="fp32")
 
     def run(lr: np.ndarray) -> np.ndarray:
         out = drain(upscaler.run(Image(np.ascontiguousarray(lr))))
