@@ -309,3 +309,28 @@ def test_esc_leaves_no_rendering_message(qtbot, window, tmp_path):
     assert "Rendering" not in window.statusBar().currentMessage()
     unfinished = [s for s in window.compare.slots if s.target is not None and s.fraction < 1.0]
     assert unfinished and all(s.status == "paused" for s in unfinished)
+
+
+def test_transparent_parts_show_a_checkerboard_that_lines_up_across_tiles():
+    from srgan_studio.gui.render_slot import CHECKER, CHECKER_SHADES
+
+    color = np.full((32, 32, 3), 10, np.uint8)
+    alpha = np.zeros((32, 32), np.uint8)  # fully transparent
+    whole = display_rgb(color, alpha)
+    assert whole[0, 0, 0] != whole[0, CHECKER, 0]  # neighbouring squares differ
+    assert {int(v) for v in np.unique(whole)} == {int(x) for x in CHECKER_SHADES}
+    right = display_rgb(color[:, 20:], alpha[:, 20:], origin=(20, 0))
+    assert (right == whole[:, 20:]).all()  # a tile pasted at x=20 continues the pattern
+
+
+def test_info_overlay_names_model_realism_and_size(qtbot, window, tmp_path):
+    window.open_paths([make_photo(tmp_path / "p.png", 40, 32)])
+    wait_loaded(qtbot, window)
+    window.actions.realism.setValue(50)
+    slot = window.compare.slots[2]
+    qtbot.waitUntil(lambda: slot.descriptor.name.endswith("@r50"), timeout=20000)
+    pane = window.compare.panes[2]
+    text = pane.info_text(slot)
+    assert "output 160 × 128" in text and "realism 50%" in text and slot.descriptor.architecture in text
+    split = window.compare.split_pane.info_text(*window.compare.split_slots())
+    assert split.count("model") == 2 and "realism 50%" in split

@@ -290,3 +290,23 @@ def test_os_file_open_events_open_the_image(qtbot, window, tmp_path):
     wait_loaded(qtbot, window)
     assert window.windowTitle().endswith("from finder.png") and window.image.width == 44
     QApplication.instance().removeEventFilter(keeper)
+
+
+def test_help_lists_the_shortcuts(qtbot, window):
+    box = window.show_shortcuts()
+    text = box.text()
+    for keys, what in (("Ctrl+O", "Open"), ("Ctrl+B", "Batch Folder"), ("Esc", "Cancel Render"), ("F1", "Keyboard")):
+        assert keys in text and what in text
+    box.close()
+
+
+def test_disabled_toolbar_icons_are_faded():
+    from PySide6.QtGui import QIcon
+
+    from srgan_studio.gui.icons import icon
+
+    ic = icon("cancel", "#e6e6e6")  # the dark theme's light glyphs
+    on = ic.pixmap(24, 24, QIcon.Mode.Normal).toImage()
+    off = ic.pixmap(24, 24, QIcon.Mode.Disabled).toImage()
+    alpha = lambda img: sum(img.pixelColor(x, y).alpha() for x in range(24) for y in range(24))  # noqa: E731
+    assert 0 < alpha(off) < 0.5 * alpha(on)

@@ -44,6 +44,7 @@ class Actions:
     finetune: QAction
     settings: QAction
     about: QAction
+    shortcuts: QAction
     recent_menu: QMenu
     realism: QSlider
     input_kind: QComboBox
@@ -87,6 +88,7 @@ def build_actions(win: QMainWindow) -> Actions:
         finetune=_act(win, "&Fine-tune on My Photos…", "realism", None, "Train a model further on your own photos"),
         settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
         about=_act(win, "&About SRGAN Studio", None, None, "About"),
+        shortcuts=_act(win, "&Keyboard Shortcuts", None, "F1", "Every shortcut of the app"),
     )
     # Platforms without a desktop theme (offscreen, bare X) bind no key to these standard keys.
     for name, fallback in (("settings", "Ctrl+,"), ("quit", "Ctrl+Q")):
@@ -116,7 +118,8 @@ def build_actions(win: QMainWindow) -> Actions:
     view_menu.addActions([a["previous"], a["next"], a["cancel"]])
     tools = bar.addMenu("&Tools")
     tools.addActions([a["models"], a["finetune"], a["settings"]])
-    bar.addMenu("&Help").addAction(a["about"])
+    help_menu = bar.addMenu("&Help")
+    help_menu.addActions([a["shortcuts"], a["about"]])
 
     tb = QToolBar("Main", win)
     tb.setObjectName("main_toolbar")
@@ -178,3 +181,13 @@ def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
     row.addWidget(label)
     tb.addWidget(box)
     return slider, label
+
+
+def shortcut_rows(actions: Actions) -> list[tuple[str, str]]:
+    """(keys, what they do) for every action with a shortcut: Help lists these, so they cannot drift."""
+    rows = []
+    for value in vars(actions).values():
+        if isinstance(value, QAction) and value.shortcuts():
+            keys = " / ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in value.shortcuts())
+            rows.append((keys, value.text().replace("&", "").rstrip("…")))
+    return rows

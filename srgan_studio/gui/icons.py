@@ -47,7 +47,25 @@ def _icon(name: str, color: str, dpr: float) -> QIcon:
         pm = QPixmap.fromImage(img)
         pm.setDevicePixelRatio(dpr)
         icon.addPixmap(pm)
+        icon.addPixmap(_faded(img, dpr), QIcon.Mode.Disabled)
     return icon
+
+
+DISABLED_OPACITY = 0.35
+
+
+def _faded(img: QImage, dpr: float) -> QPixmap:
+    """The disabled look: the same glyph at a third of its opacity. Qt's own disabled
+    pixmap greys the colour, which leaves a light glyph on a dark theme looking enabled."""
+    out = QImage(img.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    out.fill(Qt.GlobalColor.transparent)
+    p = QPainter(out)
+    p.setOpacity(DISABLED_OPACITY)
+    p.drawImage(0, 0, img)
+    p.end()
+    pm = QPixmap.fromImage(out)
+    pm.setDevicePixelRatio(dpr)
+    return pm
 
 
 def icon(name: str, color: QColor | str | None = None) -> QIcon:

@@ -224,17 +224,28 @@ class ViewWidget(QWidget):
             return slot.title
         return f"{slot.title}  ·  {pct}%  {slot.status}".rstrip()
 
-    def info_text(self, slot: RenderSlot | None) -> str:
+    def info_text(self, *slots: RenderSlot) -> str:
+        """Input and output size, zoom, and for each slot its model and realism."""
         v = self.view
         lines = []
         if self.original is not None:
             lines.append(f"input  {self.original.width} × {self.original.height}")
         lines.append(f"output {v.image_w} × {v.image_h}")
         lines.append(f"zoom   {v.zoom * 100:.0f}%")
-        if slot is not None and slot.descriptor is not None:
-            d = slot.descriptor
-            lines.append(f"model  {d.name} ({d.architecture}, x{d.scale})")
+        for slot in slots:
+            if slot.descriptor is not None:
+                lines.append(f"model  {model_line(slot.descriptor)}")
         return "\n".join(lines)
+
+
+def model_line(d) -> str:
+    """``SRGAN x4 (srresnet, x4), realism 50%``: the model a pane shows, as the overlay names it."""
+    blend = d.provenance.get("interpolated") if isinstance(d.provenance, dict) else None
+    title = d.title.split(" · ")[0]
+    text = f"{title} ({d.architecture}, x{d.scale})"
+    if blend:
+        text += f", realism {round(100 * float(blend.get('alpha', 0)))}%"
+    return text
 
 
 class ImagePane(ViewWidget):
@@ -338,7 +349,7 @@ class SplitPane(ViewWidget):
         self._paint_label(p, "◀ " + self._slot_caption(self.left), 8, 8)
         self._paint_label(p, self._slot_caption(self.right) + " ▶", w - 8, 8, align_right=True)
         if self.show_info and self.original is not None:
-            self._paint_label(p, self.info_text(None), 8, 44, mono=True)
+            self._paint_label(p, self.info_text(self.left, self.right), 8, 44, mono=True)
         self._paint_progress(p, self.left, 0, dx)
         self._paint_progress(p, self.right, dx, w - dx)
         p.end()

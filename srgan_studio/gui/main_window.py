@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self._gate_finetune()
         a.settings.triggered.connect(self.show_settings)
         a.about.triggered.connect(self._on_about)
+        a.shortcuts.triggered.connect(self.show_shortcuts)
         a.recent_menu.aboutToShow.connect(self._update_recent_menu)
         a.input_kind.activated.connect(lambda _i: self.set_input_kind(a.input_kind.currentData()))
         self.realism.ready.connect(self._on_realism_ready)
@@ -457,6 +458,21 @@ class MainWindow(QMainWindow):
         self._save_settings()
         if self.image is not None:
             self.preview.set_image(self.image)
+
+    def show_shortcuts(self) -> QMessageBox:
+        import html
+
+        from .actions import shortcut_rows
+
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>"
+                       for k, t in shortcut_rows(self.actions))
+        extra = ("<tr><td><b>Arrow keys</b></td><td>Pan</td></tr>"
+                 "<tr><td><b>Wheel / double-click</b></td><td>Zoom about the cursor / fit or 1:1</td></tr>")
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard Shortcuts",
+                          f"<table cellspacing=6>{rows}{extra}</table>", QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _on_about(self) -> None:
         from .. import __version__

@@ -44,8 +44,10 @@ def blended_descriptor(psnr: ModelDescriptor, gan: ModelDescriptor, percent: int
     if percent >= 100:
         return gan
     if percent <= 0:  # the faithful weights, but still the realistic pane's model, labelled so
+        blend = {"from": psnr.name, "to": gan.name, "alpha": 0.0}
         return dataclasses.replace(gan, name=f"{gan.name}@r0", title=f"{gan.title} · realism 0%", file=psnr.file,
-                                   source_path=psnr.source_path, metrics={}, user=False)
+                                   source_path=psnr.source_path, provenance={**gan.provenance, "interpolated": blend},
+                                   metrics={}, user=False)
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = f"{Path(psnr.model_path).stat().st_mtime_ns:x}{Path(gan.model_path).stat().st_mtime_ns:x}"

@@ -33,11 +33,27 @@ def block_edges(length: int) -> list[int]:
     return [round(i * length / n) for i in range(n + 1)]
 
 
-def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
+CHECKER = 8            # input pixels per checkerboard square behind transparent parts
+CHECKER_SHADES = (204.0, 153.0)
+
+
+def checkerboard(h: int, w: int, cell: int, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """HxW float32 light/dark squares of ``cell`` px, phased by ``origin`` (x, y) so tiles line up."""
+    import numpy as np
+
+    ys = (np.arange(h) + origin[1]) // cell
+    xs = (np.arange(w) + origin[0]) // cell
+    light, dark = CHECKER_SHADES
+    return np.where((ys[:, None] + xs[None, :]) % 2 == 0, light, dark).astype(np.float32)
+
+
+def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None, cell: int = CHECKER,
+                origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Any engine image -> contiguous uint8 HxWx3 for the screen.
 
     16-bit keeps its top byte, grey is repeated, alpha is composited over a
-    light grey so transparent parts are visible (not black).
+    checkerboard (as image editors show transparency): ``cell`` is the square's
+    size in this image's pixels, ``origin`` where the image sits in the whole.
     """
     import numpy as np
 
@@ -54,7 +70,7 @@ def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarra
     if alpha is not None:
         a = alpha.astype(np.float32)
         a /= 65535.0 if alpha.dtype == np.uint16 else 255.0
-        bg = np.float32(200.0)
+        bg = checkerboard(color.shape[0], color.shape[1], cell, origin)[:, :, None]
         color = (color.astype(np.float32) * a[:, :, None] + bg * (1 - a[:, :, None])).round().astype(np.uint8)
     return np.ascontiguousarray(color)
 
@@ -105,7 +121,7 @@ class RenderTarget:
     def paste(self, box: tuple[int, int, int, int], color: np.ndarray, alpha: np.ndarray | None) -> None:
         s = self.scale
         x0, y0, x1, y1 = box
-        rgb = display_rgb(color, alpha)
+        rgb = display_rgb(color, alpha, CHECKER * s, (x0 * s, y0 * s))  # squares line up with the original's
         self.canvas[y0 * s : y0 * s + rgb.shape[0], x0 * s : x0 * s + rgb.shape[1]] = rgb
         for by, bx in self.blocks_in(box):
             bx0, by0, bx1, by1 = self.block_box(by, bx)
