@@ -90,7 +90,7 @@ def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -
     recipe = build_recipe(run.options, plan, stage, arch=run.state.base.arch, init=run.state.base.weights,
                           train_dir=str(run.train_dir), val_dirs=[], steps=PROBE_STEPS + 1,
                           expected_steps=PROBE_STEPS + 1, checkpoint_minutes=1e4, val_every=0,
-                          threads=run.options.threads or budget.default_threads())
+                          threads=stage_threads(run))
     recipe.train.checkpoint_keep = 1
     path = write_recipe(out / "recipe-src.toml", recipe)
     argv = [*process.train_command(), "train", str(path), "--out", str(out), "--progress", "json"]
@@ -178,7 +178,8 @@ class _Stage:
                               train_dir=str(run.train_dir), val_dirs=[str(run.preview_dir / "crops")],
                               steps=st.steps, expected_steps=min(expected, st.steps),
                               checkpoint_minutes=run.options.preview_seconds / 60,
-                              val_every=run.options.val_every or max(1, st.steps // 20), threads=stage_threads(run))
+                              val_every=run.options.val_every or max(1, min(expected, st.steps) // 15),
+                              threads=stage_threads(run))
         comment = (f"Fine-tuning stage {self.index + 1}/{len(run.stages)} ({st.name}) written by SRGAN Studio.\n"
                    f"Base model: {run.options.base}; photos: {run.options.photos}.")
         return write_recipe(run.dir / f"recipe-{st.name}.toml", recipe, comment)
