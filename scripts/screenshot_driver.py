@@ -50,6 +50,18 @@ def sample_photo(path: Path, w: int = 360, h: int = 240) -> Path:
     return path
 
 
+def transparent_photo(path: Path, source: Path) -> Path:
+    """The sample with a disc cut out and a faded border: transparency the panes must show."""
+    im = Image.open(source).convert("RGBA")
+    w, h = im.size
+    y, x = np.mgrid[0:h, 0:w]
+    alpha = np.clip(np.minimum.reduce([x, y, w - 1 - x, h - 1 - y]) * 12, 0, 255).astype(np.float32)
+    alpha[(x - 0.3 * w) ** 2 + (y - 0.35 * h) ** 2 < (0.15 * h) ** 2] = 0
+    im.putalpha(Image.fromarray(alpha.astype(np.uint8)))
+    im.save(path)
+    return path
+
+
 def sample_folder(folder: Path, n: int = 6) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
@@ -133,6 +145,17 @@ def main() -> int:
     view.set_zoom(view.zoom * 1.6)
     pump(120, rendered)
     shot("03_split_slider")
+    win.actions.side.trigger()
+
+    win.open_paths([transparent_photo(work / "cutout.png", photo)])
+    pump(120, lambda: win.images.current == work / "cutout.png" and rendered())
+    shot("03b_transparent")
+
+    jpeg = work / "photo_q40.jpg"
+    Image.open(photo).save(jpeg, quality=40)
+    win.open_paths([jpeg])
+    pump(180, lambda: win.images.current == jpeg and rendered())
+    shot("03c_input_photo_jpeg")
 
     from srgan_studio.gui.icons import retint_all
     from srgan_studio.gui.theme import apply_theme
@@ -146,9 +169,13 @@ def main() -> int:
     apply_theme(QApplication.instance(), "light")
     retint_all()
 
-    batch = win.show_batch(album)
+    from PySide6.QtTest import QTest
+
+    batch = win.show_batch()
     batch.resize(1000, 640)
     batch.move(60, 40)
+    QTest.keyClicks(batch.input_dir, str(album))  # typed, as a user does (bug: output became /_upscaled)
+    shot("05a_batch_after_typing")
     batch.set_models(["bicubic_x4", *[n for n in ("srresnet_x4", "srgan_x4") if n in win.registry]])
     batch.start()
     pump(300, lambda: batch.summary is not None and batch.worker is None)
@@ -162,7 +189,8 @@ def main() -> int:
     dialog.reject()
 
     mm = win.show_models()
-    mm.move(160, 100)
+    mm.move(160, 60)
+    mm.reload(select="srresnet_x4")
     shot("07_model_manager")
     mm.close()
     win.close()
