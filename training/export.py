@@ -68,7 +68,8 @@ def _fp16_safe(model: nn.Module, x: torch.Tensor, ref: torch.Tensor) -> bool:
     return bool(torch.isfinite(y).all()) and float((y - ref).abs().max()) < 1.5 / 255
 
 
-def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass: float = 0.999) -> int:
+def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass: float = 0.999,
+                             channels: int = 3) -> int:
     """LR pixels of context that carry ``mass`` of the output's sensitivity.
 
     The gradient of the centre output pixel with respect to the input, on a smooth
@@ -77,7 +78,7 @@ def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass:
     The result, rounded up to a multiple of 4, is the tiler's overlap.
     """
     gen = torch.Generator().manual_seed(0)
-    x = torch.rand(1, 3, size // 8, size // 8, generator=gen)
+    x = torch.rand(1, channels, size // 8, size // 8, generator=gen)
     x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
     x.requires_grad_(True)
     y = model(x)
@@ -183,9 +184,6 @@ def metrics_from_eval(path: str | Path) -> dict[str, Any]:
 def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: str = "",
                 metrics_file: str | Path | None = None, verify_size: tuple[int, int] = (29, 37)) -> ModelDescriptor:
     """Export ``weights`` to ``out`` (.onnx), verify it, write ``out.with_suffix('.json')``."""
-    import onnx
-    import onnxruntime as ort
-
     weights, out = Path(weights), Path(out)
     if out.suffix.lower() != ".onnx":
         raise ModelError("output must end in .onnx", out)
@@ -201,35 +199,9 @@ def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: 
     x = torch.rand(1, channels, *verify_size, generator=gen)
     with torch.no_grad():
         ref = model(x)
-    fast = prelu_to_leaky(copy.deepcopy(model)).eval()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        with warnings.catch_warnings():
-            # The TorchScript exporter is chosen on purpose (see the module docstring); not news.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                fast, (x,), str(tmp), dynamo=False, opset_version=OPSET,
-                input_names=["input"], output_names=["output"],
-                dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                              "output": {0: "batch", 2: "height_out", 3: "width_out"}},
-            )
-        proto = onnx.load(str(tmp))
-        meta = {"opset": str(OPSET), "dynamic_axes": "batch,height,width", "layout": "NCHW float32 [0,1]",
-                "architecture": json.dumps(arch), "scale": str(scale)}
-        for k, v in meta.items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = k, v
-        proto.producer_name = "srgan-studio"
-        onnx.save(proto, str(tmp))
-        try:
-            onnx.checker.check_model(str(tmp))
-        except onnx.checker.ValidationError as exc:
-            raise ModelError(f"exported graph fails onnx.checker ({str(exc).splitlines()[0]})", out) from None
-        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = sess.run(["output"], {"input": x.numpy()})[0]
-        diff = float(np.abs(got - ref.numpy()).max())
-        if not diff < MAX_ABS_DIFF:
-            raise ModelError(f"ONNX Runtime output differs from PyTorch by {diff:.2e} (limit {MAX_ABS_DIFF:.0e})", out)
+    meta = {"architecture": json.dumps(arch), "scale": str(scale)}
+    diff = write_verified_onnx(model, out, [(x, ref)], meta)
 
     name = name or out.stem
     base_title = ARCH_TITLES.get(arch["type"], arch["type"])
@@ -251,3 +223,49 @@ def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: 
     )
     descriptor.save(out.with_suffix(".json"))
     return ModelDescriptor.load(out.with_suffix(".json"))
+
+
+def write_verified_onnx(model: nn.Module, out: Path, checks: list[tuple[torch.Tensor, torch.Tensor]],
+                        meta: dict[str, str]) -> float:
+    """Export ``model`` to ``out`` (atomically), traced on the first check input; return the max abs difference.
+
+    Every ``(input, PyTorch output)`` pair in ``checks`` is run through ONNX Runtime;
+    more than one size catches shapes the tracer froze into the graph.
+    ModelError (nothing written) if ``onnx.checker`` or a comparison fails.
+    """
+    import onnx
+    import onnxruntime as ort
+
+    fast = prelu_to_leaky(copy.deepcopy(model)).eval()
+    with atomic_path(out) as tmp:
+        with warnings.catch_warnings():
+            # The TorchScript exporter is chosen on purpose (see the module docstring); not news.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                fast, (checks[0][0],), str(tmp), dynamo=False, opset_version=OPSET,
+                input_names=["input"], output_names=["output"],
+                dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
+                              "output": {0: "batch", 2: "height_out", 3: "width_out"}},
+            )
+        proto = onnx.load(str(tmp))
+        meta = {"opset": str(OPSET), "dynamic_axes": "batch,height,width", "layout": "NCHW float32 [0,1]", **meta}
+        for k, v in meta.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = k, v
+        proto.producer_name = "srgan-studio"
+        onnx.save(proto, str(tmp))
+        try:
+            onnx.checker.check_model(str(tmp))
+        except onnx.checker.ValidationError as exc:
+            raise ModelError(f"exported graph fails onnx.checker ({str(exc).splitlines()[0]})", out) from None
+        sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
+        diff = 0.0
+        for x, ref in checks:
+            got = sess.run(["output"], {"input": x.numpy()})[0]
+            if got.shape != tuple(ref.shape):
+                raise ModelError(f"ONNX output shape {got.shape} differs from PyTorch's {tuple(ref.shape)} "
+                                 f"for a {x.shape[-2]}x{x.shape[-1]} input (a size frozen into the graph)", out)
+            diff = max(diff, float(np.abs(got - ref.numpy()).max()))
+        if not diff < MAX_ABS_DIFF:
+            raise ModelError(f"ONNX Runtime output differs from PyTorch by {diff:.2e} (limit {MAX_ABS_DIFF:.0e})", out)
+    return diff

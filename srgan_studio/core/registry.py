@@ -127,20 +127,8 @@ class Registry:
         src = Path(path)
         if not src.is_file():
             raise ModelError("model file not found", src)
-        name = name or _name_from(src)
-        if not _NAME_OK.match(name):
-            raise ModelError(f"model name {name!r} must be lowercase letters, digits, '_', '-' or '.'", src)
-        if name in self._models:
-            raise ModelError(f"a model named {name!r} already exists; pick another name", src)
+        name = self.new_user_name(src, name)
         probe = probe_onnx(src)
-        dest_dir = self.user_dir
-        try:
-            dest_dir.mkdir(parents=True, exist_ok=True)
-            onnx_dest = dest_dir / f"{name}.onnx"
-            with atomic_path(onnx_dest) as tmp:
-                shutil.copyfile(src, tmp)
-        except OSError as exc:
-            raise ModelError(f"cannot copy into {dest_dir} ({exc.strerror or exc})", src) from None
         desc = ModelDescriptor(
             name=name,
             title=title or f"{src.stem} x{probe['scale']}",
@@ -151,17 +139,38 @@ class Registry:
             out_channels=probe["out_channels"],
             pad_multiple=probe["pad_multiple"],
             receptive_field=probe["receptive_field"],
-            file=onnx_dest.name,
-            provenance={
-                "imported_from": str(src.resolve()),
-                "sha256": file_sha256(onnx_dest),
-                "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            },
+            provenance={"imported_from": str(src.resolve())},
         )
-        json_dest = dest_dir / f"{name}.json"
-        desc.save(json_dest)
+        return self.add_user_model(src, desc, src)
+
+    def new_user_name(self, src: Path, name: str | None) -> str:
+        """``name`` (or one made from the file name) if it is valid and free; ModelError naming ``src`` if not."""
+        name = name or _name_from(src)
+        if not _NAME_OK.match(name):
+            raise ModelError(f"model name {name!r} must be lowercase letters, digits, '_', '-' or '.'", src)
+        if name in self._models:
+            raise ModelError(f"a model named {name!r} already exists; pick another name", src)
+        return name
+
+    def add_user_model(self, onnx_file: Path, desc: ModelDescriptor, src: Path) -> ModelDescriptor:
+        """Copy a checked ``onnx_file`` into the user folder as ``desc.name`` and write ``desc`` beside it.
+
+        The ONNX file's sha256 and the import time join the provenance; ``src`` is
+        the file the user chose, named in errors.
+        """
+        dest_dir = self.user_dir
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            onnx_dest = dest_dir / f"{desc.name}.onnx"
+            with atomic_path(onnx_dest) as tmp:
+                shutil.copyfile(onnx_file, tmp)
+        except OSError as exc:
+            raise ModelError(f"cannot copy into {dest_dir} ({exc.strerror or exc})", src) from None
+        provenance = {**desc.provenance, "sha256": file_sha256(onnx_dest),
+                      "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        _replace(desc, file=onnx_dest.name, provenance=provenance).save(dest_dir / f"{desc.name}.json")
         self.refresh()
-        return self.get(name)
+        return self.get(desc.name)
 
     def remove(self, name: str) -> None:
         d = self.get(name)

@@ -1,0 +1,184 @@
+"""Import a community PyTorch upscaler (.pth, .pt, .ckpt, .safetensors) as a user model, through spandrel.
+
+- Weights only, never pickled code: ``.safetensors`` through safetensors, the
+  others through ``torch.load(weights_only=True)``. spandrel's own file loader is
+  not used: in 0.4.2 it passes its restricted ``pickle_module`` to ``torch.load``,
+  which turns ``weights_only`` off, and it tries ``torch.jit.load`` on ``.pt``.
+- spandrel then detects the architecture and its hyperparameters from the state
+  dict. Only single-image super-resolution and restoration models whose output is
+  an image (1 or 3 channels) are accepted.
+- The model is exported to ONNX by ``export.write_verified_onnx`` (checker, ONNX
+  Runtime against spandrel's PyTorch output at two sizes), its receptive field
+  measured as for the bundled models, and registered with a descriptor.
+A bad file gets a one-line ModelError naming it; nothing is registered.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.atomic import file_sha256
+from ..core.descriptor import ModelDescriptor
+from ..core.errors import ModelError
+from ..core.registry import Registry
+from .export import OPSET, _fp16_safe, estimate_receptive_field, write_verified_onnx
+
+SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
+MAX_FILE_BYTES = 2 * 1024**3     # the largest community upscalers (HAT-L, DAT) are well under 1 GB
+PURPOSES = ("SR", "Restoration")
+CHANNELS = (1, 3)
+LICENCE = "unknown, check the source"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0][:200] if text else type(exc).__name__)
+
+
+def read_state_dict(path: Path) -> dict[str, Any]:
+    """The file's tensors, canonicalised by spandrel (``params_ema``, ``params``, ``module.`` unwrapped)."""
+    from spandrel import canonicalize_state_dict
+
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ModelError(f"not a PyTorch model file (expected one of {', '.join(SUFFIXES)})", path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ModelError(f"cannot read the file ({exc.strerror or exc})", path) from None
+    if size > MAX_FILE_BYTES:
+        raise ModelError(f"file is {size / 1024**3:.1f} GB, over the {MAX_FILE_BYTES / 1024**3:.0f} GB limit "
+                         "for an upscaling model", path)
+    if suffix == ".safetensors":
+        state = _load_safetensors(path)
+    else:
+        state = _load_weights_only(path)
+    if not isinstance(state, dict) or not state:
+        raise ModelError("the file holds no state dict (a dict of weight tensors)", path)
+    return canonicalize_state_dict(state)
+
+
+def _load_safetensors(path: Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own and OS errors on bad files
+        raise ModelError(f"not a readable .safetensors file ({_first_line(exc)})", path) from None
+
+
+def _load_weights_only(path: Path) -> Any:
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # The weights-only unpickler refused a global: the file would run code or build objects on load.
+        reason = _first_line(exc).removeprefix("Weights only load failed. ")
+        raise ModelError(f"refused: the file holds pickled objects, not just weights; "
+                         f"prefer a .safetensors copy ({reason[:160]})", path) from None
+    except Exception as exc:  # noqa: BLE001 - truncated zips, bad magic numbers, EOF: all one answer
+        raise ModelError(f"not a readable PyTorch weights file ({_first_line(exc)})", path) from None
+
+
+def load_model(path: Path):
+    """spandrel's ImageModelDescriptor for ``path`` (float32, CPU, eval); ModelError if refused."""
+    from spandrel import ModelLoader, UnsupportedModelError
+
+    state = read_state_dict(path)
+    try:
+        desc = ModelLoader(device="cpu").load_from_state_dict(state)
+    except UnsupportedModelError:
+        raise ModelError("spandrel does not recognise this state dict (an unsupported architecture, "
+                         "or not an upscaling model)", path) from None
+    except Exception as exc:  # noqa: BLE001 - a known layout with missing or odd tensors
+        raise ModelError(f"state dict does not fit its detected architecture ({_first_line(exc)})", path) from None
+    check_supported(desc, path)
+    desc.model.float().eval()
+    return desc
+
+
+def check_supported(desc, path: Path) -> None:
+    """Accept only single-image SR/restoration models that map a 1- or 3-channel image to one."""
+    from spandrel import ImageModelDescriptor
+
+    arch = desc.architecture.name
+    if not isinstance(desc, ImageModelDescriptor):
+        raise ModelError(f"{arch} is a {desc.purpose} model that needs more than one image (e.g. a mask); "
+                         "only single-image upscaling and restoration models can be imported", path)
+    if desc.purpose not in PURPOSES:
+        raise ModelError(f"{arch} is a {desc.purpose} model; only super-resolution and restoration models "
+                         "can be imported", path)
+    if desc.input_channels not in CHANNELS or desc.output_channels not in CHANNELS:
+        raise ModelError(f"{arch} maps {desc.input_channels} to {desc.output_channels} channels; "
+                         "only 1 (grey) or 3 (RGB) are supported", path)
+    if desc.size_requirements.square:
+        raise ModelError(f"{arch} needs square inputs, which the tiler cannot promise", path)
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+def verify_inputs(channels: int, minimum: int, multiple: int) -> list[torch.Tensor]:
+    """Two random inputs of different, non-square sizes the model accepts (the first one is traced)."""
+    gen = torch.Generator().manual_seed(1)
+    sizes = ((29, 37), (45, 21))
+    return [torch.rand(1, channels, *(max(minimum, _round_up(s, multiple)) for s in hw), generator=gen)
+            for hw in sizes]
+
+
+def import_pytorch_model(path: str | Path, registry: Registry, *, name: str | None = None,
+                         title: str | None = None) -> ModelDescriptor:
+    """Load ``path`` with spandrel, export and verify ONNX, register it as a user model; its descriptor."""
+    src = Path(path)
+    if not src.is_file():
+        raise ModelError("model file not found", src)
+    name = registry.new_user_name(src, name)
+    started = time.monotonic()
+    desc = load_model(src)
+    model, scale = desc.model, int(desc.scale)
+    req = desc.size_requirements
+    with torch.no_grad():
+        checks = [(x, model(x)) for x in verify_inputs(desc.input_channels, req.minimum, req.multiple_of)]
+    arch = desc.architecture.name
+    with tempfile.TemporaryDirectory(prefix="srgan-import-") as tmp:
+        onnx_tmp = Path(tmp) / f"{name}.onnx"
+        try:
+            diff = write_verified_onnx(model, onnx_tmp, checks, {"architecture": arch, "scale": str(scale)})
+        except ModelError as exc:
+            raise ModelError(f"{arch} does not export to ONNX faithfully ({str(exc).split(': ', 1)[-1]})",
+                             src) from None
+        except Exception as exc:  # noqa: BLE001 - the tracer fails in many ways on exotic layers
+            raise ModelError(f"{arch} cannot be exported to ONNX ({_first_line(exc)})", src) from None
+        fp16 = bool(desc.supports_half) and _fp16_safe(model, *checks[0])
+        field = estimate_receptive_field(model, scale, size=_round_up(max(96, req.minimum), req.multiple_of),
+                                         channels=desc.input_channels)
+        descriptor = ModelDescriptor(
+            name=name,
+            title=title or f"{src.stem} ({arch} x{scale})",
+            kind="onnx",
+            architecture=arch,
+            scale=scale,
+            in_channels=int(desc.input_channels),
+            out_channels=int(desc.output_channels),
+            fp16=fp16,
+            pad_multiple=int(req.multiple_of),
+            receptive_field=field,
+            provenance={
+                "imported_from": src.name,
+                "source_sha256": file_sha256(src),
+                "licence": LICENCE,
+                "loader": "spandrel (weights only)",
+                "purpose": desc.purpose,
+                "size_requirements": {"minimum": int(req.minimum), "multiple_of": int(req.multiple_of)},
+                "export": {"opset": OPSET, "max_abs_diff": diff, "import_seconds": 0.0},
+            },
+            notes="Imported community model: check its source for the licence and what it was trained on.",
+        )
+        descriptor.provenance["export"]["import_seconds"] = round(time.monotonic() - started, 2)
+        return registry.add_user_model(onnx_tmp, descriptor, src)
