@@ -26,22 +26,22 @@ from ..core.settings import Settings, save_settings
 from .actions import build_actions
 from .compare_view import CompareView
 from .drop_hint import DropHint
-from .icons import app_icon, retint_all, set_icon
+from .icons import app_icon, set_icon
+from .main_window_others import OtherWindowsMixin
+from .main_window_saving import SavingMixin
 from .model_roles import ModelRoles, input_kind_of
-from .preview import PreviewController, UpscalerCache
+from .preview import PAUSED_TEXT, PreviewController, UpscalerCache
 from .qimage import DisplayImage, qimage_to_rgb
 from .realism_control import RealismControl
 from .render_slot import display_rgb
-from .save_job import SaveOptions, save_job
 from .session import ImageList, split_dropped
 from .worker import Worker
 
 log = logging.getLogger(__name__)
-PAUSED_TEXT = "Preview paused; zoom or pan to resume"
 APP_TITLE = "SRGAN Studio"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None, registry=None, persist: bool = True):
         super().__init__()
         self.settings = settings or Settings()
@@ -323,164 +323,6 @@ class MainWindow(QMainWindow):
             if self.roles.is_realistic(i) and slot.descriptor != desc:
                 self.preview.set_slot_model(slot, desc)
 
-    # -- saving ------------------------------------------------------------------
-    def _on_save(self) -> None:
-        if self.image is None:
-            self.statusBar().showMessage("Open an image first", 4000)
-            return
-        from .save_dialog import SaveDialog
-
-        dialog = SaveDialog(self, self.settings, self.save_choices(), self.images.current,
-                            default_name=self.roles.pair(self._installed())[0])
-        if dialog.exec():
-            self.save_to(dialog.options(), dialog.descriptor())
-
-    def save_choices(self) -> list:
-        """Every installed model once, and the Realism blend the panes show, if any."""
-        models = {d.name: d for d in self.registry.list()}
-        for slot in self.compare.slots:
-            if slot.descriptor is not None:
-                models.setdefault(slot.descriptor.name, slot.descriptor)
-        return list(models.values())
-
-    def save_to(self, options: SaveOptions, descriptor) -> Worker | None:
-        """Render ``descriptor`` on the current image at full size and write it."""
-        if self.image is None or descriptor is None:
-            return None
-        if self.save_worker is not None:
-            self.show_error("Save", "A save is already running; cancel it or wait.")
-            return None
-        self.preview.cancel()  # the save gets the CPU; the preview resumes after
-        image, cache = self.image, self.cache
-        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token), self, name="save")
-        worker.progress.connect(self._on_save_progress)
-        worker.finished.connect(lambda path: self._on_saved(path))
-        worker.errored.connect(lambda text: self.show_error("Save failed", text))
-        worker.cancelled.connect(lambda: self.statusBar().showMessage("Save cancelled; nothing was written", 5000))
-        worker.done.connect(self._on_save_done)
-        self.save_worker = worker
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(f"Saving {Path(options.path).name} %p%")
-        self.progress.show()
-        self.cancel_button.show()
-        self.statusBar().showMessage(f"Rendering {descriptor.title} at full resolution…")
-        worker.start()
-        self._update_actions()
-        return worker
-
-    def _on_save_progress(self, p) -> None:
-        if p.total:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(p.done)
-
-    def _on_saved(self, path) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
-
-    def _on_save_done(self) -> None:
-        worker, self.save_worker = self.save_worker, None
-        if worker is not None:
-            worker.release()
-        self.progress.hide()
-        self.cancel_button.hide()
-        self._update_actions()
-        self.preview.restart()
-
-    def _on_cancel_save(self) -> None:
-        if self.save_worker is not None:
-            self.save_worker.cancel()
-
-    def _on_cancel(self) -> None:
-        if self.save_worker is not None:
-            self.save_worker.cancel()
-        else:
-            self.preview.cancel()
-            self.statusBar().showMessage(PAUSED_TEXT)
-
-    # -- other windows -------------------------------------------------------------
-    def show_batch(self, folder: Path | None = None):
-        from .batch_window import BatchWindow
-
-        if self._batch_window is None:
-            self._batch_window = BatchWindow(self.settings, self.registry, self)
-        if folder is not None:
-            self._batch_window.set_input(folder)
-            self.statusBar().showMessage(f"Folder {Path(folder).name}: set up the batch and press Start", 6000)
-        self._batch_window.show()
-        self._batch_window.raise_()
-        return self._batch_window
-
-    def show_settings(self):
-        from .settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.settings, self)
-        dialog.applied.connect(self._on_settings_applied)
-        dialog.open()
-        return dialog
-
-    def show_models(self):
-        from .model_manager import ModelManager
-
-        if self._models_window is None:
-            self._models_window = ModelManager(self.registry, self)
-            self._models_window.changed.connect(self.refresh_models)
-        self._models_window.show()
-        self._models_window.raise_()
-        return self._models_window
-
-    def _gate_finetune(self) -> None:
-        from ..core.finetune import training_missing
-
-        missing = training_missing()
-        self.actions.finetune.setEnabled(not missing)
-        if missing:
-            self.actions.finetune.setToolTip(missing)
-            self.actions.finetune.setStatusTip(missing)
-
-    def show_finetune(self):
-        from .finetune_wizard import FinetuneWizard
-
-        wizard = FinetuneWizard(self, registry=self.registry)
-        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        wizard.model_saved.connect(lambda name: self.refresh_models())
-        # The trainer uses every core, except one while the app renders a preview.
-        self.preview.job_started.connect(lambda: wizard.set_app_rendering(True))
-        self.preview.job_stopped.connect(lambda _outcome: wizard.set_app_rendering(False))
-        wizard.show()
-        return wizard
-
-    def _on_settings_applied(self, settings: Settings) -> None:
-        from .theme import apply_theme
-
-        self.settings = settings
-        apply_theme(QApplication.instance(), settings.theme)
-        retint_all()
-        self.cache.set_options(self._engine_options())
-        self._save_settings()
-        if self.image is not None:
-            self.preview.set_image(self.image)
-
-    def show_shortcuts(self) -> QMessageBox:
-        import html
-
-        from .actions import shortcut_rows
-
-        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>"
-                       for k, t in shortcut_rows(self.actions))
-        extra = ("<tr><td><b>Arrow keys</b></td><td>Pan</td></tr>"
-                 "<tr><td><b>Wheel / double-click</b></td><td>Zoom about the cursor / fit or 1:1</td></tr>")
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard Shortcuts",
-                          f"<table cellspacing=6>{rows}{extra}</table>", QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
-
-    def _on_about(self) -> None:
-        from .. import __version__
-
-        QMessageBox.about(self, "About SRGAN Studio",
-                          f"<b>SRGAN Studio {__version__}</b><p>Photo restoration by super-resolution: "
-                          "bicubic, SRResNet and SRGAN side by side.</p>")
-
     # -- status ------------------------------------------------------------------
     def show_error(self, title: str, text: str) -> None:
         """A clear, non-blocking error dialog (the UI keeps running behind it)."""
@@ -503,6 +345,10 @@ class MainWindow(QMainWindow):
 
     def _update_status_progress(self, slot) -> None:
         busy = [s for s in self.compare.slots if s.busy]
+        # Routine progress never hides a message the user must see ("Saved …", an error) before it times out.
+        shown = self.statusBar().currentMessage()
+        if shown and not shown.startswith("Rendering") and shown != PAUSED_TEXT:
+            return
         if busy and not self.preview.paused:  # after Esc, queued progress must not bring "Rendering" back
             self.statusBar().showMessage(
                 "Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))

@@ -20,6 +20,7 @@ from .view_state import ViewState
 from .worker import Worker
 
 RESTART_DELAY_MS = 120
+PAUSED_TEXT = "Preview paused; zoom or pan to resume"  # the status line after Esc
 MAX_SESSIONS = 8        # engine sessions kept (Realism blends would pile up otherwise)  # wheel and drag events come in bursts; plan once they settle
 
 
