@@ -47,6 +47,13 @@ class DeviceChoice:
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
         return torch.autocast(self.kind, dtype=dtype)
 
+    def tensor(self, batch: Any, memory_format: torch.memory_format) -> torch.Tensor:
+        """A numpy batch on this device (pinned and copied asynchronously to a GPU)."""
+        t = torch.from_numpy(batch)
+        if self.kind == "cuda":
+            t = t.pin_memory().to(self.torch_device, non_blocking=True)
+        return t.contiguous(memory_format=memory_format)
+
     def grad_scaler(self) -> Any:
         """A GradScaler for fp16 (its small range loses gradients without one); None otherwise."""
         if self.precision != "fp16":

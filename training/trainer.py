@@ -54,11 +54,6 @@ def lr_at(recipe: Recipe, step: int) -> float:
     return t.lr
 
 
-def resolve_precision(precision: str) -> str:
-    """The CPU's precision for ``train.precision`` (training/device.py decides, for every device)."""
-    return choose_device("cpu", precision, distributed.DistInfo()).precision
-
-
 def arch_of(recipe: Recipe) -> dict[str, Any]:
     return {"type": recipe.model.type, "options": dict(recipe.model.options)}
 
@@ -296,8 +291,8 @@ class Trainer:
             for group in self.opt_g.param_groups:
                 group["lr"] = lr_now
             self._follow_core_requests(step)
-            lr_t = self._to_device(lr_np)
-            hr_t = self._to_device(hr_np)
+            lr_t = self.device.tensor(lr_np, self.memory_format)
+            hr_t = self.device.tensor(hr_np, self.memory_format)
             if self.gan:
                 with self.autocast():
                     losses = self.gan.step(lr_t, hr_t, self.opt_g, lr_now, step)
@@ -341,11 +336,6 @@ class Trainer:
         self._log(rec.EndRecord(**result))
         return result
 
-    def _to_device(self, batch: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(batch)
-        if self.device.kind == "cuda":
-            t = t.pin_memory().to(self.device.torch_device, non_blocking=True)
-        return t.contiguous(memory_format=self.memory_format)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Mixed-precision forward passes with fp32 master weights and optimiser state (training/device.py)."""

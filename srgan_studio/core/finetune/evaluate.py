@@ -106,10 +106,11 @@ def _upscalers(run: FinetuneRun, onnx: Path) -> dict[str, Any]:
         base = ModelDescriptor.load(base_json)
     except (OSError, ValueError, StudioError) as exc:
         raise StudioError(f"the base model cannot be loaded for scoring ({exc})", base_json) from None
+    # fp32, as `srgan-studio eval`: the gain must not depend on whether this CPU has bf16.
     return {
-        "bicubic": Upscaler(bicubic_descriptor(run.scale), device="cpu"),
-        "base": Upscaler(base, device="cpu"),
-        "finetuned": Upscaler(ModelDescriptor.load(onnx.with_suffix(".json")), device="cpu"),
+        "bicubic": Upscaler(bicubic_descriptor(run.scale), device="cpu", precision="fp32"),
+        "base": Upscaler(base, device="cpu", precision="fp32"),
+        "finetuned": Upscaler(ModelDescriptor.load(onnx.with_suffix(".json")), device="cpu", precision="fp32"),
     }
 
 
