@@ -266,9 +266,9 @@ class ImagePane(ViewWidget):
             self._paint_lens_label(p)
         if self.slot.descriptor is None:
             self._paint_missing(p, self.slot, QRectF(self.rect()))
-        self._paint_label(p, self._slot_caption(self.slot), 8, 8)
-        if self.show_info and self.original is not None:
-            self._paint_label(p, self.info_text(self.slot), self.width() - 8, 8, align_right=True, mono=True)
+        caption = self._paint_label(p, self._slot_caption(self.slot), 8, 8)
+        if self.show_info and self.original is not None:  # under the caption: a narrow pane has no room beside it
+            self._paint_label(p, self.info_text(self.slot), 8, caption.bottom() + 6, mono=True)
         self._paint_progress(p, self.slot, 0, self.width())
         p.end()
 
