@@ -16,20 +16,21 @@ A bad file gets a one-line ModelError naming it; nothing is registered.
 from __future__ import annotations
 
 import pickle
+import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
+from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError, canonicalize_state_dict
 
 from ..core.atomic import file_sha256
 from ..core.descriptor import ModelDescriptor
 from ..core.errors import ModelError
-from ..core.registry import Registry
+from ..core.registry import PYTORCH_SUFFIXES, Registry
 from .export import OPSET, _fp16_safe, estimate_receptive_field, write_verified_onnx
 
-SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 MAX_FILE_BYTES = 2 * 1024**3     # the largest community upscalers (HAT-L, DAT) are well under 1 GB
 PURPOSES = ("SR", "Restoration")
 CHANNELS = (1, 3)
@@ -43,11 +44,9 @@ def _first_line(exc: BaseException) -> str:
 
 def read_state_dict(path: Path) -> dict[str, Any]:
     """The file's tensors, canonicalised by spandrel (``params_ema``, ``params``, ``module.`` unwrapped)."""
-    from spandrel import canonicalize_state_dict
-
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ModelError(f"not a PyTorch model file (expected one of {', '.join(SUFFIXES)})", path)
+    if suffix not in PYTORCH_SUFFIXES:
+        raise ModelError(f"not a PyTorch model file (expected one of {', '.join(PYTORCH_SUFFIXES)})", path)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -77,18 +76,24 @@ def _load_weights_only(path: Path) -> Any:
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        # The weights-only unpickler refused a global: the file would run code or build objects on load.
-        reason = _first_line(exc).removeprefix("Weights only load failed. ")
-        raise ModelError(f"refused: the file holds pickled objects, not just weights; "
-                         f"prefer a .safetensors copy ({reason[:160]})", path) from None
+        # torch's message is a page long; the line that matters names the refused global, if any.
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found is None:
+            raise ModelError(f"not a readable PyTorch weights file ({_why(exc)})", path) from None
+        raise ModelError(f"refused: the file holds pickled code or objects ({found.group(1)}), not just weights; "
+                         "prefer a .safetensors copy", path) from None
     except Exception as exc:  # noqa: BLE001 - truncated zips, bad magic numbers, EOF: all one answer
         raise ModelError(f"not a readable PyTorch weights file ({_first_line(exc)})", path) from None
 
 
+def _why(exc: BaseException) -> str:
+    """The WeightsUnpickler's own reason, without torch's advice to turn weights_only off."""
+    found = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+    return found.group(1).strip()[:160] if found else type(exc).__name__
+
+
 def load_model(path: Path):
     """spandrel's ImageModelDescriptor for ``path`` (float32, CPU, eval); ModelError if refused."""
-    from spandrel import ModelLoader, UnsupportedModelError
-
     state = read_state_dict(path)
     try:
         desc = ModelLoader(device="cpu").load_from_state_dict(state)
@@ -104,8 +109,6 @@ def load_model(path: Path):
 
 def check_supported(desc, path: Path) -> None:
     """Accept only single-image SR/restoration models that map a 1- or 3-channel image to one."""
-    from spandrel import ImageModelDescriptor
-
     arch = desc.architecture.name
     if not isinstance(desc, ImageModelDescriptor):
         raise ModelError(f"{arch} is a {desc.purpose} model that needs more than one image (e.g. a mask); "
@@ -118,6 +121,20 @@ def check_supported(desc, path: Path) -> None:
                          "only 1 (grey) or 3 (RGB) are supported", path)
     if desc.size_requirements.square:
         raise ModelError(f"{arch} needs square inputs, which the tiler cannot promise", path)
+
+
+class SpandrelCall(torch.nn.Module):
+    """The network as spandrel runs it: some architectures wrap the bare model
+    (input normalisation, an extra noise-level channel), and the export must include that.
+    Padding is left to the app's tiler (``pad_multiple``); clamping to its output stage."""
+
+    def __init__(self, desc):
+        super().__init__()
+        self.model = desc.model
+        self.call_fn = getattr(desc, "_call_fn", None) or (lambda model, x: model(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.call_fn(self.model, x)
 
 
 def _round_up(n: int, multiple: int) -> int:
@@ -141,7 +158,7 @@ def import_pytorch_model(path: str | Path, registry: Registry, *, name: str | No
     name = registry.new_user_name(src, name)
     started = time.monotonic()
     desc = load_model(src)
-    model, scale = desc.model, int(desc.scale)
+    model, scale = SpandrelCall(desc).eval(), int(desc.scale)
     req = desc.size_requirements
     with torch.no_grad():
         checks = [(x, model(x)) for x in verify_inputs(desc.input_channels, req.minimum, req.multiple_of)]

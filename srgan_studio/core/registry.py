@@ -26,6 +26,7 @@ from .errors import ModelError
 from .settings import data_dir
 
 PREFERRED_DEFAULT = "srresnet_x4"
+PYTORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")   # imported through spandrel (training/import_model.py)
 _NAME_OK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 

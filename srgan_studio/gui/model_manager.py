@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -21,11 +22,37 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..core.errors import ModelError
+from ..core.finetune.process import train_command
+from ..core.registry import PYTORCH_SUFFIXES
 from .icons import set_icon
 from .model_details import describe
 from .worker import Worker
 
 COLUMNS = ("Model", "Name", "Architecture", "Scale", "Source")
+IMPORT_FILTER = ("Models (*.onnx *.safetensors *.pth *.pt *.ckpt);;ONNX (*.onnx);;"
+                 "PyTorch, safetensors preferred (*.safetensors *.pth *.pt *.ckpt)")
+IMPORT_TIMEOUT_S = 900   # a full-size RRDBNet exports and verifies in well under a minute
+
+
+def import_in_child(path: Path, name: str | None, title: str | None) -> str:
+    """Import a PyTorch model with `srgan-studio models import` in a child process (the GUI never imports
+    torch); the registered name, or ModelError with the child's one-line error."""
+    argv = [*train_command(), "models", "import", str(path)]
+    argv += ["--name", name] if name else []
+    argv += ["--title", title] if title else []
+    try:
+        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             encoding="utf-8", errors="replace", timeout=IMPORT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ModelError(f"cannot run the import ({exc})", path) from None
+    lines = [ln for ln in (res.stderr or "").splitlines() if ln.strip()]
+    if res.returncode != 0:
+        why = next((ln.removeprefix("srgan-studio: error: ") for ln in reversed(lines)
+                    if ln.startswith("srgan-studio: error:")), lines[-1] if lines else f"exit code {res.returncode}")
+        raise ModelError(why)
+    done = next((ln for ln in (res.stdout or "").splitlines() if ln.startswith("imported ")), "")
+    return done.removeprefix("imported ").split(":", 1)[0]
 
 
 def _button(icon_name: str, text: str) -> QPushButton:
@@ -52,7 +79,7 @@ class ModelManager(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_details)
         self.details = QTextBrowser()
-        self.import_button = _button("open", "Import ONNX…")
+        self.import_button = _button("open", "Import…")
         self.remove_button = _button("cancel", "Remove")
         self.import_button.clicked.connect(self._on_import)
         self.remove_button.clicked.connect(self._on_remove)
@@ -110,14 +137,22 @@ class ModelManager(QDialog):
 
     # -- import / remove ---------------------------------------------------------
     def _on_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import an ONNX model", "", "ONNX models (*.onnx)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model", "", IMPORT_FILTER)
         if path:
             self.import_path(Path(path))
 
     def import_path(self, path: Path, name: str | None = None, title: str | None = None) -> Worker:
         """Check and import ``path`` in the background; the table updates when done."""
         registry = self.registry
-        worker = Worker(lambda token: registry.import_onnx(path, name=name, title=title), self, name="import")
+
+        def run(token):
+            if path.suffix.lower() not in PYTORCH_SUFFIXES:
+                return registry.import_onnx(path, name=name, title=title)
+            imported = import_in_child(path, name, title)
+            registry.refresh()
+            return registry.get(imported)
+
+        worker = Worker(run, self, name="import")
         worker.finished.connect(self._on_imported)
         worker.errored.connect(self._on_error)
         worker.done.connect(self._on_worker_done)
