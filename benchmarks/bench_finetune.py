@@ -165,6 +165,10 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=4.0)
     p.add_argument("--pages", type=Path, help="folder for the generated pages (default: a temporary folder)")
     p.add_argument("--count", type=int, default=40)
+    p.add_argument("--domain", choices=("text", "photos"), default="text",
+                   help="text: generated pages; photos: --count photos of --photo-set (use --preset phone_jpeg)")
+    p.add_argument("--photo-set", type=Path,
+                   default=Path(__file__).resolve().parents[2] / "shared/datasets/train/BSD200")
     p.add_argument("--batch", type=int, default=0, help="0: chosen for the time available, as in the wizard")
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=0.0, help="0: chosen for the time available")
@@ -181,7 +185,11 @@ def main() -> int:
     from srgan_studio.core.registry import Registry
 
     pages = args.pages or work / "pages"
-    if not pages.is_dir():
+    if not pages.is_dir() and args.domain == "photos":
+        pages.mkdir(parents=True)
+        for src in sorted(args.photo_set.iterdir())[: args.count]:   # links: the shared photos stay put
+            (pages / src.name).symlink_to(src.resolve())
+    elif not pages.is_dir():
         make_pages(pages, args.count)
     base = args.base
     if args.train_base_minutes:

@@ -26,10 +26,10 @@ class DetailSampler:
         energy[1:, 1:] = grad.cumsum(0).cumsum(1)     # integral image: any patch's sum in four lookups
         tops = np.arange(0, self.max_y + 1, self.stride)
         lefts = np.arange(0, self.max_x + 1, self.stride)
-        t, l = np.meshgrid(tops, lefts, indexing="ij")
-        sums = energy[t + patch, l + patch] - energy[t, l + patch] - energy[t + patch, l] + energy[t, l]
+        t, left = np.meshgrid(tops, lefts, indexing="ij")
+        sums = energy[t + patch, left + patch] - energy[t, left + patch] - energy[t + patch, left] + energy[t, left]
         weights = sums.ravel() + floor * max(float(sums.mean()), 1e-9)
-        self.tops, self.lefts = t.ravel(), l.ravel()
+        self.tops, self.lefts = t.ravel(), left.ravel()
         self.p = weights / weights.sum()
 
     def position(self, rng: np.random.Generator) -> tuple[int, int]:
