@@ -104,6 +104,28 @@ def test_round_trip_through_the_cli_and_the_engine(arch, suffix, layout, tmp_pat
     assert np.abs(out.color.astype(float) - expected8).max() <= 1   # one 8-bit level of rounding
 
 
+@pytest.mark.slow
+def test_a_full_size_rrdbnet_x4_round_trips(tmp_path, monkeypatch, capsys):
+    """23 blocks, 64 channels: the size of ESRGAN and Real-ESRGAN x4plus files."""
+    measure = import_model.estimate_receptive_field
+    # The 96 px gradient pass costs two minutes on 2 cores at this size; 32 px bounds the same code path.
+    monkeypatch.setattr(import_model, "estimate_receptive_field", lambda m, s, **kw: measure(m, s, **{**kw, "size": 32}))
+    torch.manual_seed(0)
+    state = {k: v.contiguous() for k, v in ESRGAN().state_dict().items()}
+    src = _save(state, tmp_path / "RealESRGAN_x4plus_like.pth", "params_ema")
+    assert main(["models", "import", str(src), "--name", "full"]) == 0
+    capsys.readouterr()
+    d = Registry().get("full")
+    assert (d.architecture, d.scale) == ("ESRGAN", 4)
+    x = np.random.default_rng(4).random((1, 3, 17, 22), dtype=np.float32)
+    with torch.no_grad():
+        ref = ModelLoader().load_from_state_dict(state)(torch.from_numpy(x)).numpy()
+    import onnxruntime as ort
+
+    got = ort.InferenceSession(str(d.model_path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    assert np.abs(np.clip(got, 0, 1) - ref).max() <= 1e-4
+
+
 def test_import_records_size_needs_fp16_and_time(tmp_path):
     src = _save(_state("compact"), tmp_path / "compact.safetensors")
     d = import_pytorch_model(src, Registry(), name="c")
