@@ -252,6 +252,9 @@ def test_the_model_manager_imports_through_a_child_process(qtbot, tmp_path):
     wait_worker(qtbot, worker, timeout=120000)
     assert worker.outcome == "finished", worker.error
     assert "community" in mm.names()
+    mm.table.selectRow(mm.names().index("community"))
+    details = mm.details.toPlainText()
+    assert "Imported from Community Compact.safetensors" in details and "Licence: unknown, check the source" in details
     worker = mm.import_path(bad)
     wait_worker(qtbot, worker, timeout=120000)
     assert worker.outcome == "errored"

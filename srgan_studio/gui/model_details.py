@@ -84,7 +84,11 @@ def provenance_sentences(d) -> list[str]:
             out.append("Trained against checkerboard artefacts (discriminator phase shift and grid penalty).")
     if p.get("degradation"):
         out.append("Training inputs: " + DEGRADATIONS.get(p["degradation"], f"the '{p['degradation']}' degradation") + ".")
-    if p.get("licence"):
+    if p.get("source_sha256"):   # a community PyTorch file (training/import_model.py)
+        out.append(f"Imported from {PurePath(str(p.get('imported_from', ''))).name} "
+                   f"(sha256 {str(p['source_sha256'])[:16]}…) through spandrel. "
+                   f"Licence: {p.get('licence', 'unknown')}.")
+    elif p.get("licence"):
         out.append(str(p["licence"])[:1].upper() + str(p["licence"])[1:] + ".")
     if not out and p.get("source"):
         out.append(f"Source: {PurePath(str(p['source'])).name}.")
