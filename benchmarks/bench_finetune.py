@@ -19,7 +19,9 @@ batch and lr chosen for the budget: 16 and 2e-4; 40 pages, 36 train / 4 held out
   the fine-tune a few percent of one core).
 - ``--domain photos --preset phone_jpeg --base auto`` (40 BSD200 photos, base restore_x4), 4.1 min:
   323 steps at batch 16, bicubic 27.88, base 28.31, fine-tuned 28.64 dB (+0.33 dB; target +0.5 missed);
-  the held-out crops peaked at step 82 (26.02 -> 26.19 dB), whose weights were kept.
+  the held-out crops peaked at step 82 (26.02 -> 26.19 dB), whose weights were kept. The same with
+  ``--uniform-patches``: 533 steps, 28.75 dB (+0.43 dB; kept step 210), so damaged presets now draw
+  patches uniformly (one run each, and their step counts differ: the box's load changed).
 
 Without a bundled model, ``--train-base-minutes M`` first trains a small
 SRResNet x4 on ``--base-data`` (default ../shared/datasets/train) for M minutes
@@ -177,6 +179,7 @@ def main() -> int:
     p.add_argument("--lr", type=float, default=0.0, help="0: chosen for the time available")
     p.add_argument("--preset", default="clean", choices=("clean", "phone_jpeg", "old_print", "photo"))
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--uniform-patches", action="store_true", help="patches drawn uniformly, not towards detail")
     p.add_argument("--name", default="bench_text")
     p.add_argument("--train-base-minutes", type=float, default=0.0)
     p.add_argument("--base-data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/datasets/train")
@@ -200,7 +203,7 @@ def main() -> int:
         base = train_small_base(args.base_data, args.train_base_minutes, work)
     opts = ft.FinetuneOptions(photos=str(pages), base=base, name=args.name, minutes=args.minutes, preset=args.preset,
                               batch_size=args.batch, patch_size=args.patch, lr=args.lr, threads=args.threads,
-                              previews=False)
+                              previews=False, detail_sampling=not args.uniform_patches)
     run = ft.FinetuneRun.create(opts, registry=Registry())
     print(f"{len(run.state.photos.train)} training pages, held out: {run.state.photos.heldout}")
     t0 = time.monotonic()

@@ -196,3 +196,13 @@ def test_cancel_during_the_dry_run_stops_it(tmp_path, monkeypatch):
         collect(run.estimate())
     assert run.process_pid is None
     assert not Path(run.dir / "dryrun-psnr").exists()
+
+
+def test_detail_weighted_patches_only_for_clean_downscales():
+    from srgan_studio.core.finetune.recipes import detail_sampling
+
+    def opts(preset: str) -> ft.FinetuneOptions:
+        return ft.FinetuneOptions(photos=".", base="b", name="n", steps=5, preset=preset)
+
+    assert detail_sampling(opts("clean"))
+    assert not any(detail_sampling(opts(p)) for p in ("phone_jpeg", "old_print", "photo"))

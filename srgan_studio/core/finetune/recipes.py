@@ -8,7 +8,15 @@ from typing import Any
 from ..recipe_schema import DataSection, ExperimentSection, GanSection, ModelSection, Recipe, TrainSection
 from .budget import effective_ema
 from .options import FinetuneOptions
+from .presets import DAMAGED
 from .state import Plan
+
+
+def detail_sampling(opts: FinetuneOptions) -> bool:
+    """Patches towards detail for clean downscales only: under JPEG, the artefacts in flat regions are
+    what the model must learn to remove. (Measured once, phone_jpeg over restore_x4, 4 minutes: +0.33 dB
+    with detail-weighted patches, +0.43 dB with uniform ones; the runs also differed in steps, 323 vs 533.)"""
+    return opts.detail_sampling and opts.preset not in DAMAGED
 
 
 def build_recipe(opts: FinetuneOptions, plan: Plan, stage: str, *, arch: dict[str, Any], init: str, train_dir: str,
@@ -45,7 +53,7 @@ def build_recipe(opts: FinetuneOptions, plan: Plan, stage: str, *, arch: dict[st
         model=ModelSection(type=arch["type"], options=dict(arch.get("options", {}))),
         data=DataSection(train=train_dir, val=list(val_dirs), patch_size=int(plan.patch_size),
                          batch_size=int(plan.batch_size), degradation=opts.preset,
-                         detail_sampling=opts.detail_sampling),
+                         detail_sampling=detail_sampling(opts)),
         train=train,
     )
     if stage == "gan":
