@@ -408,10 +408,10 @@ def test_closing_the_generator_stops_the_threads(tmp_path):
 
 
 def test_full_disk_fails_the_file_without_a_truncated_output(tmp_path, monkeypatch):
-    import srgan_studio.core.imageio as imageio
+    import srgan_studio.core.imagewrite as imagewrite
 
     good_folder(tmp_path / "in", 3)
-    real = imageio._write_pillow
+    real = imagewrite._write_pillow
     calls = []
 
     def disk_full_on_second(tmp, fmt, *args, **kwargs):
@@ -421,7 +421,7 @@ def test_full_disk_fails_the_file_without_a_truncated_output(tmp_path, monkeypat
             raise OSError(28, "No space left on device")
         return real(tmp, fmt, *args, **kwargs)
 
-    monkeypatch.setattr(imageio, "_write_pillow", disk_full_on_second)
+    monkeypatch.setattr(imagewrite, "_write_pillow", disk_full_on_second)
     _, summary = collect(run_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC], workers=0)))
     status = {r.input.name: (r.status, r.error) for r in summary.results}
     assert status["img00.png"] == ("done", None) and status["img02.png"] == ("done", None)

@@ -1,4 +1,4 @@
-"""Faithful image reading and writing (Pillow + numpy; no Qt, no torch).
+"""Faithful image reading (Pillow + numpy; no Qt, no torch), and the module the app imports for image I/O.
 
 Reading sniffs the content, never trusts the extension, applies the EXIF
 orientation (the returned pixels are upright and the kept EXIF says 1), and
@@ -6,12 +6,10 @@ returns plain numpy arrays: colour (H, W, 3) or (H, W, 1) and an optional
 alpha (H, W), uint8 or uint16.
 
 Pillow decodes 16-bit RGB(A) PNG and TIFF to 8 bits, so those two cases go
-through pypng / tifffile to keep the 16 bits; 16-bit PNG is written by a small
-PNG encoder here for the same reason.
+through pypng / tifffile to keep the 16 bits.
 
-Writing is atomic (temp file + os.replace) and never replaces an existing
-file unless asked. ``keep_metadata=False`` drops EXIF, XMP and DPI but keeps
-the ICC profile, because without it the colours themselves would change.
+The image type lives in ``image.py`` and writing in ``imagewrite.py``; both are
+re-exported here so callers have one place to import image I/O from.
 """
 
 from __future__ import annotations
@@ -20,80 +18,33 @@ import struct
 import threading
 import warnings
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
-from PIL import ImageCms, PngImagePlugin, UnidentifiedImageError
+from PIL import ImageCms, UnidentifiedImageError
 
 from . import formats
-from .atomic import atomic_path
-from .errors import ImageReadError, ImageWriteError, StudioError
+from .errors import ImageReadError
 from .formats import FORMATS
+from .image import (  # noqa: F401 - re-exported: the app imports image I/O from here
+    _ICC_TAG,
+    _ORIENTATION,
+    _XMP_TAG,
+    DEFAULT_MAX_PIXELS,
+    SIXTEEN_BIT_WRITE,
+    SUPPORTED_READ,
+    SUPPORTED_WRITE,
+    Image,
+    ImageMeta,
+    _optional,
+    to_8bit,
+)
+from .imagewrite import write_image  # noqa: F401 - re-exported
 
-# pypng and tifffile are dependencies, but a trimmed install (or a frozen app
-# built without them) should fail on the one file that needs them, in one line.
-_PACKAGES = {"png": "pypng", "tifffile": "tifffile"}
-
-
-def _optional(module: str, path: Path, error: type = ImageReadError):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        pkg = _PACKAGES[module]
-        raise error(f"16-bit PNG/TIFF needs the {pkg} package (pip install {pkg})", path) from None
-
-# Pillow's names for the formats of core/formats.py (the table is there).
-SUPPORTED_READ = tuple(f.pil for f in FORMATS.values())
-SUPPORTED_WRITE = tuple(f.pil for f in FORMATS.values() if f.write)
-SIXTEEN_BIT_WRITE = tuple(f.pil for f in FORMATS.values() if f.write and f.sixteen_bit)
-DEFAULT_MAX_PIXELS = 180_000_000
-_ORIENTATION = 0x0112
-_XMP_TAG = 700
-_ICC_TAG = 34675
 # Pillow's bomb limit is a module global read inside Image.open; this lock keeps
 # two threads from opening with each other's limit.
 _open_lock = threading.Lock()
-
-
-@dataclass
-class ImageMeta:
-    icc: bytes | None = None
-    exif: bytes | None = None          # orientation already reset to 1
-    xmp: bytes | None = None
-    dpi: tuple[float, float] | None = None
-    format: str = ""
-    source: Path | None = None
-
-
-@dataclass
-class Image:
-    color: np.ndarray                  # (H, W, 3) or (H, W, 1), uint8 or uint16
-    alpha: np.ndarray | None = None    # (H, W), same dtype as color
-    meta: ImageMeta = field(default_factory=ImageMeta)
-
-    @property
-    def height(self) -> int:
-        return int(self.color.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.color.shape[1])
-
-    @property
-    def bits(self) -> int:
-        return 16 if self.color.dtype == np.uint16 else 8
-
-    @property
-    def is_grey(self) -> bool:
-        return self.color.shape[2] == 1
-
-    @property
-    def has_alpha(self) -> bool:
-        return self.alpha is not None
 
 
 def format_from_suffix(path: str | Path) -> str | None:
@@ -371,191 +322,3 @@ def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
     if orientation == 8:
         return np.rot90(arr, 1)
     return arr
-
-
-# ---------------------------------------------------------------- writing
-
-
-def to_8bit(arr: np.ndarray) -> np.ndarray:
-    if arr.dtype == np.uint8:
-        return arr
-    return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
-
-
-def write_image(
-    image: Image,
-    path: str | Path,
-    *,
-    format: str | None = None,  # noqa: A002 - public name in the contract
-    quality: int = formats.DEFAULT_QUALITY,
-    keep_metadata: bool = True,
-    dpi_scale: float = 1.0,
-    overwrite: bool = False,
-) -> Path:
-    """Write atomically; refuse to replace an existing file unless ``overwrite``."""
-    path = Path(path)
-    key = format or formats.from_suffix(path)
-    if key is None:
-        raise ImageWriteError(f"cannot tell the output format from the name; use one of {', '.join(formats.WRITABLE)}", path)
-    try:
-        fmt = FORMATS[formats.writable(key)].pil
-    except StudioError as exc:
-        raise ImageWriteError(str(exc), path) from None
-    if not 1 <= int(quality) <= 100:
-        raise ImageWriteError(f"quality must be 1-100, not {quality}", path)
-    if not path.parent.is_dir():
-        raise ImageWriteError("output folder does not exist", path)
-    if path.exists() and not overwrite:
-        raise ImageWriteError("already exists; refusing to overwrite it", path)
-
-    meta = image.meta
-    icc = meta.icc
-    exif = meta.exif if keep_metadata else None
-    xmp = meta.xmp if keep_metadata else None
-    dpi = None
-    if keep_metadata and meta.dpi:
-        dpi = (meta.dpi[0] * dpi_scale, meta.dpi[1] * dpi_scale)
-
-    color, alpha = image.color, image.alpha
-    if fmt not in SIXTEEN_BIT_WRITE:
-        color = to_8bit(color)
-        alpha = None if alpha is None else to_8bit(alpha)
-    if fmt == "JPEG" and alpha is not None:
-        color = _over_white(color, alpha)
-        alpha = None
-    try:
-        with atomic_path(path) as tmp:
-            if color.dtype == np.uint16 and fmt == "PNG":
-                tmp.write_bytes(_encode_png16(color, alpha, icc=icc, exif=exif, xmp=xmp, dpi=dpi))
-            elif color.dtype == np.uint16 and (color.shape[2] == 3 or alpha is not None):
-                _optional("tifffile", path, ImageWriteError)
-                _write_tiff16(tmp, color, alpha, icc=icc, xmp=xmp, dpi=dpi)
-            else:
-                _write_pillow(tmp, fmt, color, alpha, quality=int(quality), icc=icc, exif=exif, xmp=xmp, dpi=dpi)
-    except ImageWriteError:
-        raise
-    except OSError as exc:
-        raise ImageWriteError(f"cannot write ({exc.strerror or exc})", path) from None
-    return path
-
-
-def _over_white(color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """JPEG has no alpha: composite over white, never over black."""
-    a = alpha.astype(np.float32)[..., None] / 255.0
-    out = color.astype(np.float32) * a + 255.0 * (1.0 - a)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
-
-
-def _to_pil(color: np.ndarray, alpha: np.ndarray | None) -> PILImage.Image:
-    if color.dtype == np.uint16:  # grey 16-bit without alpha (TIFF)
-        return PILImage.fromarray(np.ascontiguousarray(color[..., 0], dtype="<u2"))
-    if color.shape[2] == 1:
-        if alpha is None:
-            return PILImage.fromarray(color[..., 0])
-        return PILImage.fromarray(np.dstack([color[..., 0], alpha]), mode="LA")
-    if alpha is None:
-        return PILImage.fromarray(color, mode="RGB")
-    return PILImage.fromarray(np.dstack([color, alpha]), mode="RGBA")
-
-
-def _write_pillow(tmp: Path, fmt: str, color, alpha, *, quality, icc, exif, xmp, dpi) -> None:
-    im = _to_pil(color, alpha)
-    kw: dict = {}
-    if icc:
-        kw["icc_profile"] = icc
-    if dpi:
-        kw["dpi"] = dpi
-    if fmt == "JPEG":
-        kw.update(quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
-        if exif:
-            kw["exif"] = exif
-        if xmp:
-            kw["xmp"] = xmp
-    elif fmt == "WEBP":
-        kw.update(quality=quality, lossless=quality >= 100, method=4)
-        if exif:
-            kw["exif"] = exif
-        if xmp:
-            kw["xmp"] = xmp
-    elif fmt == "PNG":
-        if exif:
-            kw["exif"] = exif
-        if xmp:
-            info = PngImagePlugin.PngInfo()
-            info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8", "replace"))
-            kw["pnginfo"] = info
-    elif fmt == "TIFF":
-        kw["compression"] = "tiff_adobe_deflate"
-        tiffinfo = _exif_as_tiff_tags(exif) if exif else {}
-        if xmp:
-            tiffinfo[_XMP_TAG] = xmp
-        if tiffinfo:
-            kw["tiffinfo"] = tiffinfo
-    im.save(tmp, format=fmt, **kw)
-
-
-# Tags that describe the pixel layout or point to sub-IFDs: the TIFF writer owns them.
-_TIFF_STRUCTURE = {254, 256, 257, 258, 259, 262, 273, 274, 277, 278, 279, 282, 283, 284, 296, 317, 338, 339,
-                   34665, 34853, 40965}
-
-
-def _exif_as_tiff_tags(exif: bytes) -> dict:
-    """TIFF keeps EXIF's main fields (Make, Model, DateTime, ...) as ordinary tags of the image."""
-    e = PILImage.Exif()
-    e.load(exif)
-    return {k: v for k, v in e.items() if k not in _TIFF_STRUCTURE and isinstance(v, (str, int, float, bytes, tuple))}
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def _encode_png16(color, alpha, *, icc, exif, xmp, dpi) -> bytes:
-    h, w, c = color.shape
-    planes = [color] if alpha is None else [color, alpha[..., None]]
-    arr = np.concatenate(planes, axis=2) if len(planes) > 1 else color
-    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[arr.shape[2]]
-    # Filter "Up" (type 2) on every row: vectorised, and compresses photos far better than none.
-    rows = arr.astype(">u2").reshape(h, -1).view(np.uint8).reshape(h, -1)
-    up = rows.copy()
-    up[1:] = rows[1:] - rows[:-1]  # uint8 wrap-around is the PNG rule
-    raw = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1).tobytes()
-    out = [b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))]
-    if icc:
-        out.append(_png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc)))
-    if dpi:
-        ppm = [max(1, round(v / 0.0254)) for v in dpi]
-        out.append(_png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1)))
-    if exif:
-        out.append(_png_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
-    if xmp:
-        out.append(_png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + xmp))
-    out.append(_png_chunk(b"IDAT", zlib.compress(raw, 6)))
-    out.append(_png_chunk(b"IEND", b""))
-    return b"".join(out)
-
-
-def _write_tiff16(tmp: Path, color, alpha, *, icc, xmp, dpi) -> None:
-    import tifffile
-
-    arr = color if alpha is None else np.concatenate([color, alpha[..., None]], axis=2)
-    photometric = "rgb" if color.shape[2] == 3 else "minisblack"
-    extratags = []
-    if icc:
-        extratags.append((_ICC_TAG, 7, len(icc), icc, True))
-    if xmp:
-        extratags.append((_XMP_TAG, 1, len(xmp), xmp, True))
-    kw: dict = {}
-    if dpi:
-        kw["resolution"] = (dpi[0], dpi[1])
-        kw["resolutionunit"] = "INCH"
-    tifffile.imwrite(
-        tmp,
-        arr,
-        photometric=photometric,
-        extrasamples=("unassalpha",) if alpha is not None else None,
-        compression="zlib",
-        extratags=extratags,
-        metadata=None,
-        **kw,
-    )
