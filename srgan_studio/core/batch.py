@@ -39,33 +39,8 @@ Output folder: created when missing if its parent exists (one level, like
 before any work. ``.srgan-partial-*`` temp files left there by a killed run are
 removed at start.
 
-Events (all frozen dataclasses; every one carries ``files_done``,
-``files_total`` and ``eta_seconds`` for the overall progress bar)
-    BatchStarted(inputs, models, output_dir, notes)    once, first.
-    FileStarted(index, path, model)                    a model starts on input ``index``.
-    TileProgress(index, path, model, done, total, stage, message)  after each tile.
-    FileFinished(index, result: FileResult)            an input is finished (all its
-        outputs written, skipped or failed). Inputs whose outputs all existed are
-        reported right after BatchStarted with status "skipped".
-
-FileResult.status: "done", "skipped" (every output existed), "failed" (the
-error says why; the batch goes on), "cancelled" (it was being processed when
-the stop came: its outputs already written stay, the one in progress leaves no
-file), "pending" (never started because of the stop; only in the summary).
-
-Stopping: cancel the token (the CLI does on Ctrl-C). The model stops at its
-next tile; outputs already computed are still written (each write is atomic),
-the reader stops, and the generator returns the summary. Closing the
-generator (``gen.close()``) stops the same way and joins the threads.
-
-Inputs are found by ``discover.find_images`` (image extension or signature;
-hidden files, non-images, broken links and symlink loops get a ``Note``).
-Output names and the folder checks are in ``batch_plan``.
-
-Report (``BatchSummary`` as JSON, ``schema_version`` 1): tool, seconds,
-input_dir, output_dir, cancelled, totals {inputs, done, skipped, failed,
-cancelled, pending}, settings (the BatchJob), notes [{path, message}], files
-[{input, status, outputs, seconds, error}], one entry per input in order.
+Events, results and the report are described in ``batch_events``; reading and writing one
+file in ``batch_files``.
 
 Pipeline: a reader thread decodes ahead (at most ``READ_AHEAD`` decoded inputs
 waiting), the caller's thread runs the model, and ``workers`` threads encode
@@ -76,148 +51,39 @@ whatever the folder size.
 from __future__ import annotations
 
 import contextlib
-import json
 import queue
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_bytes, clean_partials
-from .batch_plan import BatchItem, BatchJob, BatchPlan, is_complete, is_within, plan_batch
+from .atomic import clean_partials
+from .batch_events import (
+    BatchEvent,
+    BatchStarted,
+    BatchSummary,
+    FileFinished,
+    FileResult,
+    FileStarted,
+    TileProgress,
+    report_data,
+    write_report,
+)
+from .batch_files import read_input, reason, write_output
+from .batch_plan import BatchItem, BatchJob, BatchPlan, plan_batch
 from .cancel import NEVER, CancelToken
 from .discover import Note
-from .errors import Cancelled, ImageWriteError, StudioError
+from .errors import Cancelled, ImageWriteError
 from .progress import relay, remaining_seconds
 
 __all__ = [
     "BatchJob", "BatchPlan", "BatchItem", "plan_batch", "run_batch",
     "BatchEvent", "BatchStarted", "FileStarted", "TileProgress", "FileFinished",
-    "FileResult", "BatchSummary", "Note",
+    "FileResult", "BatchSummary", "Note", "report_data",
 ]
 
 READ_AHEAD = 2
 SHARD_PARTIALS_AGE = 3600.0  # seconds: a temp file this old belongs to no running shard
-REPORT_SCHEMA_VERSION = 1
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchEvent:
-    files_done: int
-    files_total: int
-    eta_seconds: float | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchStarted(BatchEvent):
-    inputs: tuple[Path, ...]
-    models: tuple[str, ...]
-    output_dir: Path
-    notes: tuple[Note, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileStarted(BatchEvent):
-    index: int
-    path: Path
-    model: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class TileProgress(BatchEvent):
-    index: int
-    path: Path
-    model: str
-    done: int
-    total: int
-    stage: str = ""
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class FileResult:
-    input: Path
-    status: str                       # done | skipped | failed | cancelled | pending
-    outputs: tuple[Path, ...] = ()    # complete outputs of this input (written or already there)
-    seconds: float = 0.0              # time spent on this input: decode + models + encode
-    error: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "input": str(self.input),
-            "status": self.status,
-            "outputs": [str(p) for p in self.outputs],
-            "seconds": round(self.seconds, 3),
-            "error": self.error,
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileFinished(BatchEvent):
-    index: int
-    result: FileResult
-
-    @property
-    def path(self) -> Path:
-        return self.result.input
-
-
-@dataclass(frozen=True)
-class BatchSummary:
-    results: tuple[FileResult, ...]
-    notes: tuple[Note, ...]
-    cancelled: bool
-    seconds: float
-    report: Path | None = None
-    report_error: str | None = None
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.results if r.status == status)
-
-    @property
-    def done(self) -> int:
-        return self.count("done")
-
-    @property
-    def skipped(self) -> int:
-        return self.count("skipped")
-
-    @property
-    def failed(self) -> int:
-        return self.count("failed")
-
-    @property
-    def not_finished(self) -> int:
-        return self.count("cancelled") + self.count("pending")
-
-    @property
-    def exit_code(self) -> int:
-        """130 after a stop, 1 when any file failed (or the report could not be written), else 0."""
-        if self.cancelled:
-            return 130
-        return 1 if self.failed or self.report_error else 0
-
-    def totals(self) -> dict[str, int]:
-        return {
-            "inputs": len(self.results),
-            "done": self.done,
-            "skipped": self.skipped,
-            "failed": self.failed,
-            "cancelled": self.count("cancelled"),
-            "pending": self.count("pending"),
-        }
-
-    def line(self) -> str:
-        text = f"{self.done} done, {self.skipped} skipped, {self.failed} failed"
-        if self.not_finished:
-            text += f", {self.not_finished} not finished (stopped)"
-        return text + f" in {self.seconds:.1f} s"
 
 
 # ---------------------------------------------------------------- running
@@ -245,7 +111,7 @@ def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEven
     finally:
         summary = runner.summary()
         if plan.job.report is not None:  # a shard always has its own
-            summary = _write_report(summary, plan)
+            summary = write_report(summary, plan)
     return summary
 
 
@@ -381,7 +247,7 @@ class _Runner:
             if self.cancel.cancelled:
                 self.cancelled = True
                 return
-            image, error, seconds = _read(state.item, self.job)
+            image, error, seconds = read_input(state.item, self.job)
             try:
                 yield from self._infer_file(state, image, error, seconds)
             except Cancelled:
@@ -438,7 +304,7 @@ class _Runner:
         for state in work:
             if self.stop.is_set():
                 return
-            msg = (state, *_read(state.item, self.job))
+            msg = (state, *read_input(state.item, self.job))
             if not self._put_decoded(msg):
                 return
             msg = None
@@ -460,7 +326,7 @@ class _Runner:
                 return
             state, model, image, dpi_scale = task
             task = None
-            error, seconds = _write(image, model, state.item, self.plan, self.job, dpi_scale)
+            error, seconds = write_output(image, model, state.item, self.plan, self.job, dpi_scale)
             image = None
             self.results.put((state, model, error, seconds))
 
@@ -505,7 +371,7 @@ class _Runner:
                 raise
             except Exception as exc:  # noqa: BLE001 - errors stay with their file
                 output = None
-                state.errors.append(f"{model}: {_reason(exc)}")
+                state.errors.append(f"{model}: {reason(exc)}")
                 state.pending.discard(model)
             finally:
                 self.partial = 0.0
@@ -540,7 +406,7 @@ class _Runner:
 
     def _submit(self, state: _FileState, model: str, output, dpi_scale: float):
         if self.to_write is None:
-            error, seconds = _write(output, model, state.item, self.plan, self.job, dpi_scale)
+            error, seconds = write_output(output, model, state.item, self.plan, self.job, dpi_scale)
             yield from self._on_written(state, model, error, seconds)
             return
         # Blocks only while every writer is busy and the queue is full: that bounds memory.
@@ -554,80 +420,3 @@ class _Runner:
                 state.status = "cancelled"
             results.append(state.result())
         return BatchSummary(tuple(results), self.notes, self.cancelled, end - self.started)
-
-
-def _reason(exc: BaseException, path: Path | None = None) -> str:
-    """One line for the report; the input's own path is dropped (the entry already names it)."""
-    if isinstance(exc, StudioError):
-        text = str(exc)
-        if path is not None and exc.path == path:
-            text = text.removeprefix(f"{path}: ")
-        return text
-    if isinstance(exc, MemoryError):
-        return "out of memory"
-    return f"unexpected error ({type(exc).__name__}: {exc})"
-
-
-def _read(item: BatchItem, job: BatchJob):
-    from .imageio import DEFAULT_MAX_PIXELS, read_image
-
-    start = time.monotonic()
-    try:
-        image = read_image(item.input, max_pixels=job.max_pixels or DEFAULT_MAX_PIXELS)
-    except Exception as exc:  # noqa: BLE001 - a bad file fails alone
-        return None, _reason(exc, item.input), time.monotonic() - start
-    return image, None, time.monotonic() - start
-
-
-def _write(
-    image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob, dpi_scale: float
-) -> tuple[str | None, float]:
-    from .imageio import write_image
-
-    target = item.outputs[model]
-    start = time.monotonic()
-    try:
-        # A symlinked subfolder must not lead the output out of OUTPUT_DIR (into the inputs, say).
-        if not is_within(target.parent.resolve(), plan.output_dir.resolve()):
-            raise ImageWriteError("output folder leads outside the output folder through a link", target.parent)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Re-checked now: a complete file that appeared since planning is not ours to replace.
-        write_image(
-            image, target, format=item.format, quality=job.quality, keep_metadata=job.keep_metadata,
-            dpi_scale=dpi_scale, overwrite=job.overwrite or not is_complete(target),
-        )
-    except Exception as exc:  # noqa: BLE001 - a failed write fails its file only
-        return _reason(exc), time.monotonic() - start
-    return None, time.monotonic() - start
-
-
-# ---------------------------------------------------------------- report
-
-
-def report_data(summary: BatchSummary, plan: BatchPlan) -> dict[str, Any]:
-    from .. import __version__
-
-    return {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "tool": f"srgan-studio {__version__}",
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": round(summary.seconds, 3),
-        "input_dir": str(plan.input_dir),
-        "output_dir": str(plan.output_dir),
-        "cancelled": summary.cancelled,
-        "totals": summary.totals(),
-        "settings": plan.job.settings(),
-        "shard": plan.shard,
-        "notes": [{"path": str(n.path), "message": n.message} for n in summary.notes],
-        "files": [r.to_json() for r in summary.results],
-    }
-
-
-def _write_report(summary: BatchSummary, plan: BatchPlan) -> BatchSummary:
-    report = Path(plan.job.report).expanduser().absolute()
-    data = json.dumps(report_data(summary, plan), indent=2, ensure_ascii=False) + "\n"
-    try:
-        atomic_write_bytes(report, data.encode("utf-8"))
-    except OSError as exc:
-        return replace(summary, report=report, report_error=f"{report}: cannot write the report ({exc.strerror or exc})")
-    return replace(summary, report=report)
