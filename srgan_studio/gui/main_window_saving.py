@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .preview import PAUSED_TEXT
-from .save_job import SaveOptions, save_job
+from .save_job import PreviewBlocks, SaveOptions, save_job
 from .worker import Worker
 
 
@@ -42,7 +42,9 @@ class SavingMixin:
             return None
         self.preview.cancel()  # the save gets the CPU; the preview resumes after
         image, cache = self.image, self.cache
-        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token), self, name="save")
+        blocks = self._finished_preview(descriptor, image)
+        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token, blocks), self,
+                        name="save")
         worker.progress.connect(self._on_save_progress)
         worker.finished.connect(lambda path: self._on_saved(path))
         worker.errored.connect(lambda text: self.show_error("Save failed", text))
@@ -57,6 +59,14 @@ class SavingMixin:
         worker.start()
         self._update_actions()
         return worker
+
+    def _finished_preview(self, descriptor, image) -> PreviewBlocks | None:
+        """What a pane showing ``descriptor`` has already rendered at full detail, for the save to reuse."""
+        for slot in self.compare.slots:
+            target = slot.target
+            if target is not None and target.descriptor == descriptor:
+                return PreviewBlocks.snapshot(target, image)
+        return None
 
     def _on_save_progress(self, p) -> None:
         if p.total:
