@@ -157,6 +157,21 @@ def measure_latency(size: tuple[int, int]) -> None:
         meter.run_until(lambda: not win.preview.busy and win.compare.slots[1].fraction >= 1, timeout=900)
         print(f"preview ({w}x{h}, {what}): {time.perf_counter() - start:.1f} s; {meter.summary()}")
 
+        # Save right after that preview finished: reusing its full-detail blocks vs rendering again.
+        seconds = {}
+        for label in ("rendering again", "reusing the preview"):
+            if label == "rendering again":
+                win._finished_preview = lambda *a: None  # the path before the save reused the preview
+            else:
+                del win._finished_preview
+            worker = win.save_to(SaveOptions(tmp / f"after_{len(seconds)}.png", "png"), desc)
+            start = time.perf_counter()
+            meter.run_until(lambda: win.save_worker is None, timeout=900)
+            seconds[label] = time.perf_counter() - start
+            print(f"save after the preview finished, {label}: {seconds[label]:.2f} s "
+                  f"(outcome {worker.outcome if worker else '?'})")
+        print(f"  reuse speed-up: {seconds['rendering again'] / max(seconds['reusing the preview'], 1e-6):.1f}x")
+
         # A large photo viewed at 1:1: how soon does the model pane show its first full-detail pixels?
         big = np.tile(color, (4, 4, 1))[: 4 * h, : 4 * w]
         win.preview.cancel()
