@@ -34,9 +34,14 @@ def make_folder(folder: Path, n: int, size: int) -> None:
     y, x = np.mgrid[0:size, 0:size].astype(np.float32)
     for i in range(n):
         fx, fy = rng.uniform(4, 20, 2)
-        base = np.stack([
-            128 + 100 * np.sin(x / fx + i), 128 + 100 * np.cos(y / fy), 255 * (x + y) / (2 * size),
-        ], axis=-1)
+        base = np.stack(
+            [
+                128 + 100 * np.sin(x / fx + i),
+                128 + 100 * np.cos(y / fy),
+                255 * (x + y) / (2 * size),
+            ],
+            axis=-1,
+        )
         img = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
         Image.fromarray(img).save(folder / f"photo_{i:03d}.png")
 
@@ -89,13 +94,17 @@ def main(argv: list[str] | None = None) -> int:
                 models.append(tiny)
         src = work / "in"
         make_folder(src, args.images, args.size)
-        print(f"{args.images} PNG images of {args.size}x{args.size}, x4 -> PNG; {os.cpu_count()} CPUs; "
-              f"pipelined = 1 reader + model + {args.workers} writers; load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{args.images} PNG images of {args.size}x{args.size}, x4 -> PNG; {os.cpu_count()} CPUs; "
+            f"pipelined = 1 reader + model + {args.workers} writers; load average {os.getloadavg()[0]:.1f}"
+        )
         print("(cores busy = process CPU time / wall time: how much of the machine the run kept busy)")
-        print(f"{'model':<16} {'sequential img/s':>17} {'cores busy':>10} {'pipelined img/s':>16} {'cores busy':>10}"
-              f" {'ratio':>7}")
+        print(
+            f"{'model':<16} {'sequential img/s':>17} {'cores busy':>10} {'pipelined img/s':>16} {'cores busy':>10}"
+            f" {'ratio':>7}"
+        )
         for model in models:
-            run_once(src, work, model, 0, args.threads)        # warm-up: session, caches
+            run_once(src, work, model, 0, args.threads)  # warm-up: session, caches
             best = {0: (float("inf"), 0.0), args.workers: (float("inf"), 0.0)}
             for _ in range(args.rounds):
                 for workers in (0, args.workers):

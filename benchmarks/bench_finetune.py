@@ -40,7 +40,119 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "all", "she", "there", "would", "their", "we", "him", "been", "has", "when", "who", "will", "more", "no", "if", "out", "so", "said", "what", "up", "its", "about", "into", "than", "them", "can", "only", "other", "new", "some", "could", "time", "these", "two", "may", "then", "do", "first", "any", "my", "now", "such", "like", "our", "over", "man", "me", "even", "most", "made", "after", "also", "did", "many", "before", "must", "through", "back", "years", "where", "much", "your", "way", "INVOICE", "TOTAL", "DATE", "No.", "Ref.", "Qty", "Price", "1923", "2024", "§4.2", "(a)", "(b)", "[iii]", "12.50", "€3,400", "#77", "A-113"]
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "was",
+    "with",
+    "be",
+    "by",
+    "on",
+    "not",
+    "he",
+    "this",
+    "are",
+    "or",
+    "his",
+    "from",
+    "at",
+    "which",
+    "but",
+    "have",
+    "an",
+    "they",
+    "you",
+    "were",
+    "her",
+    "all",
+    "she",
+    "there",
+    "would",
+    "their",
+    "we",
+    "him",
+    "been",
+    "has",
+    "when",
+    "who",
+    "will",
+    "more",
+    "no",
+    "if",
+    "out",
+    "so",
+    "said",
+    "what",
+    "up",
+    "its",
+    "about",
+    "into",
+    "than",
+    "them",
+    "can",
+    "only",
+    "other",
+    "new",
+    "some",
+    "could",
+    "time",
+    "these",
+    "two",
+    "may",
+    "then",
+    "do",
+    "first",
+    "any",
+    "my",
+    "now",
+    "such",
+    "like",
+    "our",
+    "over",
+    "man",
+    "me",
+    "even",
+    "most",
+    "made",
+    "after",
+    "also",
+    "did",
+    "many",
+    "before",
+    "must",
+    "through",
+    "back",
+    "years",
+    "where",
+    "much",
+    "your",
+    "way",
+    "INVOICE",
+    "TOTAL",
+    "DATE",
+    "No.",
+    "Ref.",
+    "Qty",
+    "Price",
+    "1923",
+    "2024",
+    "§4.2",
+    "(a)",
+    "(b)",
+    "[iii]",
+    "12.50",
+    "€3,400",
+    "#77",
+    "A-113",
+]
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
@@ -128,8 +240,11 @@ def _drive(gen):
         except StopIteration as stop:
             return stop.value
         if isinstance(ev, ft.StepProgress) and (ev.step % 10 == 0 or ev.step == ev.steps):
-            print(f"  [{time.monotonic() - t0:6.0f}s] {ev.stage} {ev.step}/{ev.steps} "
-                  f"loss {ev.losses.get('pixel', 0):.4f} {ev.it_per_s:.2f} it/s", flush=True)
+            print(
+                f"  [{time.monotonic() - t0:6.0f}s] {ev.stage} {ev.step}/{ev.steps} "
+                f"loss {ev.losses.get('pixel', 0):.4f} {ev.it_per_s:.2f} it/s",
+                flush=True,
+            )
         elif isinstance(ev, ft.Validation):
             print(f"  held-out crops @ {ev.step}: {ev.psnr_y:.2f} dB{' (kept)' if ev.best else ''}", flush=True)
         elif isinstance(ev, ft.StageStarted):
@@ -150,14 +265,38 @@ def train_small_base(data: Path, minutes: float, work: Path) -> str:
         '[model]\ntype = "srresnet"\nscale = 4\nblocks = 6\nchannels = 32\nbatch_norm = false\nbicubic_skip = true\n'
         f'[data]\ntrain = "{data}"\npatch_size = 64\nbatch_size = 8\n'
         '[train]\nsteps = 100000\nlr = 2e-4\nschedule = "constant"\nema = 0.99\ncheckpoint_minutes = 60\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     out = work / "base_run"
-    subprocess.run([sys.executable, "-m", "srgan_studio", "train", str(recipe), "--out", str(out), "--minutes",
-                    str(minutes), "--progress", "none"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "srgan_studio",
+            "train",
+            str(recipe),
+            "--out",
+            str(out),
+            "--minutes",
+            str(minutes),
+            "--progress",
+            "none",
+        ],
+        check=True,
+    )
     onnx = work / "bench_base_x4.onnx"
     # The verified exporter (the same one `srgan-studio export` runs).
-    subprocess.run([sys.executable, "-m", "srgan_studio.training.preview", "--export", str(out / "generator.safetensors"),
-                    str(onnx)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "srgan_studio.training.preview",
+            "--export",
+            str(out / "generator.safetensors"),
+            str(onnx),
+        ],
+        check=True,
+    )
     reg = Registry()
     d = reg.import_onnx(onnx, name="bench_base_x4")
     (reg.user_dir / "bench_base_x4.safetensors").write_bytes((out / "generator.safetensors").read_bytes())
@@ -170,10 +309,15 @@ def main() -> int:
     p.add_argument("--minutes", type=float, default=4.0)
     p.add_argument("--pages", type=Path, help="folder for the generated pages (default: a temporary folder)")
     p.add_argument("--count", type=int, default=40)
-    p.add_argument("--domain", choices=("text", "photos"), default="text",
-                   help="text: generated pages; photos: --count photos of --photo-set (use --preset phone_jpeg)")
-    p.add_argument("--photo-set", type=Path,
-                   default=Path(__file__).resolve().parents[2] / "shared/datasets/train/BSD200")
+    p.add_argument(
+        "--domain",
+        choices=("text", "photos"),
+        default="text",
+        help="text: generated pages; photos: --count photos of --photo-set (use --preset phone_jpeg)",
+    )
+    p.add_argument(
+        "--photo-set", type=Path, default=Path(__file__).resolve().parents[2] / "shared/datasets/train/BSD200"
+    )
     p.add_argument("--batch", type=int, default=0, help="0: chosen for the time available, as in the wizard")
     p.add_argument("--patch", type=int, default=96)
     p.add_argument("--lr", type=float, default=0.0, help="0: chosen for the time available")
@@ -186,14 +330,14 @@ def main() -> int:
     args = p.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-finetune-"))
-    os.environ.setdefault("SRGAN_STUDIO_DATA_DIR", str(work / "data"))   # never touch the user's models
+    os.environ.setdefault("SRGAN_STUDIO_DATA_DIR", str(work / "data"))  # never touch the user's models
     from srgan_studio.core import finetune as ft
     from srgan_studio.core.registry import Registry
 
     pages = args.pages or work / "pages"
     if not pages.is_dir() and args.domain == "photos":
         pages.mkdir(parents=True)
-        for src in sorted(args.photo_set.iterdir())[: args.count]:   # links: the shared photos stay put
+        for src in sorted(args.photo_set.iterdir())[: args.count]:  # links: the shared photos stay put
             (pages / src.name).symlink_to(src.resolve())
     elif not pages.is_dir():
         make_pages(pages, args.count)
@@ -201,9 +345,19 @@ def main() -> int:
     if args.train_base_minutes:
         print(f"training a small base for {args.train_base_minutes} min on {args.base_data}", flush=True)
         base = train_small_base(args.base_data, args.train_base_minutes, work)
-    opts = ft.FinetuneOptions(photos=str(pages), base=base, name=args.name, minutes=args.minutes, preset=args.preset,
-                              batch_size=args.batch, patch_size=args.patch, lr=args.lr, threads=args.threads,
-                              previews=False, detail_sampling=not args.uniform_patches)
+    opts = ft.FinetuneOptions(
+        photos=str(pages),
+        base=base,
+        name=args.name,
+        minutes=args.minutes,
+        preset=args.preset,
+        batch_size=args.batch,
+        patch_size=args.patch,
+        lr=args.lr,
+        threads=args.threads,
+        previews=False,
+        detail_sampling=not args.uniform_patches,
+    )
     run = ft.FinetuneRun.create(opts, registry=Registry())
     print(f"{len(run.state.photos.train)} training pages, held out: {run.state.photos.heldout}")
     t0 = time.monotonic()
@@ -211,9 +365,11 @@ def main() -> int:
     minutes = (time.monotonic() - t0) / 60
     result = _drive(ft.evaluate(run))
     plan, st = run.state.plan, run.stages[0]
-    print(f"\nfine-tuned {run.state.base.name} ({args.preset}) for {outcome.steps} steps at batch {plan.batch_size}, "
-          f"lr {plan.lr:g} ({st.seconds / 60:.1f} min of training, {minutes:.1f} min wall incl. the dry run); "
-          f"kept the weights of step {st.best_step} (held-out crops {st.base_psnr} -> {st.best_psnr} dB)")
+    print(
+        f"\nfine-tuned {run.state.base.name} ({args.preset}) for {outcome.steps} steps at batch {plan.batch_size}, "
+        f"lr {plan.lr:g} ({st.seconds / 60:.1f} min of training, {minutes:.1f} min wall incl. the dry run); "
+        f"kept the weights of step {st.best_step} (held-out crops {st.base_psnr} -> {st.best_psnr} dB)"
+    )
     print(f"held-out pages: {len(result.rows)} ({result.eval_side}px centre crops), PSNR / SSIM on Y:")
     for m in ("bicubic", "base", "finetuned"):
         print(f"  {m:<10} {result.mean[m]['psnr_y']:7.2f} dB  {result.mean[m]['ssim_y']:.4f}")

@@ -95,14 +95,15 @@ def step_times(steps: int, rounds: int, batch: int) -> dict[tuple[int, str], flo
     for r in range(rounds):
         for s in settings:
             torch.set_num_threads(s[0])
-            _step(models[s], opts[s], *_tensors(ds, 0, 0, batch), s[1] == "bf16")   # warm-up
+            _step(models[s], opts[s], *_tensors(ds, 0, 0, batch), s[1] == "bf16")  # warm-up
             for k in range(steps):
                 lr_t, hr_t = _tensors(ds, 1, r * steps + k, batch)
                 t0 = time.perf_counter()
                 _step(models[s], opts[s], lr_t, hr_t, s[1] == "bf16")
                 times[s].append(time.perf_counter() - t0)
-            print(f"  round {r + 1}: {s[0]} thread(s) {s[1]}: {np.median(times[s][-steps:]):.3f} s/step",
-                  file=sys.stderr)
+            print(
+                f"  round {r + 1}: {s[0]} thread(s) {s[1]}: {np.median(times[s][-steps:]):.3f} s/step", file=sys.stderr
+            )
     return {s: float(np.median(v)) for s, v in times.items()}
 
 
@@ -126,8 +127,10 @@ def psnr_after(steps: int, batch: int, threads: int) -> dict[str, float]:
             _step(model, opt, *_tensors(ds, 2, step, batch), precision == "bf16")
         model.eval()
         out[precision] = float(np.mean([psnr_y(run_model(model, lr), hr, 4) for _, lr, hr in pairs]))
-        print(f"  {precision}: {steps} steps in {time.perf_counter() - t0:.0f} s, Set5 {out[precision]:.3f} dB",
-              file=sys.stderr)
+        print(
+            f"  {precision}: {steps} steps in {time.perf_counter() - t0:.0f} s, Set5 {out[precision]:.3f} dB",
+            file=sys.stderr,
+        )
     return out
 
 
@@ -137,7 +140,9 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--psnr-steps", type=int, default=100, help="0 skips part 2")
-    p.add_argument("--psnr-threads", type=int, default=1, help="threads for part 2 (its result does not depend on them)")
+    p.add_argument(
+        "--psnr-threads", type=int, default=1, help="threads for part 2 (its result does not depend on them)"
+    )
     p.add_argument("--skip-times", action="store_true", help="part 2 only")
     args = p.parse_args()
     from srgan_studio.core.cpu import cpu_has_bf16
@@ -154,8 +159,10 @@ def main() -> int:
         ps = psnr_after(args.psnr_steps, args.batch, args.psnr_threads)
         diff = ps["bf16"] - ps["fp32"]
         verdict = "keep bf16" if abs(diff) <= 0.05 else "bf16 costs accuracy: use fp32"
-        print(f"Set5 Y-PSNR after {args.psnr_steps} identical steps: fp32 {ps['fp32']:.3f} dB, "
-              f"bf16 {ps['bf16']:.3f} dB ({diff:+.3f}; {verdict})")
+        print(
+            f"Set5 Y-PSNR after {args.psnr_steps} identical steps: fp32 {ps['fp32']:.3f} dB, "
+            f"bf16 {ps['bf16']:.3f} dB ({diff:+.3f}; {verdict})"
+        )
     return 0
 
 

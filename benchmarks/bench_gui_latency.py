@@ -54,17 +54,23 @@ def measure_startup(runs: int = 5) -> None:
         flags = None
         for _ in range(runs):
             start = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", STARTUP_CODE], capture_output=True, text=True, env=env, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", STARTUP_CODE], capture_output=True, text=True, env=env, check=True
+            )
             wall.append((time.perf_counter() - start) * 1000)
             ms, torch_flag, ort_flag = out.stdout.split()
             in_process.append(float(ms))
             flags = (torch_flag, ort_flag)
     in_process.sort()
     wall.sort()
-    print(f"startup: first window in {in_process[len(in_process) // 2]:.0f} ms after imports began "
-          f"(median of {runs}; min {in_process[0]:.0f}), {wall[len(wall) // 2]:.0f} ms including interpreter start")
-    print(f"startup: torch imported: {'yes' if flags[0] == '1' else 'no'}; onnxruntime imported: "
-          f"{'yes' if flags[1] == '1' else 'no'}")
+    print(
+        f"startup: first window in {in_process[len(in_process) // 2]:.0f} ms after imports began "
+        f"(median of {runs}; min {in_process[0]:.0f}), {wall[len(wall) // 2]:.0f} ms including interpreter start"
+    )
+    print(
+        f"startup: torch imported: {'yes' if flags[0] == '1' else 'no'}; onnxruntime imported: "
+        f"{'yes' if flags[1] == '1' else 'no'}"
+    )
 
 
 def _model(tmp: Path):
@@ -120,8 +126,10 @@ class GapMeter:
             return "no ticks"
         p99 = g[min(len(g) - 1, int(len(g) * 0.99))]
         worst = self.gaps.index(g[-1])
-        return (f"max gap {g[-1]:.0f} ms (at {self.times[worst]:.1f} s), p99 {p99:.0f} ms, "
-                f"median {g[len(g) // 2]:.1f} ms over {len(g)} ticks")
+        return (
+            f"max gap {g[-1]:.0f} ms (at {self.times[worst]:.1f} s), p99 {p99:.0f} ms, "
+            f"median {g[len(g) // 2]:.1f} ms over {len(g)} ticks"
+        )
 
 
 def measure_latency(size: tuple[int, int]) -> None:
@@ -168,8 +176,10 @@ def measure_latency(size: tuple[int, int]) -> None:
             start = time.perf_counter()
             meter.run_until(lambda: win.save_worker is None, timeout=900)
             seconds[label] = time.perf_counter() - start
-            print(f"save after the preview finished, {label}: {seconds[label]:.2f} s "
-                  f"(outcome {worker.outcome if worker else '?'})")
+            print(
+                f"save after the preview finished, {label}: {seconds[label]:.2f} s "
+                f"(outcome {worker.outcome if worker else '?'})"
+            )
         print(f"  reuse speed-up: {seconds['rendering again'] / max(seconds['reusing the preview'], 1e-6):.1f}x")
 
         # A large photo viewed at 1:1: how soon does the model pane show its first full-detail pixels?
@@ -178,16 +188,22 @@ def measure_latency(size: tuple[int, int]) -> None:
         win.compare.view.one_to_one()
         first = {}
         win.preview.slot_progress.connect(
-            lambda slot: first.setdefault("t", time.perf_counter()) if slot is win.compare.slots[1]
-            and slot.target is not None and slot.target.done.any() else None)
+            lambda slot: (
+                first.setdefault("t", time.perf_counter())
+                if slot is win.compare.slots[1] and slot.target is not None and slot.target.done.any()
+                else None
+            )
+        )
         win.show_image(Image(big, None, ImageMeta(format="PNG")), "big")
         win.compare.view.one_to_one()
         start = time.perf_counter()
         meter.run_until(lambda: "t" in first, timeout=600)
         vis = win.compare.view.visible_rect()
-        print(f"large photo {big.shape[1]}x{big.shape[0]} at 1:1: first full-detail region of the model pane after "
-              f"{first.get('t', float('nan')) - start:.1f} s (visible {vis[2] - vis[0]}x{vis[3] - vis[1]} output px); "
-              f"{meter.summary()}")
+        print(
+            f"large photo {big.shape[1]}x{big.shape[0]} at 1:1: first full-detail region of the model pane after "
+            f"{first.get('t', float('nan')) - start:.1f} s (visible {vis[2] - vis[0]}x{vis[3] - vis[1]} output px); "
+            f"{meter.summary()}"
+        )
         win.preview.cancel()
         meter.run_until(lambda: not win.preview.busy, timeout=120)
         win.show_image(Image(color, None, ImageMeta(format="PNG")), "bench")
@@ -196,8 +212,10 @@ def measure_latency(size: tuple[int, int]) -> None:
         worker = win.save_to(SaveOptions(tmp / "out.png", "png"), desc)
         start = time.perf_counter()
         meter.run_until(lambda: win.save_worker is None, timeout=900)
-        print(f"full-resolution save ({w}x{h} -> {4 * w}x{4 * h}, {what}): {time.perf_counter() - start:.1f} s, "
-              f"outcome {worker.outcome if worker else '?'}; {meter.summary()}")
+        print(
+            f"full-resolution save ({w}x{h} -> {4 * w}x{4 * h}, {what}): {time.perf_counter() - start:.1f} s, "
+            f"outcome {worker.outcome if worker else '?'}; {meter.summary()}"
+        )
         win.close()
 
 

@@ -26,7 +26,7 @@ def upscale_seconds(descriptor, image, repeats: int) -> float:
 
     upscaler = Upscaler(descriptor, device="cpu", precision="fp32")
     best = float("inf")
-    for _ in range(repeats + 1):   # the first run is a warm-up (session creation)
+    for _ in range(repeats + 1):  # the first run is a warm-up (session creation)
         started = time.perf_counter()
         gen = upscaler.run(image)
         for _ in gen:
@@ -57,15 +57,19 @@ def main() -> None:
         started = time.perf_counter()
         imported = import_pytorch_model(src, registry, name="esrgan_full_x4")
         import_s = time.perf_counter() - started
-        print(f"import: {import_s:.1f} s; ONNX vs PyTorch max diff {imported.provenance['export']['max_abs_diff']:.2e}; "
-              f"fp16 {imported.fp16}; receptive field {imported.receptive_field} px")
+        print(
+            f"import: {import_s:.1f} s; ONNX vs PyTorch max diff {imported.provenance['export']['max_abs_diff']:.2e}; "
+            f"fp16 {imported.fp16}; receptive field {imported.receptive_field} px"
+        )
         rng = np.random.default_rng(0)
         image = Image(color=rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8))
         bundled = registry.get("srresnet_x4")
         t_imported = upscale_seconds(imported, image, args.repeats)
         t_bundled = upscale_seconds(bundled, image, args.repeats)
-        print(f"{args.size}x{args.size} -> x4, fp32, CPU: esrgan_full_x4 {t_imported:.2f} s, "
-              f"srresnet_x4 {t_bundled:.2f} s, ratio {t_imported / t_bundled:.1f}x")
+        print(
+            f"{args.size}x{args.size} -> x4, fp32, CPU: esrgan_full_x4 {t_imported:.2f} s, "
+            f"srresnet_x4 {t_bundled:.2f} s, ratio {t_imported / t_bundled:.1f}x"
+        )
 
 
 if __name__ == "__main__":

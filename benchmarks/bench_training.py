@@ -72,14 +72,23 @@ def trainer_loop(model, dataset, args, run_dir: Path, precision: str = "fp32") -
     from srgan_studio.training.recipe import recipe_from_dict
     from srgan_studio.training.trainer import Trainer
 
-    recipe = recipe_from_dict({
-        "experiment": {"seed": 1},
-        "model": {"type": "srresnet", "scale": 4, "blocks": 16, "channels": 64, "batch_norm": args.bn},
-        "data": {"train": str(dataset.folder), "patch_size": args.patch, "batch_size": args.batch},
-        "train": {"stage": args.stage, "steps": args.warmup + args.steps, "lr": 2e-4, "schedule": "constant",
-                  "log_every": 1, "checkpoint_minutes": 1e6, "channels_last": not args.nchw,
-                  "precision": precision},
-    })
+    recipe = recipe_from_dict(
+        {
+            "experiment": {"seed": 1},
+            "model": {"type": "srresnet", "scale": 4, "blocks": 16, "channels": 64, "batch_norm": args.bn},
+            "data": {"train": str(dataset.folder), "patch_size": args.patch, "batch_size": args.batch},
+            "train": {
+                "stage": args.stage,
+                "steps": args.warmup + args.steps,
+                "lr": 2e-4,
+                "schedule": "constant",
+                "log_every": 1,
+                "checkpoint_minutes": 1e6,
+                "channels_last": not args.nchw,
+                "precision": precision,
+            },
+        }
+    )
     trainer = Trainer(recipe, run_dir, progress_file=False)
     trainer.generator.load_state_dict(model.state_dict())
     stamps: dict[int, float] = {}
@@ -120,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         dataset = PatchDataset(folder, args.patch, 4)
         torch.manual_seed(0)
         model = build_model("srresnet", scale=4, blocks=16, channels=64, batch_norm=args.bn)
-        print(f"SRResNet x4 (BN {'on' if args.bn else 'off'}, {'NCHW' if args.nchw else 'channels_last'}), "
-              f"batch {args.batch}, {args.patch} px HR, {args.steps} timed steps after {args.warmup} warm-up, "
-              f"{torch.get_num_threads()} threads, trainer stage {args.stage}")
+        print(
+            f"SRResNet x4 (BN {'on' if args.bn else 'off'}, {'NCHW' if args.nchw else 'channels_last'}), "
+            f"batch {args.batch}, {args.patch} px HR, {args.steps} timed steps after {args.warmup} warm-up, "
+            f"{torch.get_num_threads()} threads, trainer stage {args.stage}"
+        )
         if args.degradation != "clean":
             return compare_degradation(model, folder, args, Path(tmp))
         plain, trainer = [], []

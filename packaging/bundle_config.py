@@ -74,11 +74,14 @@ NEVER = [
 ]
 
 # ONNX Runtime libraries that only serve GPUs: dropped in the cpu flavour.
-GPU_ONLY_LIBS = re.compile(r"onnxruntime_providers_(cuda|tensorrt|rocm|migraphx|openvino)|nvinfer|cudnn|cublas|cufft|curand|cudart", re.I)
+GPU_ONLY_LIBS = re.compile(
+    r"onnxruntime_providers_(cuda|tensorrt|rocm|migraphx|openvino)|nvinfer|cudnn|cublas|cufft|curand|cudart", re.I
+)
 
 # OpenVINO libraries the app loads by name (plugins and the ONNX reader) or through them (TBB, hwloc).
 OPENVINO_NEEDED = re.compile(
-    r"openvino_(intel|arm)_cpu_plugin|openvino_onnx_frontend|^(lib)?(tbb|hwloc)\w*(\.\d+)*\.(so|dll|dylib)", re.I)
+    r"openvino_(intel|arm)_cpu_plugin|openvino_onnx_frontend|^(lib)?(tbb|hwloc)\w*(\.\d+)*\.(so|dll|dylib)", re.I
+)
 OPENVINO_GPU = re.compile(r"openvino_intel_gpu_plugin|^cache\.json$", re.I)  # cache.json: the GPU plugin's tuning
 
 
@@ -98,8 +101,9 @@ def openvino_binaries(flavour: str, libs: Path | None = None) -> list[tuple[str,
     if not libs.is_dir():
         return []
     keep = [OPENVINO_NEEDED] + ([OPENVINO_GPU] if flavour != "cpu" else [])
-    return [(str(f), "openvino/libs") for f in sorted(libs.iterdir())
-            if f.is_file() and any(p.search(f.name) for p in keep)]
+    return [
+        (str(f), "openvino/libs") for f in sorted(libs.iterdir()) if f.is_file() and any(p.search(f.name) for p in keep)
+    ]
 
 
 # Qt plugin folders the app never loads (it decodes images with Pillow, has no
@@ -107,8 +111,8 @@ def openvino_binaries(flavour: str, libs: Path | None = None) -> list[tuple[str,
 # engines, image formats and the X11/Wayland integrations stay: Qt needs them
 # to open a window on the user's desktop.
 QT_PLUGIN_DIRS_UNUSED = (
-    "generic",                 # evdev/tuio input for framebuffer kiosks; desktops deliver input via X11/Wayland
-    "egldeviceintegrations",   # EGLFS only (embedded boards)
+    "generic",  # evdev/tuio input for framebuffer kiosks; desktops deliver input via X11/Wayland
+    "egldeviceintegrations",  # EGLFS only (embedded boards)
     "qmltooling",
     "sqldrivers",
     "tls",
@@ -130,7 +134,7 @@ QT_PLUGIN_DIRS_UNUSED = (
 
 @dataclass(frozen=True)
 class Project:
-    name: str          # distribution name, e.g. "srgan-studio"
+    name: str  # distribution name, e.g. "srgan-studio"
     version: str
     description: str
     scripts: dict[str, str]
@@ -215,13 +219,21 @@ def hidden_imports(flavour: str) -> list[str]:
 
     # The CLI imports its subcommand modules by name from this explicit list.
     cli = import_module("srgan_studio.cli")
-    mods = [f"srgan_studio.cli.{m}" for m in cli.SUBCOMMAND_MODULES if (ROOT / "srgan_studio" / "cli" / f"{m}.py").is_file()]
+    mods = [
+        f"srgan_studio.cli.{m}" for m in cli.SUBCOMMAND_MODULES if (ROOT / "srgan_studio" / "cli" / f"{m}.py").is_file()
+    ]
     # The registry finds bundled models with importlib.resources.files("srgan_studio.resources"),
     # and the app starts helpers as `<exe> -m srgan_studio ...` (entry.py runs those with runpy).
     mods += ["srgan_studio.resources", "srgan_studio.__main__"]
     if flavour == "train":
-        mods += [f"srgan_studio.training.{p.stem}" for p in sorted((ROOT / "training").glob("*.py")) if p.stem != "__init__"]
-        mods += [f"srgan_studio.training.archs.{p.stem}" for p in sorted((ROOT / "training" / "archs").glob("*.py")) if p.stem != "__init__"]
+        mods += [
+            f"srgan_studio.training.{p.stem}" for p in sorted((ROOT / "training").glob("*.py")) if p.stem != "__init__"
+        ]
+        mods += [
+            f"srgan_studio.training.archs.{p.stem}"
+            for p in sorted((ROOT / "training" / "archs").glob("*.py"))
+            if p.stem != "__init__"
+        ]
         mods += ["srgan_studio.training", "srgan_studio.training.archs", "srgan_studio.training.recipes"]
     return mods
 

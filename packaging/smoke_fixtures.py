@@ -38,7 +38,7 @@ def make_tiny_model(models_dir: Path) -> str:
     scale, ch = 4, 3
     weight = np.zeros((ch * scale * scale, ch, 1, 1), np.float32)
     for c in range(ch):
-        weight[c * scale * scale:(c + 1) * scale * scale, c, 0, 0] = 1.0
+        weight[c * scale * scale : (c + 1) * scale * scale, c, 0, 0] = 1.0
     graph = helper.make_graph(
         [
             helper.make_node("Conv", ["input", "w"], ["feat"], kernel_shape=[1, 1]),
@@ -99,7 +99,9 @@ def main(argv: list[str]) -> int:
     elif argv[:1] == ["check"] and len(argv) >= 4:
         opts = dict(zip(argv[4::2], argv[5::2]))
         problem = check(
-            Path(argv[1]), int(argv[2]), int(argv[3]),
+            Path(argv[1]),
+            int(argv[2]),
+            int(argv[3]),
             Path(opts["--differs"]) if "--differs" in opts else None,
             Path(opts["--nearest-of"]) if "--nearest-of" in opts else None,
         )

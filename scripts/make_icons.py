@@ -17,8 +17,10 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "resources" / "icons"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
-_HEAD = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#FGCOLOR" '
-         'stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">')
+_HEAD = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="#FGCOLOR" '
+    'stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">'
+)
 
 TOOL_ICONS = {
     "open": '<path d="M3 7.5V18a1.5 1.5 0 0 0 1.5 1.5h15A1.5 1.5 0 0 0 21 18V9.5A1.5 1.5 0 0 0 19.5 8H12l-2-2.5H4.5A1.5 1.5 0 0 0 3 7z"/>',

@@ -27,17 +27,33 @@ def sample_photo(path: Path, w: int = 360, h: int = 240) -> Path:
     im = Image.fromarray(sky.astype(np.uint8))
     d = ImageDraw.Draw(im)
     d.ellipse((big_w * 0.72, big_h * 0.10, big_w * 0.84, big_h * 0.28), fill=(255, 236, 170))
-    d.polygon([(0, big_h * 0.70), (big_w * 0.25, big_h * 0.42), (big_w * 0.55, big_h * 0.68), (big_w * 0.80, big_h * 0.46),
-               (big_w, big_h * 0.62), (big_w, big_h), (0, big_h)], fill=(58, 98, 72))
+    d.polygon(
+        [
+            (0, big_h * 0.70),
+            (big_w * 0.25, big_h * 0.42),
+            (big_w * 0.55, big_h * 0.68),
+            (big_w * 0.80, big_h * 0.46),
+            (big_w, big_h * 0.62),
+            (big_w, big_h),
+            (0, big_h),
+        ],
+        fill=(58, 98, 72),
+    )
     rng = np.random.default_rng(3)
     for _ in range(900):  # grass blades: fine texture the models must reconstruct
         x0, y0 = rng.uniform(0, big_w), rng.uniform(big_h * 0.72, big_h)
-        d.line((x0, y0, x0 + rng.uniform(-6, 6), y0 - rng.uniform(10, 28)), fill=(int(rng.uniform(40, 110)), int(rng.uniform(120, 190)), 60), width=2)
+        d.line(
+            (x0, y0, x0 + rng.uniform(-6, 6), y0 - rng.uniform(10, 28)),
+            fill=(int(rng.uniform(40, 110)), int(rng.uniform(120, 190)), 60),
+            width=2,
+        )
     hx, hy = big_w * 0.18, big_h * 0.52
     d.rectangle((hx, hy, hx + 260, hy + 200), fill=(196, 90, 70))
     d.polygon([(hx - 20, hy), (hx + 130, hy - 110), (hx + 280, hy)], fill=(90, 50, 45))
     for i in range(3):
-        d.rectangle((hx + 25 + i * 80, hy + 50, hx + 75 + i * 80, hy + 110), fill=(240, 230, 190), outline=(60, 40, 30), width=5)
+        d.rectangle(
+            (hx + 25 + i * 80, hy + 50, hx + 75 + i * 80, hy + 110), fill=(240, 230, 190), outline=(60, 40, 30), width=5
+        )
     try:
         font = ImageFont.truetype("DejaVuSans-Bold.ttf", 64)
     except OSError:

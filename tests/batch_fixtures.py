@@ -19,10 +19,10 @@ NON_ASCII_NAME = "фото café 1.png"
 
 @dataclass(frozen=True)
 class Case:
-    status: str               # the FileResult.status the batch must report
-    size: tuple[int, int] | None = None   # upright input size (w, h) for images that must succeed
-    mode: str | None = None   # expected Pillow mode family of the output ("RGB", "RGBA", "L", "I;16", "RGB16")
-    reason: str = ""          # a word the error must contain (case-insensitive), for failures
+    status: str  # the FileResult.status the batch must report
+    size: tuple[int, int] | None = None  # upright input size (w, h) for images that must succeed
+    mode: str | None = None  # expected Pillow mode family of the output ("RGB", "RGBA", "L", "I;16", "RGB16")
+    reason: str = ""  # a word the error must contain (case-insensitive), for failures
 
 
 def gradient(w: int, h: int, seed: int = 0) -> np.ndarray:
@@ -103,8 +103,8 @@ def make_mixed_folder(folder: Path) -> dict[str, Case]:
 
     # Stored 48x40 with orientation 6 (rotate 90° clockwise to view): upright it is 40x48.
     stored = np.zeros((40, 48, 3), np.uint8)
-    stored[:, :24] = (220, 30, 30)    # stored left half red -> upright top
-    stored[:, 24:] = (30, 30, 220)    # stored right half blue -> upright bottom
+    stored[:, :24] = (220, 30, 30)  # stored left half red -> upright top
+    stored[:, 24:] = (30, 30, 220)  # stored right half blue -> upright bottom
     exif = Image.Exif()
     exif[0x0112] = 6
     Image.fromarray(stored).save(folder / "rotated.jpg", format="JPEG", quality=95, exif=exif.tobytes())

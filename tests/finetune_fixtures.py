@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-TINY_ARCH = {"type": "srresnet", "options": {"scale": 4, "channels": 8, "blocks": 1, "batch_norm": False,
-                                            "bicubic_skip": True}}
+TINY_ARCH = {
+    "type": "srresnet",
+    "options": {"scale": 4, "channels": 8, "blocks": 1, "batch_norm": False, "bicubic_skip": True},
+}
 
 
 def make_photos(folder: Path, n: int = 6, size: int = 64, seed: int = 0) -> Path:
@@ -23,8 +25,11 @@ def make_photos(folder: Path, n: int = 6, size: int = 64, seed: int = 0) -> Path
         d = ImageDraw.Draw(im)
         for _ in range(8):
             a, b = rng.integers(0, size, 2), rng.integers(0, size, 2)
-            d.line([(int(a[0]), int(a[1])), (int(b[0]), int(b[1]))], fill=tuple(int(v) for v in rng.integers(0, 255, 3)),
-                   width=int(rng.integers(1, 4)))
+            d.line(
+                [(int(a[0]), int(a[1])), (int(b[0]), int(b[1]))],
+                fill=tuple(int(v) for v in rng.integers(0, 255, 3)),
+                width=int(rng.integers(1, 4)),
+            )
         im.save(folder / f"photo_{i:02d}.png")
     return folder
 
@@ -40,23 +45,37 @@ def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
     models_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = build_model(TINY_ARCH["type"], **TINY_ARCH["options"]).eval()
-    torch.nn.init.normal_(model.tail.weight, std=1e-3)   # a little off bicubic, so fine-tuning has work to do
+    torch.nn.init.normal_(model.tail.weight, std=1e-3)  # a little off bicubic, so fine-tuning has work to do
     save_weights(models_dir / f"{name}.safetensors", model.state_dict(), TINY_ARCH)
     onnx_path = models_dir / f"{name}.onnx"
     with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)   # the legacy exporter, as the app's own
-        torch.onnx.export(model, (torch.rand(1, 3, 16, 16),), str(onnx_path), dynamo=False, opset_version=17,
-                          input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}})
-    ModelDescriptor(name=name, title="Tiny SRResNet x4", kind="onnx", architecture="srresnet", scale=4,
-                    receptive_field=8, file=onnx_path.name).save(models_dir / f"{name}.json")
+        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter, as the app's own
+        torch.onnx.export(
+            model,
+            (torch.rand(1, 3, 16, 16),),
+            str(onnx_path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
+        )
+    ModelDescriptor(
+        name=name,
+        title="Tiny SRResNet x4",
+        kind="onnx",
+        architecture="srresnet",
+        scale=4,
+        receptive_field=8,
+        file=onnx_path.name,
+    ).save(models_dir / f"{name}.json")
     return onnx_path
 
 
 # A stand-in for `srgan-studio train` that speaks the same JSON lines and
 # honours SIGTERM, checkpoints and --resume, without torch: fast tests of the
 # orchestration. FAKE_TRAINER_MODE picks a failure to act out.
-FAKE_TRAINER = textwrap.dedent(r'''
+FAKE_TRAINER = textwrap.dedent(r"""
     import json, os, signal, sys, time, tomllib
     from pathlib import Path
     args = sys.argv[1:]
@@ -100,7 +119,7 @@ FAKE_TRAINER = textwrap.dedent(r'''
     emit(event="checkpoint", step=step, path=str(ck / f"ckpt_{step:08d}.json"))
     (out / "generator.safetensors").write_bytes(b"fake")
     emit(event="end", status="stopped" if stop else "done", step=step)
-''')
+""")
 
 
 def install_fake_trainer(monkeypatch, tmp_path: Path, mode: str = "ok") -> None:
@@ -123,8 +142,9 @@ def make_fake_base(models_dir: Path, name: str = "fake_x4") -> None:
     header = json.dumps({"__metadata__": {"arch": json.dumps(TINY_ARCH), "format": "srgan-studio-weights-1"}}).encode()
     (models_dir / f"{name}.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
     (models_dir / f"{name}.onnx").write_bytes(b"not used by the fake trainer")
-    ModelDescriptor(name=name, title="Fake x4", kind="onnx", architecture="srresnet", scale=4,
-                    file=f"{name}.onnx").save(models_dir / f"{name}.json")
+    ModelDescriptor(
+        name=name, title="Fake x4", kind="onnx", architecture="srresnet", scale=4, file=f"{name}.onnx"
+    ).save(models_dir / f"{name}.json")
 
 
 def isolated_registry():

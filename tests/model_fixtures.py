@@ -46,16 +46,31 @@ def export_srresnet(
     onnx_path = folder / f"{name}.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            model, (torch.rand(1, 3, 16, 16),), str(onnx_path),
-            dynamo=False, opset_version=17, input_names=["input"], output_names=["output"],
+            model,
+            (torch.rand(1, 3, 16, 16),),
+            str(onnx_path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
             dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
         )
     if save_state:  # the same weights for a PyTorch comparison (benchmarks)
         torch.save(model.state_dict(), folder / f"{name}.pt")
     desc = ModelDescriptor(
-        name=name, title=f"Test SRResNet x{scale}", kind="onnx", architecture="srresnet", scale=scale,
-        receptive_field=receptive_field, file=onnx_path.name,
-        provenance={"source": "tests/model_fixtures.py", "random_weights": True, "channels": channels, "blocks": blocks},
+        name=name,
+        title=f"Test SRResNet x{scale}",
+        kind="onnx",
+        architecture="srresnet",
+        scale=scale,
+        receptive_field=receptive_field,
+        file=onnx_path.name,
+        provenance={
+            "source": "tests/model_fixtures.py",
+            "random_weights": True,
+            "channels": channels,
+            "blocks": blocks,
+        },
     )
     desc.save(folder / f"{name}.json")
     return ModelDescriptor.load(folder / f"{name}.json")

@@ -32,8 +32,12 @@ def main(argv: list[str]) -> int:
         return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
 
     def rendering(win) -> bool:
-        return win.image is not None and win.load_worker is None and win.preview.busy and any(
-            s.target is not None and s.target.done.any() for s in win.compare.slots)
+        return (
+            win.image is not None
+            and win.load_worker is None
+            and win.preview.busy
+            and any(s.target is not None and s.target.done.any() for s in win.compare.slots)
+        )
 
     def when(ready, then, seconds: float) -> None:
         """Run ``then`` after ``seconds`` (issue timings) or once ``ready()`` holds."""
@@ -56,8 +60,9 @@ def main(argv: list[str]) -> int:
 
         wanted = QKeySequence(keys)
         for action in win.findChildren(QAction):
-            if action.isEnabled() and any(s.matches(wanted) == QKeySequence.SequenceMatch.ExactMatch
-                                          for s in action.shortcuts()):
+            if action.isEnabled() and any(
+                s.matches(wanted) == QKeySequence.SequenceMatch.ExactMatch for s in action.shortcuts()
+            ):
                 action.trigger()
                 return
 

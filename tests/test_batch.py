@@ -34,7 +34,6 @@ from srgan_studio.core.errors import ImageWriteError, StudioError
 BICUBIC = "bicubic_x4"
 
 
-
 def snapshot(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under ``folder`` (hidden ones too)."""
     out = {}
@@ -86,8 +85,9 @@ def test_mixed_folder_each_file_gets_its_outcome(tmp_path, workers):
     cases = make_mixed_folder(tmp_path / "in")
     before = snapshot(tmp_path / "in")
     report = tmp_path / "out" / "report.json"
-    events, summary = collect(run_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC],
-                                                 report=report, workers=workers)))
+    events, summary = collect(
+        run_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC], report=report, workers=workers))
+    )
 
     results = {r.input.name: r for r in summary.results}
     assert set(results) == set(cases)
@@ -110,14 +110,14 @@ def test_mixed_folder_each_file_gets_its_outcome(tmp_path, workers):
                 assert png_bit_depth(out) == 16
             elif case.mode == "RGBA":
                 assert im.mode == "RGBA"
-                assert im.getpixel((2, 2))[3] == 0          # the transparent corner stays transparent
+                assert im.getpixel((2, 2))[3] == 0  # the transparent corner stays transparent
                 assert im.getpixel((4 * w - 3, 4 * h - 3))[3] == 255
             else:
                 assert im.mode == case.mode, name
             if name == "rotated.jpg":
                 arr = np.asarray(im.convert("RGB")).astype(int)
-                top, bottom = arr[: arr.shape[0] // 4].mean((0, 1)), arr[-arr.shape[0] // 4:].mean((0, 1))
-                assert top[0] > 150 and top[2] < 100       # red on top once upright
+                top, bottom = arr[: arr.shape[0] // 4].mean((0, 1)), arr[-arr.shape[0] // 4 :].mean((0, 1))
+                assert top[0] > 150 and top[2] < 100  # red on top once upright
                 assert bottom[2] > 150 and bottom[0] < 100
                 assert im.getexif().get(0x0112, 1) == 1
 
@@ -170,7 +170,7 @@ def test_events_give_progress_for_files_and_tiles(tmp_path):
     tiles = [e for e in events if isinstance(e, TileProgress)]
     assert {e.index for e in tiles} == {0, 1, 2}
     per_file = [e for e in tiles if e.index == 0]
-    assert per_file[-1].done == per_file[-1].total == 9          # 80 px in 32 px tiles: 3 x 3
+    assert per_file[-1].done == per_file[-1].total == 9  # 80 px in 32 px tiles: 3 x 3
     assert all(0 < e.done <= e.total for e in tiles)
     etas = [e.eta_seconds for e in events[1:] if e.eta_seconds is not None]
     assert etas and all(x >= 0 for x in etas)
@@ -179,7 +179,7 @@ def test_events_give_progress_for_files_and_tiles(tmp_path):
 
 def test_a_model_error_stays_with_its_file(tmp_path, monkeypatch):
     good_folder(tmp_path / "in", 4)
-    write_good(tmp_path / "in" / "img02.png", 48, 48)   # the one the model chokes on
+    write_good(tmp_path / "in" / "img02.png", 48, 48)  # the one the model chokes on
     real = batch_mod._make_upscalers
 
     def flaky(plan):
@@ -304,9 +304,11 @@ def test_same_folder_never_overwrites_an_input_and_never_reads_its_outputs(tmp_p
     _, first = collect(run_batch(BatchJob(folder, folder, [BICUBIC])))
     assert first.done == 3
     for overwrite in (True, False):
-        (folder / f"{TEMP_MARK}left.png").write_bytes(b"half")     # a killed run's temp file
+        (folder / f"{TEMP_MARK}left.png").write_bytes(b"half")  # a killed run's temp file
         _, again = collect(run_batch(BatchJob(folder, folder, [BICUBIC], overwrite=overwrite)))
-        assert [n.message for n in again.notes if TEMP_MARK in n.path.name] == ["temp file of an interrupted run, removed"]
+        assert [n.message for n in again.notes if TEMP_MARK in n.path.name] == [
+            "temp file of an interrupted run, removed"
+        ]
         # The outputs of the first run are recognised as outputs, not new inputs.
         assert sorted(r.input.name for r in again.results) == sorted(inputs)
         assert again.count("done" if overwrite else "skipped") == 3
@@ -332,12 +334,12 @@ def test_output_format_and_names(tmp_path):
     (tmp_path / "in").mkdir()
     write_good(tmp_path / "in" / "p.JPEG", 24, 24, fmt="JPEG")
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "in" / "b.bmp")
-    shutil.copy(tmp_path / "in" / "p.JPEG", tmp_path / "in" / "noext")     # a photo saved without extension
+    shutil.copy(tmp_path / "in" / "p.JPEG", tmp_path / "in" / "noext")  # a photo saved without extension
     plan = plan_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC]))
     got = {i.input.name: (i.outputs[BICUBIC].name, i.format) for i in plan.items}
     assert got == {
-        "p.JPEG": (f"p_{BICUBIC}.JPEG", "jpeg"),      # the input's own extension, as `upscale` keeps it
-        "b.bmp": (f"b_{BICUBIC}.png", "png"),          # BMP cannot be written
+        "p.JPEG": (f"p_{BICUBIC}.JPEG", "jpeg"),  # the input's own extension, as `upscale` keeps it
+        "b.bmp": (f"b_{BICUBIC}.png", "png"),  # BMP cannot be written
         "noext": (f"noext_{BICUBIC}.jpg", "jpeg"),
     }
     plan = plan_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC], format="webp"))
@@ -360,7 +362,7 @@ def test_rerun_skips_complete_outputs_and_cleans_temp_files(tmp_path):
     assert [n.message for n in events[0].notes] == ["temp file of an interrupted run, removed"]
     for name, ino in stamps.items():
         if name != f"img02_{BICUBIC}.png":
-            assert (out / name).stat().st_ino == ino        # untouched, not rewritten
+            assert (out / name).stat().st_ino == ino  # untouched, not rewritten
     assert summary.exit_code == 0
 
 
@@ -380,8 +382,9 @@ def test_stop_at_the_next_tile_leaves_no_trace_of_the_unfinished_file(tmp_path):
         events.append(ev)
         if isinstance(ev, TileProgress) and ev.index == 2 and ev.done == 3:
             token.cancel()
-    after_cancel = events[next(i for i, e in enumerate(events) if isinstance(e, TileProgress)
-                               and e.index == 2 and e.done == 3) + 1:]
+    after_cancel = events[
+        next(i for i, e in enumerate(events) if isinstance(e, TileProgress) and e.index == 2 and e.done == 3) + 1 :
+    ]
     assert not any(isinstance(e, (TileProgress, FileStarted)) for e in after_cancel)
     status = [r.status for r in summary.results]
     assert status[:2] == ["done", "done"] and status[2] == "cancelled" and status[3:] == ["pending", "pending"]
@@ -479,7 +482,9 @@ def test_recursive_mirrors_the_tree_and_skips_loops_and_hidden_folders(tmp_path)
     _, summary = collect(run_batch(BatchJob(src, out, [BICUBIC], recursive=True)))
     assert summary.done == 2 and summary.skipped == 1
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        f"a_{BICUBIC}.png", f"sub/b_{BICUBIC}.png", f"sub/deeper/c_{BICUBIC}.jpg",
+        f"a_{BICUBIC}.png",
+        f"sub/b_{BICUBIC}.png",
+        f"sub/deeper/c_{BICUBIC}.jpg",
     ]
     notes = {n.path.relative_to(src).as_posix(): n.message for n in summary.notes}
     assert "hidden" in notes[".cache"]
@@ -495,7 +500,9 @@ def test_output_inside_the_input_tree_is_not_read_back(tmp_path):
     for _ in range(2):
         _, summary = collect(run_batch(BatchJob(src, out, [BICUBIC], recursive=True)))
         assert sorted(r.input.relative_to(src).as_posix() for r in summary.results) == [
-            "img00.png", "img01.png", "sub/c.png",
+            "img00.png",
+            "img01.png",
+            "sub/c.png",
         ]
     assert (out / "sub" / f"c_{BICUBIC}.png").is_file()
 
@@ -527,12 +534,17 @@ def test_several_models_write_side_by_side(tmp_path, user_tiny):
     _, summary = collect(run_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC, user_tiny], tile=32)))
     assert summary.done == 2 and summary.exit_code == 0
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == sorted([
-        f"photo_{BICUBIC}.png", f"photo_{user_tiny}.png", f"grey alpha_{BICUBIC}.png", f"grey alpha_{user_tiny}.png",
-    ])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [
+            f"photo_{BICUBIC}.png",
+            f"photo_{user_tiny}.png",
+            f"grey alpha_{BICUBIC}.png",
+            f"grey alpha_{user_tiny}.png",
+        ]
+    )
     with Image.open(out / f"photo_{user_tiny}.png") as a, Image.open(out / f"photo_{BICUBIC}.png") as b:
         assert a.size == b.size == (160, 144)
-        assert np.abs(np.asarray(a, float) - np.asarray(b, float)).max() > 0   # a different model ran
+        assert np.abs(np.asarray(a, float) - np.asarray(b, float)).max() > 0  # a different model ran
     with Image.open(out / f"grey alpha_{user_tiny}.png") as g:
         assert g.mode == "LA" and g.size == (80, 80)
 

@@ -68,7 +68,9 @@ def test_no_images_is_one_line_and_nonzero(tmp_path, capsys):
     code = main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "-m", BICUBIC])
     err = capsys.readouterr().err
     assert code == 1
-    assert err.strip().splitlines() == [f"srgan-studio: error: {tmp_path / 'in'}: no images found (1 other entries skipped)"]
+    assert err.strip().splitlines() == [
+        f"srgan-studio: error: {tmp_path / 'in'}: no images found (1 other entries skipped)"
+    ]
 
 
 def test_missing_output_parent_is_one_line(tmp_path, capsys):
@@ -79,11 +81,38 @@ def test_missing_output_parent_is_one_line(tmp_path, capsys):
 
 
 def test_flags_map_to_the_job(tmp_path):
-    args = build_parser().parse_args([
-        "batch", "in", "out", "--model", "a,b", "-m", "c", "--recursive", "--format", "JPG", "--quality", "80",
-        "--overwrite", "--report", "r.json", "--workers", "0", "--device", "cpu", "--tile", "64", "--threads", "1",
-        "--alpha", "bicubic", "--no-metadata", "--max-megapixels", "2.5",
-    ])
+    args = build_parser().parse_args(
+        [
+            "batch",
+            "in",
+            "out",
+            "--model",
+            "a,b",
+            "-m",
+            "c",
+            "--recursive",
+            "--format",
+            "JPG",
+            "--quality",
+            "80",
+            "--overwrite",
+            "--report",
+            "r.json",
+            "--workers",
+            "0",
+            "--device",
+            "cpu",
+            "--tile",
+            "64",
+            "--threads",
+            "1",
+            "--alpha",
+            "bicubic",
+            "--no-metadata",
+            "--max-megapixels",
+            "2.5",
+        ]
+    )
     job = job_from_args(args)
     assert job.models == ["a", "b", "c"] and job.recursive and job.format == "jpg" and job.quality == 80
     assert job.overwrite and job.report == Path("r.json") and job.workers == 0 and job.device == "cpu"
@@ -142,8 +171,12 @@ SLOW_TILES_SCRIPT = textwrap.dedent("""
 
 def _child(script: str, *args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", script, *args], cwd=REPO, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+        [sys.executable, "-c", script, *args],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
     )
 
 
@@ -157,7 +190,7 @@ def test_kill_9_leaves_no_truncated_output_and_rerun_resumes(tmp_path, capsys, w
 
     finished = assert_complete_images(out)
     assert len(finished) >= 2 and len(finished) < 6
-    assert len(list(out.glob(f"{TEMP_MARK}*"))) >= 1      # the dead write left only a temp file
+    assert len(list(out.glob(f"{TEMP_MARK}*"))) >= 1  # the dead write left only a temp file
 
     code = main(["batch", str(tmp_path / "in"), str(out), "-m", BICUBIC])
     stdout = capsys.readouterr().out
@@ -171,8 +204,9 @@ def test_kill_9_leaves_no_truncated_output_and_rerun_resumes(tmp_path, capsys, w
 def test_ctrl_c_stops_at_the_next_tile_and_rerun_resumes(tmp_path, capsys):
     good_folder(tmp_path / "in", 8, size=128)
     out = tmp_path / "out"
-    child = _child(SLOW_TILES_SCRIPT, "batch", str(tmp_path / "in"), str(out), "-m", BICUBIC,
-                   "--tile", "32", "--workers", "0")
+    child = _child(
+        SLOW_TILES_SCRIPT, "batch", str(tmp_path / "in"), str(out), "-m", BICUBIC, "--tile", "32", "--workers", "0"
+    )
     done_lines = []
     for line in child.stderr:
         if "] done " in line:

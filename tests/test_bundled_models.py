@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "resources" / "models"
 DESCRIPTORS = sorted(MODELS.glob("*.json"))
 # A POSIX absolute path, a Windows drive or UNC path, or a home folder.
-MACHINE_PATH = re.compile(r"(^|[\s\"'(=])(/(home|work|root|tmp|usr|mnt|opt|data|Users|var)\b|[A-Za-z]:[\\/]|\\\\|~[/\\])")
+MACHINE_PATH = re.compile(
+    r"(^|[\s\"'(=])(/(home|work|root|tmp|usr|mnt|opt|data|Users|var)\b|[A-Za-z]:[\\/]|\\\\|~[/\\])"
+)
 
 
 def _strings(value):
@@ -66,7 +68,8 @@ def test_export_writes_repository_relative_paths_or_the_datasets_name(tmp_path):
     export = pytest.importorskip("srgan_studio.training.export", reason="needs the train extra")
     repo = export.REPO_ROOT
     assert export.portable_path(repo / "training" / "runs" / "a" / "generator.safetensors") == (
-        "training/runs/a/generator.safetensors")
+        "training/runs/a/generator.safetensors"
+    )
     assert export.portable_path("/work/shared/datasets/train") == "datasets/train"
     assert export.portable_path(tmp_path / "photos" / "train") == "photos/train"
     assert export.portable_path(repo / ".." / "shared" / "datasets" / "train") == "datasets/train"
@@ -79,7 +82,9 @@ def test_export_provenance_of_a_run_with_absolute_paths_is_portable(tmp_path):
     run.mkdir()
     (run / "recipe.toml").write_text(
         f'[data]\ntrain = "{tmp_path}/datasets/train"\n[train]\nstage = "psnr"\n'
-        f'init = "{export.REPO_ROOT}/training/runs/base/generator.safetensors"\n', encoding="utf-8")
+        f'init = "{export.REPO_ROOT}/training/runs/base/generator.safetensors"\n',
+        encoding="utf-8",
+    )
     prov = export.provenance(run / "generator.safetensors", {"options": {}}, {})
     assert prov["data"] == "datasets/train"
     assert prov["base"] == "training/runs/base/generator.safetensors"

@@ -14,8 +14,15 @@ SET14 = {"psnr_y": 27.785914195096, "bicubic_psnr_y": 26.086531738351}
 
 
 def _model(name="sharp_x4", metrics=None, **kw):
-    return ModelDescriptor(name=name, title=name.title(), kind="onnx", architecture="srresnet", scale=4,
-                           metrics=metrics if metrics is not None else {"Set5": SET5, "Set14": SET14}, **kw)
+    return ModelDescriptor(
+        name=name,
+        title=name.title(),
+        kind="onnx",
+        architecture="srresnet",
+        scale=4,
+        metrics=metrics if metrics is not None else {"Set5": SET5, "Set14": SET14},
+        **kw,
+    )
 
 
 def test_table_has_two_decimal_psnr_with_bicubic_alongside():
@@ -24,14 +31,14 @@ def test_table_has_two_decimal_psnr_with_bicubic_alongside():
     row = lines[1]
     assert row.startswith("*sharp_x4") and "x4" in row and "onnx" in row
     assert "30.77 (28.42)" in row and "27.79 (26.09)" in row
-    assert "30.7749" not in row and "0.8719" not in row   # no long decimals, no other metrics
+    assert "30.7749" not in row and "0.8719" not in row  # no long decimals, no other metrics
 
 
 def test_table_columns_line_up_and_missing_metrics_show_a_dash():
     models = [_model("a_much_longer_name_x4"), _model("b_x4", metrics={}), bicubic_descriptor(4)]
     lines = models_table(models, default="b_x4").splitlines()
     starts = {line.index("  x4  ") + 2 for line in lines[1:]}
-    assert len(starts) == 1   # the scale column starts at the same place in every row
+    assert len(starts) == 1  # the scale column starts at the same place in every row
     assert lines[0].index("scale") == starts.pop()
     assert lines[2].startswith("*b_x4") and " - " in lines[2]
     assert "built-in" in lines[3]

@@ -63,8 +63,28 @@ def test_several_inputs_into_a_folder_with_format_and_model(tmp_path, user_model
     a, b = _photo(tmp_path / "a.png"), _photo(tmp_path / "b.bmp", mode="L")
     out = tmp_path / "out"
     out.mkdir()
-    assert main(["upscale", str(a), str(b), "-o", str(out), "--format", "webp", "--model", "bicubic_x4",
-                 "--tile", "64", "--threads", "1", "--quality", "90"]) == 0
+    assert (
+        main(
+            [
+                "upscale",
+                str(a),
+                str(b),
+                "-o",
+                str(out),
+                "--format",
+                "webp",
+                "--model",
+                "bicubic_x4",
+                "--tile",
+                "64",
+                "--threads",
+                "1",
+                "--quality",
+                "90",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in out.iterdir()) == ["a_x4.webp", "b_x4.webp"]
     assert PILImage.open(out / "b_x4.webp").size == (120, 80)
 
@@ -78,12 +98,15 @@ def test_one_bad_input_among_several_fails_that_file_only(tmp_path, user_model, 
     assert "bad.png" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv,text", [
-    (["--model", "nope"], "unknown model"),
-    (["--device", "tpu"], "unknown device"),
-    (["--quality", "0"], "quality"),
-    (["--max-megapixels", "0.0001"], "over the limit"),
-])
+@pytest.mark.parametrize(
+    "argv,text",
+    [
+        (["--model", "nope"], "unknown model"),
+        (["--device", "tpu"], "unknown device"),
+        (["--quality", "0"], "quality"),
+        (["--max-megapixels", "0.0001"], "over the limit"),
+    ],
+)
 def test_user_errors_are_one_line(tmp_path, user_model, capsys, argv, text):
     src = _photo(tmp_path / "a.png")
     assert main(["upscale", str(src), *argv]) == 1

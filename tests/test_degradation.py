@@ -56,8 +56,7 @@ def test_convolve_matches_direct_reflect_padded_convolution():
 def test_bessel_j1_against_reference_values():
     # J1 at 0.5, 1, 3, 5, 10, 20 (Abramowitz & Stegun tables).
     x = np.array([0.5, 1.0, 3.0, 5.0, 10.0, 20.0, -1.0])
-    ref = np.array([0.2422684577, 0.4400505857, 0.3390589585, -0.3275791376, 0.0434727462, 0.0668331242,
-                    -0.4400505857])
+    ref = np.array([0.2422684577, 0.4400505857, 0.3390589585, -0.3275791376, 0.0434727462, 0.0668331242, -0.4400505857])
     np.testing.assert_allclose(bessel_j1(x), ref, atol=1e-7)
 
 
@@ -168,10 +167,7 @@ def test_overrides_apply_on_top_of_the_preset():
 
 
 def _recipe_text(extra: str) -> str:
-    return (
-        '[model]\ntype = "srresnet"\nscale = 4\n[data]\ntrain = "x"\ndegradation = "photo"\n'
-        f"{extra}"
-    )
+    return f'[model]\ntype = "srresnet"\nscale = 4\n[data]\ntrain = "x"\ndegradation = "photo"\n{extra}'
 
 
 def test_a_recipe_with_an_impossible_degradation_fails_before_training_naming_the_key(tmp_path):

@@ -29,8 +29,17 @@ def fake_run(tmp_path, monkeypatch, mode="ok", *, goal="faithful", steps=6, n=6,
     make_fake_base(data_dir() / "models")
     install_fake_trainer(monkeypatch, tmp_path, mode)
     photos = make_photos(tmp_path / "photos", n=n)
-    options = ft.FinetuneOptions(photos=str(photos), base="fake", name="mine", goal=goal, steps=steps,
-                                 patch_size=32, batch_size=2, previews=False, **opts)
+    options = ft.FinetuneOptions(
+        photos=str(photos),
+        base="fake",
+        name="mine",
+        goal=goal,
+        steps=steps,
+        patch_size=32,
+        batch_size=2,
+        previews=False,
+        **opts,
+    )
     return ft.FinetuneRun.create(options, registry=isolated_registry())
 
 
@@ -54,9 +63,9 @@ def test_missing_folder(tmp_path):
 def test_all_corrupt_folder_lists_every_bad_file(tmp_path):
     folder = make_photos(tmp_path / "bad", n=3)
     good = (folder / "photo_00.png").read_bytes()
-    (folder / "photo_00.png").write_bytes(good[: len(good) // 2])      # truncated
-    (folder / "photo_01.png").write_bytes(b"this is not a png")         # not an image
-    (folder / "photo_02.png").write_bytes(b"")                          # empty
+    (folder / "photo_00.png").write_bytes(good[: len(good) // 2])  # truncated
+    (folder / "photo_01.png").write_bytes(b"this is not a png")  # not an image
+    (folder / "photo_02.png").write_bytes(b"")  # empty
     scan = ft.scan_folder(folder, 32)
     assert scan.usable == []
     assert sorted(p.name for p, _ in scan.bad) == ["photo_00.png", "photo_01.png", "photo_02.png"]
@@ -84,7 +93,7 @@ def test_small_photos_are_accepted_with_a_warning_and_a_smaller_patch(tmp_path, 
     assert "best" in warning
     opts = ft.FinetuneOptions(photos=str(folder), base="fake", name="mine", steps=4, patch_size=96)
     run = ft.FinetuneRun.create(opts, scan, registry=isolated_registry())
-    assert run.state.patch_size == 48     # the smallest side, a multiple of the scale
+    assert run.state.patch_size == 48  # the smallest side, a multiple of the scale
 
 
 def test_create_refuses_a_bad_folder_and_bad_names(tmp_path, monkeypatch):
@@ -176,7 +185,14 @@ def test_events_from_the_training_process(tmp_path, monkeypatch):
     starts = [e for e in events if isinstance(e, ft.StageStarted)]
     assert [(s.stage, s.steps) for s in starts] == [("psnr", 3), ("gan", 3)]
     steps = [e for e in events if isinstance(e, ft.StepProgress)]
-    assert [(e.stage, e.step) for e in steps] == [("psnr", 1), ("psnr", 2), ("psnr", 3), ("gan", 1), ("gan", 2), ("gan", 3)]
+    assert [(e.stage, e.step) for e in steps] == [
+        ("psnr", 1),
+        ("psnr", 2),
+        ("psnr", 3),
+        ("gan", 1),
+        ("gan", 2),
+        ("gan", 3),
+    ]
     assert steps[-1].fraction == 1.0 and steps[0].fraction == pytest.approx(1 / 6)
     assert [e.stage for e in events if isinstance(e, ft.StageFinished)] == ["psnr", "gan"]
     assert outcome.weights == run.stage_dir("gan") / "generator.safetensors" and outcome.steps == 6
@@ -231,7 +247,7 @@ def test_pause_freezes_the_process_and_resume_continues(tmp_path, monkeypatch):
 
 def test_pause_by_restart_resumes_from_the_checkpoint(tmp_path, monkeypatch):
     run = fake_run(tmp_path, monkeypatch, steps=30)
-    run.pause_mode = "restart"   # what Windows gets
+    run.pause_mode = "restart"  # what Windows gets
     gen = run.train()
     events = []
     while True:
@@ -259,7 +275,7 @@ def test_cancel_keeps_the_checkpoint_and_a_new_process_resumes(tmp_path, monkeyp
                 run.cancel()
     ckpts = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
     assert ckpts, "cancel must leave a checkpoint"
-    again = ft.FinetuneRun.open(run.dir)        # as after an app restart
+    again = ft.FinetuneRun.open(run.dir)  # as after an app restart
     assert again.status is ft.RunStatus.CANCELLED and again.can_resume()
     assert any(r["name"] == "mine" and r["status"] == "cancelled" for r in ft.list_runs())
     events, outcome = collect(again.train())

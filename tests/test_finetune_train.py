@@ -23,8 +23,17 @@ from srgan_studio.core.settings import data_dir
 def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_path):
     make_base(data_dir() / "models")
     photos = make_photos(tmp_path / "photos", n=5)
-    opts = ft.FinetuneOptions(photos=str(photos), base="tiny", name="mine", steps=400, patch_size=32, batch_size=2,
-                              previews=False, val_every=1000, threads=1)
+    opts = ft.FinetuneOptions(
+        photos=str(photos),
+        base="tiny",
+        name="mine",
+        steps=400,
+        patch_size=32,
+        batch_size=2,
+        previews=False,
+        val_every=1000,
+        threads=1,
+    )
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
     gen = run.train()
     with pytest.raises(Cancelled):
@@ -37,9 +46,9 @@ def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_p
     kept = json.loads(ckpts[-1].read_text())["step"]
     assert 2 <= kept < 400
 
-    again = ft.FinetuneRun.open("mine")          # a new process would do exactly this
+    again = ft.FinetuneRun.open("mine")  # a new process would do exactly this
     assert again.status is ft.RunStatus.CANCELLED
-    again.stages[0].steps = kept + 3   # keep the test short: three more steps
+    again.stages[0].steps = kept + 3  # keep the test short: three more steps
     again.save()
     events, outcome = collect(again.train())
     start = next(e for e in events if isinstance(e, ft.StageStarted))
@@ -54,8 +63,27 @@ def test_cli_finetune_registers_a_usable_model(tmp_path, capsys):
 
     make_base(data_dir() / "models")
     photos = make_photos(tmp_path / "photos", n=6)
-    rc = main(["finetune", str(photos), "--base", "tiny", "--name", "mine", "--steps", "4", "--patch", "32",
-               "--batch", "2", "--threads", "1", "--progress", "none", "--register-anyway"])
+    rc = main(
+        [
+            "finetune",
+            str(photos),
+            "--base",
+            "tiny",
+            "--name",
+            "mine",
+            "--steps",
+            "4",
+            "--patch",
+            "32",
+            "--batch",
+            "2",
+            "--threads",
+            "1",
+            "--progress",
+            "none",
+            "--register-anyway",
+        ]
+    )
     out = capsys.readouterr()
     assert rc == 0, out.err
     assert "dB over the base" in out.out and "dB over bicubic" in out.out and "registered mine" in out.out

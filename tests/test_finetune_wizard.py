@@ -83,16 +83,17 @@ def test_wizard_walks_every_page_trains_evaluates_and_saves(qtbot, tmp_path):
     make_base(data_dir() / "models")
     wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=6))
     assert wiz.folder_page.isComplete() and wiz.folder_page.heldout_list.count() >= 2
-    assert wiz.folder_page.warnings.text()       # 4 training photos: the "too few" warning
+    assert wiz.folder_page.warnings.text()  # 4 training photos: the "too few" warning
     to_budget(qtbot, wiz, steps=6)
 
     wiz.budget_page.measure.click()
-    qtbot.waitUntil(lambda: bool(wiz.budget_page.seconds_per_step) or bool(wiz.budget_page.error.text()),
-                    timeout=90_000)
+    qtbot.waitUntil(
+        lambda: bool(wiz.budget_page.seconds_per_step) or bool(wiz.budget_page.error.text()), timeout=90_000
+    )
     assert not wiz.budget_page.error.text()
     assert "s/step" in wiz.budget_page.estimate_label.text()
 
-    wiz.next()                                     # the commit button: "Train"
+    wiz.next()  # the commit button: "Train"
     assert wiz.currentId() == PAGE_TRAIN
     page = wiz.train_page
     qtbot.waitUntil(lambda: page.trained or bool(page.error.text()), timeout=120_000)
@@ -108,7 +109,7 @@ def test_wizard_walks_every_page_trains_evaluates_and_saves(qtbot, tmp_path):
     qtbot.waitUntil(lambda: ev.result is not None or bool(ev.error.text()), timeout=120_000)
     assert not ev.error.text()
     assert ev.table.rowCount() == 3 and ev.per_photo.rowCount() >= 2
-    assert float(ev.table.item(0, 1).text()) > 10       # bicubic PSNR, a real number
+    assert float(ev.table.item(0, 1).text()) > 10  # bicubic PSNR, a real number
     assert ev.crops_layout.count() >= 1
 
     wiz.next()
@@ -189,7 +190,7 @@ def test_a_typed_folder_is_scanned_without_enter(qtbot, tmp_path):
     wiz = FinetuneWizard(None, registry=isolated_registry())
     qtbot.addWidget(wiz)
     wiz.show()
-    qtbot.keyClicks(wiz.folder_page.path_edit, str(folder))      # no Enter, no focus change
+    qtbot.keyClicks(wiz.folder_page.path_edit, str(folder))  # no Enter, no focus change
     qtbot.waitUntil(lambda: wiz.scan is not None, timeout=10_000)
     assert wiz.scan.folder == folder and len(wiz.scan.usable) == 4
 
@@ -205,7 +206,7 @@ def test_small_photos_are_accepted_with_a_warning(qtbot, tmp_path):
 
 def test_the_default_base_fits_the_default_goal(qtbot, tmp_path):
     models = data_dir() / "models"
-    make_fake_base(models, "aaa_gan_x4")          # listed first, but not the faithful default
+    make_fake_base(models, "aaa_gan_x4")  # listed first, but not the faithful default
     make_fake_base(models, "srresnet_x4")
     wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=4))
     wiz.next()
@@ -215,8 +216,9 @@ def test_the_default_base_fits_the_default_goal(qtbot, tmp_path):
 def test_progress_shows_the_minutes_budget_with_steps_as_an_estimate(qtbot, tmp_path):
     wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=4))
     page = wiz.train_page
-    ev = ft.StepProgress("psnr", 12, 300, {"pixel": 0.1}, 1e-4, 1.1, 81.0, 0.133, run_step=12, expected_steps=99,
-                         budget_minutes=1.5)
+    ev = ft.StepProgress(
+        "psnr", 12, 300, {"pixel": 0.1}, 1e-4, 1.1, 81.0, 0.133, run_step=12, expected_steps=99, budget_minutes=1.5
+    )
     page._on_event(ev)
     assert "step 12 of about 99 (1.5 min budget)" in page.stats.text()
     assert "300" not in page.stats.text() and page.progress.value() == 133
@@ -231,8 +233,10 @@ def test_results_show_every_row_and_the_gain_against_base_and_bicubic(qtbot, tmp
     to_budget(qtbot, wiz, steps=4)
     wiz.prepare_run()
     scores = {"bicubic": 20.0, "base": 21.0, "finetuned": 21.5}
-    rows = [{"photo": f"p{i}.png", **{m: {"psnr_y": v + i / 10, "ssim_y": 0.7} for m, v in scores.items()}}
-            for i in range(8)]
+    rows = [
+        {"photo": f"p{i}.png", **{m: {"psnr_y": v + i / 10, "ssim_y": 0.7} for m, v in scores.items()}}
+        for i in range(8)
+    ]
     mean = {m: {"psnr_y": v + 0.35, "ssim_y": 0.7} for m, v in scores.items()}
     page = wiz.eval_page
     page._on_result(ft.EvalResult(rows, mean, [], 768))

@@ -25,14 +25,17 @@ def test_unknown_and_read_only_formats_are_one_line_errors():
         formats.writable("bmp")
 
 
-@pytest.mark.parametrize("source, tag, fmt, name", [
-    ("photo.jpg", "x4", None, "photo_x4.jpg"),
-    ("photo.JPEG", "x4", None, "photo_x4.JPEG"),     # the input's own extension is kept
-    ("scan.bmp", "x2", None, "scan_x2.png"),         # BMP cannot be written
-    ("p.png", "srgan_x4", "jpg", "p_srgan_x4.jpg"),
-    ("p.tiff", "x4", "tif", "p_x4.tiff"),
-    ("noext", "x4", None, "noext_x4.png"),
-])
+@pytest.mark.parametrize(
+    "source, tag, fmt, name",
+    [
+        ("photo.jpg", "x4", None, "photo_x4.jpg"),
+        ("photo.JPEG", "x4", None, "photo_x4.JPEG"),  # the input's own extension is kept
+        ("scan.bmp", "x2", None, "scan_x2.png"),  # BMP cannot be written
+        ("p.png", "srgan_x4", "jpg", "p_srgan_x4.jpg"),
+        ("p.tiff", "x4", "tif", "p_x4.tiff"),
+        ("noext", "x4", None, "noext_x4.png"),
+    ],
+)
 def test_output_names_follow_one_rule(source, tag, fmt, name):
     assert formats.output_name(source, tag, formats.output_format(formats.from_suffix(source), fmt)) == name
 

@@ -48,8 +48,10 @@ def test_batch_window_processes_a_folder(qtbot, tmp_path):
     for stem, (w, h) in sizes.items():
         im = read_image(out / f"{stem}_bicubic_x4.png")
         assert (im.width, im.height) == (4 * w, 4 * h)
-    statuses = {win.files.topLevelItem(i).text(0): win.files.topLevelItem(i).text(1)
-                for i in range(win.files.topLevelItemCount())}
+    statuses = {
+        win.files.topLevelItem(i).text(0): win.files.topLevelItem(i).text(1)
+        for i in range(win.files.topLevelItemCount())
+    }
     assert statuses["broken.png"].endswith("failed")
     assert sum(s.endswith("done") for s in statuses.values()) == 3
     assert "3 done" in win.summary_label.text() and "1 failed" in win.summary_label.text()

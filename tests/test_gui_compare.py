@@ -14,8 +14,16 @@ from srgan_studio.gui.view_state import ViewState
 
 
 def _wheel(widget, pos, steps=1):
-    ev = QWheelEvent(QPointF(pos), QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 120 * steps),
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        QPointF(pos),
+        QPointF(widget.mapToGlobal(pos)),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     widget.wheelEvent(ev)
 
 
@@ -97,7 +105,9 @@ def test_preview_blocks_are_exactly_the_engine_tiles():
 
     for w, h in [(300, 200), (1000, 77), (128, 129), (5, 900)]:
         target = RenderTarget(bicubic_descriptor(4), w, h)
-        blocks = sorted(target.block_box(by, bx) for by in range(target.done.shape[0]) for bx in range(target.done.shape[1]))
+        blocks = sorted(
+            target.block_box(by, bx) for by in range(target.done.shape[0]) for bx in range(target.done.shape[1])
+        )
         cores = sorted((t.x0, t.y0, t.x1, t.y1) for t in plan_tiles(h, w, BLOCK, 16))
         assert blocks == cores
 
@@ -240,8 +250,12 @@ def test_lens_view_keeps_the_lens_point_in_place_and_magnifies():
 
 def _pixels(widget):
     img = widget.grab().toImage().convertToFormat(widget.grab().toImage().Format.Format_RGB888)
-    return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3].reshape(
-        img.height(), img.width(), 3).astype(int)
+    return (
+        np.frombuffer(img.constBits(), np.uint8)
+        .reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3]
+        .reshape(img.height(), img.width(), 3)
+        .astype(int)
+    )
 
 
 def test_lens_magnifies_the_same_spot_in_every_pane(qtbot, window, tmp_path):

@@ -57,8 +57,11 @@ def test_save_never_overwrites_the_input_or_an_existing_file(qtbot, window, tmp_
     for target in (photo, tmp_path / "taken.png"):
         if target != photo:
             target.write_bytes(b"keep me")
-        worker = window.save_to(SaveOptions(target, "png", overwrite=target != photo), desc) if target == photo \
+        worker = (
+            window.save_to(SaveOptions(target, "png", overwrite=target != photo), desc)
+            if target == photo
             else window.save_to(SaveOptions(target, "png"), desc)
+        )
         wait_worker(qtbot, worker, timeout=30000)
         assert worker.outcome == "errored"
         assert str(target.name) in window.last_error
@@ -172,8 +175,9 @@ def test_realism_starts_moderate_is_remembered_and_labels_agree_at_zero(qtbot, r
     _drop(window, make_photo(tmp_path / "p.png", 40, 32))
     wait_loaded(qtbot, window)
     gan_slot, combo = window.compare.slots[2], window.compare.combos[2]
-    qtbot.waitUntil(lambda: gan_slot.descriptor is not None and gan_slot.descriptor.name == "srgan_x4@r50",
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: gan_slot.descriptor is not None and gan_slot.descriptor.name == "srgan_x4@r50", timeout=20000
+    )
     window.actions.realism.setValue(0)
     qtbot.waitUntil(lambda: gan_slot.descriptor.name == "srgan_x4@r0", timeout=20000)
     assert combo.currentText() in gan_slot.title and "realism 0%" in gan_slot.title
@@ -242,8 +246,18 @@ def test_shortcuts(qtbot, window, tmp_path):
     from PySide6.QtGui import QKeySequence
 
     a = window.actions
-    want = {a.open: "Ctrl+O", a.save: "Ctrl+S", a.zoom_in: "Ctrl++", a.zoom_out: "Ctrl+-", a.fit: "Ctrl+0",
-            a.one_to_one: "Ctrl+1", a.next: "PgDown", a.previous: "PgUp", a.paste: "Ctrl+V", a.cancel: "Esc"}
+    want = {
+        a.open: "Ctrl+O",
+        a.save: "Ctrl+S",
+        a.zoom_in: "Ctrl++",
+        a.zoom_out: "Ctrl+-",
+        a.fit: "Ctrl+0",
+        a.one_to_one: "Ctrl+1",
+        a.next: "PgDown",
+        a.previous: "PgUp",
+        a.paste: "Ctrl+V",
+        a.cancel: "Esc",
+    }
     for action, keys in want.items():
         assert QKeySequence(keys) in action.shortcuts(), action.text()
     _drop(window, make_photo(tmp_path / "p.png", 64, 48))

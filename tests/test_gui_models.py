@@ -12,8 +12,8 @@ def test_import_and_remove(qtbot, registry, studio_models, tmp_path):
     qtbot.addWidget(mm)
     assert {"srresnet_x4", "srgan_x4", "bicubic_x4"} <= set(mm.names())
     mm.table.selectRow(mm.names().index("srgan_x4"))
-    assert "srresnet" in mm.details.toPlainText()          # architecture shown
-    assert not mm.remove_button.isEnabled()                 # bundled: not removable
+    assert "srresnet" in mm.details.toPlainText()  # architecture shown
+    assert not mm.remove_button.isEnabled()  # bundled: not removable
     changed = []
     mm.changed.connect(lambda: changed.append(1))
     worker = mm.import_path(studio_models / "srresnet_x4.onnx", name="my_model", title="My model")
@@ -49,12 +49,32 @@ def test_details_show_metrics_as_a_table_and_provenance_in_words(tmp_path):
     from srgan_studio.gui.model_details import describe
 
     d = ModelDescriptor(
-        name="restore_x4", title="Restore x4", kind="onnx", architecture="srresnet", scale=4, file="restore_x4.onnx",
-        provenance={"recipe": "restore_x4", "stage": "psnr", "steps": 4000, "batch_size": 16, "patch_size": 96,
-                    "degradation": "photo", "pixel_loss": "l1", "base": "/home/someone/runs/srresnet_x4/generator.safetensors",
-                    "arch_options": {"blocks": 16, "channels": 64}, "export": {"max_abs_diff": 4.76837158203125e-07}},
-        metrics={"Set5": {"psnr_y": 29.337123456789, "ssim_y": 0.8512345, "bicubic_psnr_y": 28.416677660003778,
-                          "bicubic_ssim_y": 0.8100442820788405}},
+        name="restore_x4",
+        title="Restore x4",
+        kind="onnx",
+        architecture="srresnet",
+        scale=4,
+        file="restore_x4.onnx",
+        provenance={
+            "recipe": "restore_x4",
+            "stage": "psnr",
+            "steps": 4000,
+            "batch_size": 16,
+            "patch_size": 96,
+            "degradation": "photo",
+            "pixel_loss": "l1",
+            "base": "/home/someone/runs/srresnet_x4/generator.safetensors",
+            "arch_options": {"blocks": 16, "channels": 64},
+            "export": {"max_abs_diff": 4.76837158203125e-07},
+        },
+        metrics={
+            "Set5": {
+                "psnr_y": 29.337123456789,
+                "ssim_y": 0.8512345,
+                "bicubic_psnr_y": 28.416677660003778,
+                "bicubic_ssim_y": 0.8100442820788405,
+            }
+        },
     )
     text = describe(d)
     assert "<th>PSNR dB</th>" in text and "<td align=right>29.34</td>" in text and "28.42" in text

@@ -24,7 +24,9 @@ REPAINTS = textwrap.dedent("""
 
 
 def _run(setup: str):
-    return subprocess.run([sys.executable, "-c", REPAINTS.format(setup=setup)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", REPAINTS.format(setup=setup)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_app_survives_many_void_calls():
@@ -62,7 +64,9 @@ EMITS = textwrap.dedent("""
 
 
 def _run_emits(setup: str):
-    return subprocess.run([sys.executable, "-c", EMITS.format(setup=setup)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", EMITS.format(setup=setup)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_app_survives_many_signal_emits():

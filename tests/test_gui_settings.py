@@ -30,7 +30,12 @@ def test_settings_round_trip(qtbot, tmp_path):
     loaded = load_settings()
     assert loaded == new
     assert (loaded.device, loaded.tile, loaded.threads, loaded.output_format) == ("cpu", 192, 3, "webp")
-    assert (loaded.jpeg_quality, loaded.output_dir, loaded.keep_metadata, loaded.theme) == (80, str(tmp_path), False, "dark")
+    assert (loaded.jpeg_quality, loaded.output_dir, loaded.keep_metadata, loaded.theme) == (
+        80,
+        str(tmp_path),
+        False,
+        "dark",
+    )
     assert loaded.recent_files == ["/photos/a.jpg"] and loaded.window_geometry == "abc"  # carried over
     # Reopening shows what was saved.
     again = SettingsDialog(loaded, devices=["cpu"])

@@ -30,7 +30,7 @@ from srgan_studio.core.upscale import Upscaler  # noqa: E402
 from srgan_studio.training import import_model  # noqa: E402
 from srgan_studio.training.import_model import import_pytorch_model  # noqa: E402
 
-ARCHS = {   # small configurations: the same code paths as the community's full-size files
+ARCHS = {  # small configurations: the same code paths as the community's full-size files
     "esrgan": lambda: ESRGAN(num_filters=16, num_blocks=2, scale=4),
     "compact": lambda: Compact(num_feat=16, num_conv=4, upscale=4),
     "span": lambda: SPAN(num_in_ch=3, num_out_ch=3, feature_channels=16, upscale=2),
@@ -46,7 +46,7 @@ def _state(arch: str, seed: int = 0) -> dict:
 def _save(state: dict, path, layout: str = "bare"):
     wrapped = state if layout == "bare" else {layout: state}
     if path.suffix == ".safetensors":
-        save_file(state, str(path))   # safetensors files are always bare state dicts
+        save_file(state, str(path))  # safetensors files are always bare state dicts
     else:
         torch.save(wrapped, path)
     return path
@@ -87,9 +87,9 @@ def test_round_trip_through_the_cli_and_the_engine(arch, suffix, layout, tmp_pat
 
     spandrel_model = ModelLoader().load_from_state_dict(state)
     rng = np.random.default_rng(3)
-    x = rng.random((1, 3, 23, 31), dtype=np.float32)   # a size the export was not verified on
+    x = rng.random((1, 3, 23, 31), dtype=np.float32)  # a size the export was not verified on
     with torch.no_grad():
-        ref = spandrel_model(torch.from_numpy(x)).numpy()          # spandrel clamps to [0, 1]
+        ref = spandrel_model(torch.from_numpy(x)).numpy()  # spandrel clamps to [0, 1]
     import onnxruntime as ort
 
     got = ort.InferenceSession(str(d.model_path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
@@ -101,7 +101,7 @@ def test_round_trip_through_the_cli_and_the_engine(arch, suffix, layout, tmp_pat
     with torch.no_grad():
         expected = spandrel_model(torch.from_numpy(image.color.transpose(2, 0, 1)[None] / 255.0).float())
     expected8 = (expected[0].numpy().transpose(1, 2, 0) * 255).round()
-    assert np.abs(out.color.astype(float) - expected8).max() <= 1   # one 8-bit level of rounding
+    assert np.abs(out.color.astype(float) - expected8).max() <= 1  # one 8-bit level of rounding
 
 
 @pytest.mark.slow
@@ -109,7 +109,9 @@ def test_a_full_size_rrdbnet_x4_round_trips(tmp_path, monkeypatch, capsys):
     """23 blocks, 64 channels: the size of ESRGAN and Real-ESRGAN x4plus files."""
     measure = import_model.estimate_receptive_field
     # The 96 px gradient pass costs two minutes on 2 cores at this size; 32 px bounds the same code path.
-    monkeypatch.setattr(import_model, "estimate_receptive_field", lambda m, s, **kw: measure(m, s, **{**kw, "size": 32}))
+    monkeypatch.setattr(
+        import_model, "estimate_receptive_field", lambda m, s, **kw: measure(m, s, **{**kw, "size": 32})
+    )
     torch.manual_seed(0)
     state = {k: v.contiguous() for k, v in ESRGAN().state_dict().items()}
     src = _save(state, tmp_path / "RealESRGAN_x4plus_like.pth", "params_ema")
@@ -191,8 +193,9 @@ def test_random_junk_is_refused(tmp_path, capsys):
 
 
 def test_an_unknown_state_dict_is_refused(tmp_path, capsys):
-    src = _save({"encoder.weight": torch.zeros(8, 3, 3, 3), "head.bias": torch.zeros(8)},
-                tmp_path / "mystery.safetensors")
+    src = _save(
+        {"encoder.weight": torch.zeros(8, 3, 3, 3), "head.bias": torch.zeros(8)}, tmp_path / "mystery.safetensors"
+    )
     err = _one_line_cli_error(capsys, ["models", "import", str(src)])
     assert "mystery.safetensors" in err and "does not recognise" in err
     _nothing_registered()
@@ -232,7 +235,7 @@ def test_a_taken_name_is_refused_before_any_work(tmp_path):
 
 
 def test_without_the_train_extra_the_cli_gives_the_pip_hint(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "srgan_studio.training.import_model", None)   # import fails
+    monkeypatch.setitem(sys.modules, "srgan_studio.training.import_model", None)  # import fails
     src = _save(_state("compact"), tmp_path / "c.pth")
     err = _one_line_cli_error(capsys, ["models", "import", str(src)])
     assert "c.pth" in err and "pip install 'srgan-studio[train]'" in err

@@ -31,8 +31,13 @@ def _tiny_srresnet(seed: int, blocks: int = 2, channels: int = 8):
 def _export(model, path):
     x = torch.rand(1, 3, 12, 12)
     torch.onnx.export(
-        model, (x,), str(path), dynamo=False, opset_version=17,
-        input_names=["input"], output_names=["output"],
+        model,
+        (x,),
+        str(path),
+        dynamo=False,
+        opset_version=17,
+        input_names=["input"],
+        output_names=["output"],
         dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
     )
     return path
@@ -112,7 +117,8 @@ def _leaky_model(path, slope: float, weight: float):
     node_mul = helper.make_node("Mul", ["x", "w"], ["m"])
     node_act = helper.make_node("LeakyRelu", ["m"], ["y"], alpha=slope)
     graph = helper.make_graph(
-        [node_mul, node_act], "g",
+        [node_mul, node_act],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])],
         initializer=[w],

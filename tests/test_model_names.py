@@ -17,14 +17,17 @@ from srgan_studio.core.settings import load_settings, save_settings
 NAMES = ["srgan_x4", "srresnet_x4", "srresnet_x2", "restore_x4", "bicubic_x4", "mine"]
 
 
-@pytest.mark.parametrize("typed, name", [
-    ("srgan_x4", "srgan_x4"),        # exact
-    ("srgan", "srgan_x4"),           # alias
-    ("rest", "restore_x4"),          # unique prefix
-    ("srresnet_x2", "srresnet_x2"),
-    ("bic", "bicubic_x4"),
-    ("mine", "mine"),
-])
+@pytest.mark.parametrize(
+    "typed, name",
+    [
+        ("srgan_x4", "srgan_x4"),  # exact
+        ("srgan", "srgan_x4"),  # alias
+        ("rest", "restore_x4"),  # unique prefix
+        ("srresnet_x2", "srresnet_x2"),
+        ("bic", "bicubic_x4"),
+        ("mine", "mine"),
+    ],
+)
 def test_exact_alias_and_unique_prefix_resolve(typed, name):
     assert resolve_name(typed, NAMES) == name
 
@@ -37,10 +40,13 @@ def test_an_alias_wins_over_a_prefix_of_other_names():
     assert resolve_name("srresnet", ["srresnet_x4", "srresnet_long_x4"]) == "srresnet_x4"
 
 
-@pytest.mark.parametrize("typed, guesses", [
-    ("srresnet", ["srresnet_x4", "srresnet_x2"]),   # alias of two scales
-    ("sr", ["srgan_x4", "srresnet_x4", "srresnet_x2"]),
-])
+@pytest.mark.parametrize(
+    "typed, guesses",
+    [
+        ("srresnet", ["srresnet_x4", "srresnet_x2"]),  # alias of two scales
+        ("sr", ["srgan_x4", "srresnet_x4", "srresnet_x2"]),
+    ],
+)
 def test_ambiguous_names_list_what_they_could_mean(typed, guesses):
     with pytest.raises(ModelError) as err:
         resolve_name(typed, NAMES)
@@ -69,7 +75,7 @@ def test_the_registry_gets_by_alias_and_prefix_and_keeps_exact_membership():
     registry = Registry()
     assert registry.get("bicubic").name == "bicubic_x4"
     assert registry.get("bic").name == "bicubic_x4"
-    assert "bicubic" not in registry   # a new model may still take the short name
+    assert "bicubic" not in registry  # a new model may still take the short name
 
 
 def _photo(path, size=(12, 8)):

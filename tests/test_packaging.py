@@ -161,12 +161,19 @@ def test_read_project_reads_name_and_version_from_pyproject(tmp_path):
 
 
 def test_cpu_requirements_swap_the_gpu_wheel_for_the_plain_one():
-    project = bundle_config.Project("srgan-studio", "1.0", "", {}, {}, (
-        "numpy>=1.26",
-        "onnxruntime-gpu>=1.18; sys_platform == 'linux' and platform_machine == 'x86_64'",
-        "onnxruntime>=1.18; sys_platform != 'linux' or platform_machine != 'x86_64'",
-        "tifffile>=2024.1",
-    ))
+    project = bundle_config.Project(
+        "srgan-studio",
+        "1.0",
+        "",
+        {},
+        {},
+        (
+            "numpy>=1.26",
+            "onnxruntime-gpu>=1.18; sys_platform == 'linux' and platform_machine == 'x86_64'",
+            "onnxruntime>=1.18; sys_platform != 'linux' or platform_machine != 'x86_64'",
+            "tifffile>=2024.1",
+        ),
+    )
     assert bundle_config.cpu_requirements(project) == ["numpy>=1.26", "onnxruntime>=1.18", "tifffile>=2024.1"]
     # The real pyproject: every runtime dependency but the GPU wheel reaches the cpu venv.
     reqs = bundle_config.cpu_requirements(bundle_config.read_project())
@@ -199,11 +206,23 @@ def test_the_apps_own_qt_imports_are_all_kept():
 
 def test_unused_qt_plugins_are_dropped_and_desktop_ones_kept():
     plugins = "PySide6/Qt/plugins/"
-    for dropped in ("platforms/libqvnc.so", "platforms/libqeglfs.so", "platformthemes/libqgtk3.so", "generic/libqevdevmouseplugin.so"):
+    for dropped in (
+        "platforms/libqvnc.so",
+        "platforms/libqeglfs.so",
+        "platformthemes/libqgtk3.so",
+        "generic/libqevdevmouseplugin.so",
+    ):
         assert not bundle_config.keep_binary(plugins + dropped, "default")
-    for kept in ("platforms/libqxcb.so", "platforms/libqwayland.so", "platforms/libqoffscreen.so",
-                 "platforms/qwindows.dll", "platforms/libqcocoa.dylib", "platformthemes/libqxdgdesktopportal.so",
-                 "imageformats/libqwebp.so", "iconengines/libqsvgicon.so"):
+    for kept in (
+        "platforms/libqxcb.so",
+        "platforms/libqwayland.so",
+        "platforms/libqoffscreen.so",
+        "platforms/qwindows.dll",
+        "platforms/libqcocoa.dylib",
+        "platformthemes/libqxdgdesktopportal.so",
+        "imageformats/libqwebp.so",
+        "iconengines/libqsvgicon.so",
+    ):
         assert bundle_config.keep_binary(plugins + kept, "default")
 
 
@@ -214,17 +233,24 @@ def test_prune_orphan_libs_keeps_what_kept_binaries_link_to():
         ("PySide6/Qt/lib/libQt6Network.so.6", "/b/Qt6Network", "BINARY"),
         ("PySide6/Qt/plugins/platforms/libqxcb.so", "/b/qxcb", "BINARY"),
         ("libxcb-cursor.so.0", "/b/xcb-cursor", "BINARY"),
-        ("libcairo.so.2", "/b/cairo", "BINARY"),          # was needed only by the dropped GTK theme
-        ("libpixman-1.so.0", "/b/pixman", "BINARY"),      # needed only by cairo
+        ("libcairo.so.2", "/b/cairo", "BINARY"),  # was needed only by the dropped GTK theme
+        ("libpixman-1.so.0", "/b/pixman", "BINARY"),  # needed only by cairo
         ("libQt6Gui.so.6", "PySide6/Qt/lib/libQt6Gui.so.6", "SYMLINK"),
         ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
         ("libpython3.11.so.1.0", "/b/python", "BINARY"),
     ]
-    links = {"/b/QtGui": ["libQt6Gui.so.6"], "/b/qxcb": ["libQt6Gui.so.6", "libxcb-cursor.so.0"],
-             "/b/cairo": ["libpixman-1.so.0"]}
+    links = {
+        "/b/QtGui": ["libQt6Gui.so.6"],
+        "/b/qxcb": ["libQt6Gui.so.6", "libxcb-cursor.so.0"],
+        "/b/cairo": ["libpixman-1.so.0"],
+    }
     kept, dropped = bundle_config.prune_orphan_libs(binaries, lambda src: links.get(src, []))
-    assert {d for d, *_ in dropped} == {"PySide6/Qt/lib/libQt6Network.so.6", "libQt6Network.so.6",
-                                        "libcairo.so.2", "libpixman-1.so.0"}
+    assert {d for d, *_ in dropped} == {
+        "PySide6/Qt/lib/libQt6Network.so.6",
+        "libQt6Network.so.6",
+        "libcairo.so.2",
+        "libpixman-1.so.0",
+    }
     assert len(kept) + len(dropped) == len(binaries)
     # When a dependency list cannot be read, nothing is pruned rather than guessing.
     kept, dropped = bundle_config.prune_orphan_libs(binaries, lambda src: None)
@@ -352,7 +378,9 @@ def test_rthook_quits_with_0_when_a_window_is_shown_and_3_when_none():
     )
     assert shown.returncode == 0, shown.stderr
     assert "smoke: visible windows ['SRGAN Studio']" in shown.stderr
-    nothing = _run_with_hook("from PySide6.QtWidgets import QApplication\napp = QApplication([])\nraise SystemExit(app.exec())")
+    nothing = _run_with_hook(
+        "from PySide6.QtWidgets import QApplication\napp = QApplication([])\nraise SystemExit(app.exec())"
+    )
     assert nothing.returncode == 3
     assert "smoke: visible windows []" in nothing.stderr
 
@@ -398,7 +426,9 @@ def test_smoke_fixture_model_is_exact_nearest_neighbour(tmp_path):
     assert smoke_fixtures.check(tmp_path / "out.png", 192, 160, None, tmp_path / "in.png") is None
     # The check is not a rubber stamp: a bicubic enlargement is not nearest-neighbour.
     Image.open(tmp_path / "in.png").resize((192, 160), Image.Resampling.BICUBIC).save(tmp_path / "bicubic.png")
-    assert "differs from nearest-neighbour" in smoke_fixtures.check(tmp_path / "bicubic.png", 192, 160, None, tmp_path / "in.png")
+    assert "differs from nearest-neighbour" in smoke_fixtures.check(
+        tmp_path / "bicubic.png", 192, 160, None, tmp_path / "in.png"
+    )
     assert "size" in smoke_fixtures.check(tmp_path / "out.png", 100, 100, None, None)
 
 
@@ -406,7 +436,9 @@ def test_smoke_fixture_model_is_exact_nearest_neighbour(tmp_path):
 
 
 @pytest.mark.bundle
-@pytest.mark.skipif(os.environ.get("SRGAN_TEST_BUNDLE") != "1", reason="set SRGAN_TEST_BUNDLE=1 to build and smoke-test the bundle")
+@pytest.mark.skipif(
+    os.environ.get("SRGAN_TEST_BUNDLE") != "1", reason="set SRGAN_TEST_BUNDLE=1 to build and smoke-test the bundle"
+)
 def test_built_bundle_passes_the_smoke_test():
     flavour = os.environ.get("SRGAN_TEST_BUNDLE_FLAVOUR", "default")
     name = bundle_config.bundle_name(bundle_config.read_project(), flavour)
@@ -414,7 +446,9 @@ def test_built_bundle_passes_the_smoke_test():
     args = ["--smoke-only"] if built else ["--no-archive"]
     result = subprocess.run(
         ["bash", str(PACKAGING / "build.sh"), "--flavour", flavour, "--python", sys.executable, *args],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "smoke test passed" in result.stdout

@@ -43,8 +43,9 @@ def test_relay_can_drop_items():
     assert list(relay(_work(4), lambda i: [i] if i % 2 else [])) == [1, 3]
 
 
-@pytest.mark.parametrize("elapsed, done, total, left", [
-    (10.0, 1, 3, 20.0), (5.0, 2.5, 5, 5.0), (7.0, 4, 4, 0.0), (1.0, 5, 4, 0.0)])
+@pytest.mark.parametrize(
+    "elapsed, done, total, left", [(10.0, 1, 3, 20.0), (5.0, 2.5, 5, 5.0), (7.0, 4, 4, 0.0), (1.0, 5, 4, 0.0)]
+)
 def test_remaining_seconds_follows_the_pace_so_far(elapsed, done, total, left):
     assert remaining_seconds(elapsed, done, total) == pytest.approx(left)
 
@@ -53,8 +54,18 @@ def test_remaining_seconds_is_unknown_before_any_work():
     assert remaining_seconds(3.0, 0, 10) is None
 
 
-@pytest.mark.parametrize("seconds, text", [
-    (None, "--:--"), (0, "0:00"), (44.6, "0:45"), (59.4, "0:59"), (61, "1:01"), (725, "12:05"),
-    (3599.6, "1:00:00"), (3723, "1:02:03")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [
+        (None, "--:--"),
+        (0, "0:00"),
+        (44.6, "0:45"),
+        (59.4, "0:59"),
+        (61, "1:01"),
+        (725, "12:05"),
+        (3599.6, "1:00:00"),
+        (3723, "1:02:03"),
+    ],
+)
 def test_format_eta(seconds, text):
     assert format_eta(seconds) == text

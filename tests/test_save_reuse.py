@@ -50,7 +50,9 @@ def setup(tiny_model):
 
 def test_a_finished_preview_is_saved_without_running_the_model(setup, tmp_path):
     image, upscaler, target = setup
-    _preview(target, upscaler, image, [(by, bx) for by in range(target.done.shape[0]) for bx in range(target.done.shape[1])])
+    _preview(
+        target, upscaler, image, [(by, bx) for by in range(target.done.shape[0]) for bx in range(target.done.shape[1])]
+    )
     counting = CountingUpscaler(upscaler)
     blocks = PreviewBlocks.snapshot(target, image)
     assert blocks is not None and not blocks.missing
@@ -85,7 +87,7 @@ def test_pixels_the_canvas_cannot_hold_are_rendered_again(tiny_model, kind):
 
 def test_a_preview_of_another_size_or_with_nothing_done_is_not_used(setup):
     image, _, target = setup
-    assert PreviewBlocks.snapshot(target, image) is None          # nothing finished yet
+    assert PreviewBlocks.snapshot(target, image) is None  # nothing finished yet
     target.done[0, 0] = True
     other = Image(_photo(200, 260), None, ImageMeta())
     assert PreviewBlocks.snapshot(target, other) is None

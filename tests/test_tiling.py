@@ -8,13 +8,15 @@ import pytest
 from srgan_studio.core.tiling import plan_box, plan_tiles, tiles_for_region
 
 
-@pytest.mark.parametrize("h,w,tile,overlap", [(1, 1, 64, 8), (64, 64, 64, 16), (65, 200, 64, 24), (333, 97, 50, 7),
-                                              (512, 512, 128, 0), (17, 1000, 256, 40)])
+@pytest.mark.parametrize(
+    "h,w,tile,overlap",
+    [(1, 1, 64, 8), (64, 64, 64, 16), (65, 200, 64, 24), (333, 97, 50, 7), (512, 512, 128, 0), (17, 1000, 256, 40)],
+)
 def test_cores_cover_every_pixel_once(h, w, tile, overlap):
     tiles = plan_tiles(h, w, tile, overlap)
     count = np.zeros((h, w), int)
     for t in tiles:
-        count[t.y0:t.y1, t.x0:t.x1] += 1
+        count[t.y0 : t.y1, t.x0 : t.x1] += 1
         assert t.x1 - t.x0 <= tile and t.y1 - t.y0 <= tile
         assert (t.px0, t.py0) == (max(0, t.x0 - overlap), max(0, t.y0 - overlap))
         assert (t.px1, t.py1) == (min(w, t.x1 + overlap), min(h, t.y1 + overlap))

@@ -28,7 +28,9 @@ def _tool(name: str) -> str:
 
 
 def _python_only(folder: str, names: list[str]) -> list[str]:
-    return [n for n in names if n in ("__pycache__", "runs") or (not (Path(folder) / n).is_dir() and not n.endswith(".py"))]
+    return [
+        n for n in names if n in ("__pycache__", "runs") or (not (Path(folder) / n).is_dir() and not n.endswith(".py"))
+    ]
 
 
 @pytest.fixture
@@ -42,13 +44,32 @@ def installed_layout(tmp_path) -> Path:
 
 def _lint_imports(layout: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(layout)}
-    return subprocess.run([_tool("lint-imports"), "--no-cache", str(ROOT / "pyproject.toml")],
-                          cwd=layout, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [_tool("lint-imports"), "--no-cache", str(ROOT / "pyproject.toml")],
+        cwd=layout,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_ruff_finds_nothing():
-    result = subprocess.run([_tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."],
-                            cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [_tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_the_tree_unchanged():
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -58,12 +79,15 @@ def test_import_contracts_are_kept(installed_layout):
     assert "2 kept, 0 broken" in result.stdout
 
 
-@pytest.mark.parametrize("module, code, contract", [
-    ("core/_probe.py", "def later():\n    import torch\n", "core is the engine"),
-    ("core/_probe.py", "def later():\n    from ..training import trainer\n", "core is the engine"),
-    ("core/_probe.py", "from PySide6 import QtCore\n", "core is the engine"),
-    ("gui/_probe.py", "def later():\n    from ..training.trainer import Trainer\n", "gui reaches training"),
-])
+@pytest.mark.parametrize(
+    "module, code, contract",
+    [
+        ("core/_probe.py", "def later():\n    import torch\n", "core is the engine"),
+        ("core/_probe.py", "def later():\n    from ..training import trainer\n", "core is the engine"),
+        ("core/_probe.py", "from PySide6 import QtCore\n", "core is the engine"),
+        ("gui/_probe.py", "def later():\n    from ..training.trainer import Trainer\n", "gui reaches training"),
+    ],
+)
 def test_a_forbidden_import_breaks_its_contract_even_inside_a_function(installed_layout, module, code, contract):
     (installed_layout / "srgan_studio" / module).write_text(code, encoding="utf-8")
     result = _lint_imports(installed_layout)

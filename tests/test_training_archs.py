@@ -22,7 +22,10 @@ def _one_thread():
 # Tiny options per architecture so the loop stays fast; a new architecture must add an entry.
 TINY = {
     "srresnet": [{"blocks": 2, "channels": 8}, {"blocks": 1, "channels": 8, "batch_norm": False, "bicubic_skip": True}],
-    "rrdbnet": [{"blocks": 1, "channels": 8, "growth": 4}, {"blocks": 1, "channels": 8, "growth": 4, "bicubic_skip": True}],
+    "rrdbnet": [
+        {"blocks": 1, "channels": 8, "growth": 4},
+        {"blocks": 1, "channels": 8, "growth": 4, "bicubic_skip": True},
+    ],
     "srgan_discriminator": [{"base_channels": 4, "dense": 8}],
 }
 GENERATORS = [name for name in ARCHS if name != "srgan_discriminator"]

@@ -34,8 +34,9 @@ def _flat(tensors) -> torch.Tensor:
 
 
 def _worker(rank: int, port: int, folder: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(WORLD), LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD), LOCAL_RANK=str(rank)
+    )
     torch.set_num_threads(1)
     from srgan_studio.training import distributed
     from srgan_studio.training.archs import build_model
@@ -53,7 +54,7 @@ def _worker(rank: int, port: int, folder: str) -> None:
         torch.manual_seed(0)
         model = build_model(**{"type": TINY["type"]}, **{k: v for k, v in TINY.items() if k != "type"})
         ddp = distributed.wrap(model, info)
-        g = torch.Generator().manual_seed(100 + rank)          # each rank its own batch
+        g = torch.Generator().manual_seed(100 + rank)  # each rank its own batch
         x, y = torch.rand(2, 3, 8, 8, generator=g), torch.rand(2, 3, 32, 32, generator=g)
         torch.nn.functional.l1_loss(ddp(x), y).backward()
         torch.nn.functional.l1_loss(local(x), y).backward()
@@ -75,12 +76,15 @@ def _worker(rank: int, port: int, folder: str) -> None:
         assert torch.allclose(after, torch.stack(_gather(before)).mean(0), atol=1e-6)
 
         # 3. A real GAN-stage run: weights stay identical on both ranks; rank 0 writes the files.
-        recipe = recipe_from_dict({
-            "experiment": {"seed": 5}, "model": dict(TINY),
-            "data": {"train": folder + "/photos", "patch_size": 32, "batch_size": 2},
-            "train": {"stage": "gan", "steps": 3, "lr": 1e-3, "log_every": 1, "threads": 1, "ema": 0.9},
-            "gan": {"discriminator_options": {"base_channels": 4, "dense": 8}, "pixel_weight": 0.1},
-        })
+        recipe = recipe_from_dict(
+            {
+                "experiment": {"seed": 5},
+                "model": dict(TINY),
+                "data": {"train": folder + "/photos", "patch_size": 32, "batch_size": 2},
+                "train": {"stage": "gan", "steps": 3, "lr": 1e-3, "log_every": 1, "threads": 1, "ema": 0.9},
+                "gan": {"discriminator_options": {"base_channels": 4, "dense": 8}, "pixel_weight": 0.1},
+            }
+        )
         trainer = Trainer(recipe, Path(folder) / "run", progress_file=False)
         result = trainer.train(PatchDataset(folder + "/photos", 32, 4), val_sets={})
         assert trainer.step == 3

@@ -47,9 +47,22 @@ def recipe(tmp_path: Path, steps: int = 3, val: bool = False, **train):
     data = {"train": str(photos(tmp_path / "train")), "patch_size": 32, "batch_size": 2}
     if val:
         data["val"] = [str(photos(tmp_path / "val", n=2, size=32))]
-    return recipe_from_dict({"experiment": {"name": "t", "seed": 1}, "model": dict(TINY), "data": data,
-                             "train": {"steps": steps, "lr": 1e-3, "log_every": 1, "checkpoint_minutes": 60,
-                                       "threads": 1, "device": "cpu", **train}})
+    return recipe_from_dict(
+        {
+            "experiment": {"name": "t", "seed": 1},
+            "model": dict(TINY),
+            "data": data,
+            "train": {
+                "steps": steps,
+                "lr": 1e-3,
+                "log_every": 1,
+                "checkpoint_minutes": 60,
+                "threads": 1,
+                "device": "cpu",
+                **train,
+            },
+        }
+    )
 
 
 # ---------------------------------------------------------------- device choice, GPU faked
@@ -136,7 +149,7 @@ def test_detail_sampling_draws_detailed_patches_and_is_opt_in(tmp_path):
     folder = tmp_path / "half"
     folder.mkdir()
     img = np.full((128, 256, 3), 120, dtype=np.uint8)
-    img[:, 128:] = np.random.default_rng(0).integers(0, 255, (128, 128, 3), dtype=np.uint8)   # right half: detail
+    img[:, 128:] = np.random.default_rng(0).integers(0, 255, (128, 128, 3), dtype=np.uint8)  # right half: detail
     Image.fromarray(img).save(folder / "half.png")
     uniform, detail = PatchDataset(folder, 32, 4), PatchDataset(folder, 32, 4, detail=True)
     rng_u, rng_d = np.random.default_rng(1), np.random.default_rng(1)
@@ -170,8 +183,8 @@ def test_the_thread_tuner_keeps_the_fastest_count(monkeypatch):
             clock[0] += cost[n]
             tuner.step_done(step)
 
-    run(range(0, 20), {4: 3.0, 2: 2.0, 1: 1.5})          # a busy machine: fewer threads run faster
+    run(range(0, 20), {4: 3.0, 2: 2.0, 1: 1.5})  # a busy machine: fewer threads run faster
     assert tuner.best == 1 and used[-1] == 1
-    assert used.count(4) == 2                              # warm-up + one timed step: far slower, dropped
-    run(range(20, 80), {4: 0.5, 2: 0.8, 1: 1.5})          # the load went away: measured again, all cores win
+    assert used.count(4) == 2  # warm-up + one timed step: far slower, dropped
+    run(range(20, 80), {4: 0.5, 2: 0.8, 1: 1.5})  # the load went away: measured again, all cores win
     assert tuner.best == 4 and used[-1] == 4

@@ -20,23 +20,26 @@ def _hr_folder(folder, sizes=((42, 37), (40, 44))):
     for i, (h, w) in enumerate(sizes):
         yy, xx = np.mgrid[:h, :w]
         base = (np.sin(xx / 2.5 + i) * np.cos(yy / 3.5))[..., None] * np.array([70, 50, 30]) + 120
-        Image.fromarray(np.clip(base + rng.normal(0, 8, (h, w, 3)), 0, 255).astype(np.uint8)).save(folder / f"im{i}.png")
+        Image.fromarray(np.clip(base + rng.normal(0, 8, (h, w, 3)), 0, 255).astype(np.uint8)).save(
+            folder / f"im{i}.png"
+        )
     return folder
 
 
 def _hand_psnr(sr: np.ndarray, hr: np.ndarray, border: int) -> float:
     """Written out independently of core.metrics: MATLAB rgb2ycbcr Y, rounded, border cropped."""
+
     def y(img):
         img = img.astype(np.float64)
         return np.round(16 + (65.481 * img[..., 0] + 128.553 * img[..., 1] + 24.966 * img[..., 2]) / 255)
 
     a, b = y(sr)[border:-border, border:-border], y(hr)[border:-border, border:-border]
-    return 10 * math.log10(255 ** 2 / np.mean((a - b) ** 2))
+    return 10 * math.log10(255**2 / np.mean((a - b) ** 2))
 
 
 def _hand_bicubic(path, scale):
     hr = np.asarray(Image.open(path).convert("RGB"))
-    h, w = hr.shape[0] // scale * scale, hr.shape[1] // scale * scale   # mod-crop
+    h, w = hr.shape[0] // scale * scale, hr.shape[1] // scale * scale  # mod-crop
     hr = hr[:h, :w]
     lr = Image.fromarray(hr).resize((w // scale, h // scale), Image.BICUBIC)
     return np.asarray(lr.resize((w, h), Image.BICUBIC)), hr
@@ -76,7 +79,7 @@ def test_eval_command_with_weights_and_export_metrics(tmp_path, capsys):
     options = {"scale": 4, "blocks": 1, "channels": 8, "batch_norm": False, "bicubic_skip": True}
     model = build_model("srresnet", **options)
     with torch.no_grad():
-        model.tail.weight.normal_(0, 0.01)   # a model that differs from bicubic
+        model.tail.weight.normal_(0, 0.01)  # a model that differs from bicubic
     weights = tmp_path / "g.safetensors"
     save_weights(weights, model.state_dict(), {"type": "srresnet", "options": options}, {"step": 3})
     folder = _hr_folder(tmp_path / "set")
@@ -121,7 +124,7 @@ def test_lattice_amplitude_sees_a_checkerboard_not_texture():
     smooth = (np.sin(xx / 7) * np.cos(yy / 9))[..., None] * 60 + 120 + np.zeros((1, 1, 3))
     textured = np.clip(smooth + rng.normal(0, 10, smooth.shape), 0, 255).astype(np.uint8)
     grid = smooth.copy()
-    grid[::4, ::4] += 8            # a faint 4-periodic dot grid
+    grid[::4, ::4] += 8  # a faint 4-periodic dot grid
     grid = np.clip(grid, 0, 255).astype(np.uint8)
     assert lattice_amplitude(grid, 4) > 3 * lattice_amplitude(textured, 4)
     assert lattice_amplitude(smooth.astype(np.uint8), 4) < 0.5
@@ -134,11 +137,11 @@ def test_degraded_eval_scores_the_pipelines_lr_against_the_clean_hr(tmp_path):
     again = evaluate(bicubic_runner(4), [folder], 4, degradation="realesrgan", seed=5)
     other = evaluate(bicubic_runner(4), [folder], 4, degradation="realesrgan", seed=6)
     c, d = clean["sets"]["set"], degraded["sets"]["set"]
-    assert d["bicubic_psnr_y"] < c["bicubic_psnr_y"]        # damaged inputs score lower
-    assert d["psnr_y"] == again["sets"]["set"]["psnr_y"]    # a fixed seed is a fixed test set
+    assert d["bicubic_psnr_y"] < c["bicubic_psnr_y"]  # damaged inputs score lower
+    assert d["psnr_y"] == again["sets"]["set"]["psnr_y"]  # a fixed seed is a fixed test set
     assert d["psnr_y"] != other["sets"]["set"]["psnr_y"]
     assert "realesrgan" in degraded["protocol"] and degraded["seed"] == 5
-    assert not list(folder.glob("*degrad*"))                 # nothing degraded is written
+    assert not list(folder.glob("*degrad*"))  # nothing degraded is written
 
 
 def test_eval_command_rejects_an_unknown_degradation(tmp_path, capsys):

@@ -62,7 +62,7 @@ def test_export_matches_pytorch_at_other_sizes(tmp_path, name):
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == ["input"] and [o.name for o in sess.get_outputs()] == ["output"]
     scale = TINY[name]["scale"]
-    for h, w in ((5, 7), (16, 11)):     # not the size used during export: H and W are dynamic
+    for h, w in ((5, 7), (16, 11)):  # not the size used during export: H and W are dynamic
         x = np.random.default_rng(h).random((1, 3, h, w), dtype=np.float32)
         got = sess.run(["output"], {"input": x})[0]
         with torch.no_grad():
@@ -96,13 +96,17 @@ def test_export_records_metrics_and_gan_provenance(tmp_path):
     path, _ = _weights(tmp_path, "srresnet", stage="gan")
     run = tmp_path / "run"
     run.mkdir()
-    (run / "recipe.toml").write_text('[experiment]\nname = "srgan_x4"\n[data]\ntrain = "/photos"\n'
-                                     '[train]\nstage = "gan"\ninit = "/base.safetensors"\n[gan]\ncontent_loss = "feature_match"\n'
-                                     'd_shift = 4\ngrid_weight = 1000.0\n')
+    (run / "recipe.toml").write_text(
+        '[experiment]\nname = "srgan_x4"\n[data]\ntrain = "/photos"\n'
+        '[train]\nstage = "gan"\ninit = "/base.safetensors"\n[gan]\ncontent_loss = "feature_match"\n'
+        "d_shift = 4\ngrid_weight = 1000.0\n"
+    )
     weights = run / "generator.safetensors"
     weights.write_bytes(path.read_bytes())
     metrics = tmp_path / "eval.json"
-    metrics.write_text(json.dumps({"sets": {"Set5": {"psnr_y": 30.1, "ssim_y": 0.86, "texture": 0.2, "per_image": []}}}))
+    metrics.write_text(
+        json.dumps({"sets": {"Set5": {"psnr_y": 30.1, "ssim_y": 0.86, "texture": 0.2, "per_image": []}}})
+    )
     d = export_onnx(weights, tmp_path / "m.onnx", name="mine", title="Mine x4", metrics_file=metrics)
     assert (d.name, d.title) == ("mine", "Mine x4")
     assert export_onnx(weights, tmp_path / "auto.onnx").title == "SRGAN x4"

@@ -47,7 +47,7 @@ def test_lowpass_loss_decreases_and_ignores_texture():
     hr = torch.zeros(1, 3, 8, 8)
     checker = torch.zeros(1, 3, 8, 8)
     checker[..., ::2, ::2] = 0.5
-    checker[..., 1::2, 1::2] = -0.5   # zero mean in every 4x4 cell: texture only
+    checker[..., 1::2, 1::2] = -0.5  # zero mean in every 4x4 cell: texture only
     assert float(L.lowpass_loss(checker, hr, 4)) == 0.0
     assert float(L.pixel_loss("l1", checker, hr)) > 0
 
@@ -57,7 +57,7 @@ def _vgg_state(seed: int = 0) -> dict:
     torch.manual_seed(seed)
     feats = L.vgg19_features(35)
     for m in feats:
-        if isinstance(m, torch.nn.Conv2d):   # He init keeps activations alive 16 layers deep
+        if isinstance(m, torch.nn.Conv2d):  # He init keeps activations alive 16 layers deep
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
     state = {f"features.{k}": v.clone() for k, v in feats.state_dict().items()}
     state["classifier.0.weight"] = torch.zeros(4, 4)
@@ -149,7 +149,7 @@ def test_discriminator_loss_decreases(kind):
     opt = torch.optim.Adam(d.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(3)
     real = torch.rand(4, 3, 32, 32, generator=g)
-    fake = torch.nn.functional.avg_pool2d(real, 3, 1, 1)   # blurrier, like an SR output
+    fake = torch.nn.functional.avg_pool2d(real, 3, 1, 1)  # blurrier, like an SR output
     values = []
     for _ in range(15):
         loss = L.d_loss(kind, d(real), d(fake))

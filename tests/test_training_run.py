@@ -35,10 +35,23 @@ def _recipe(train_dir: Path, stage: str = "psnr", steps: int = 4, gan: dict | No
         "experiment": {"name": "t", "seed": 3},
         "model": dict(TINY_MODEL),
         "data": {"train": str(train_dir), "patch_size": 32, "batch_size": 2},
-        "train": {"stage": stage, "steps": steps, "lr": 1e-3, "schedule": "cosine", "log_every": 1,
-                  "checkpoint_minutes": 60, "ema": 0.9, "threads": 1, **train},
-        "gan": {"discriminator_options": {"base_channels": 4, "dense": 8}, "pixel_weight": 0.1, "lowpass_weight": 1.0,
-                **(gan or {})},
+        "train": {
+            "stage": stage,
+            "steps": steps,
+            "lr": 1e-3,
+            "schedule": "cosine",
+            "log_every": 1,
+            "checkpoint_minutes": 60,
+            "ema": 0.9,
+            "threads": 1,
+            **train,
+        },
+        "gan": {
+            "discriminator_options": {"base_channels": 4, "dense": 8},
+            "pixel_weight": 0.1,
+            "lowpass_weight": 1.0,
+            **(gan or {}),
+        },
     }
     return recipe_from_dict(data)
 
@@ -140,16 +153,19 @@ steps = 2
 """
 
 
-@pytest.mark.parametrize("extra, match", [
-    ("[train]\nsteps = 2\nbogus = 1\n", "train.bogus is not a known key"),
-    ("[train]\nsteps = \"many\"\n", "train.steps must be an integer"),
-    ("[train]\nsteps = 2\npixel_loss = \"l3\"\n", "train.pixel_loss must be one of"),
-    ("[gan]\nadversarial = \"wgan\"\n", "gan.adversarial must be one of"),
-    ("[gan]\nlowpass_weight = true\n", "gan.lowpass_weight must be a number"),
-    ("[nonsense]\nx = 1\n", r"unknown section \[nonsense\]"),
-    ("[train]\nsteps = 0\n", "train.steps must be positive"),
-    ("[gan]\nd_shift = 40\n", "gan.d_shift must be in"),
-])
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        ("[train]\nsteps = 2\nbogus = 1\n", "train.bogus is not a known key"),
+        ('[train]\nsteps = "many"\n', "train.steps must be an integer"),
+        ('[train]\nsteps = 2\npixel_loss = "l3"\n', "train.pixel_loss must be one of"),
+        ('[gan]\nadversarial = "wgan"\n', "gan.adversarial must be one of"),
+        ("[gan]\nlowpass_weight = true\n", "gan.lowpass_weight must be a number"),
+        ("[nonsense]\nx = 1\n", r"unknown section \[nonsense\]"),
+        ("[train]\nsteps = 0\n", "train.steps must be positive"),
+        ("[gan]\nd_shift = 40\n", "gan.d_shift must be in"),
+    ],
+)
 def test_bad_recipes_name_the_file_and_key(tmp_path, extra, match):
     path = tmp_path / "r.toml"
     text = GOOD.replace("[train]\nsteps = 2\n", "") + extra
@@ -169,18 +185,24 @@ def test_not_toml_recipe(tmp_path):
 def test_bad_model_option_through_the_cli(tmp_path, capsys):
     _photos(tmp_path / "photos")
     path = tmp_path / "r.toml"
-    path.write_text(GOOD.replace('scale = 4', 'scale = 4\nwings = 2'))
-    code = main(["train", str(path), "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--progress", "none"])
+    path.write_text(GOOD.replace("scale = 4", "scale = 4\nwings = 2"))
+    code = main(
+        ["train", str(path), "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--progress", "none"]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 1 and "wings" in err and len(err.splitlines()) == 1
 
 
 # --- bad data folders ---------------------------------------------------------------
 
+
 def _train_cli(tmp_path, data: Path, capsys) -> tuple[int, str]:
     path = tmp_path / "r.toml"
-    path.write_text(GOOD.replace('scale = 4', "\n".join(f"{k} = {str(v).lower()}" for k, v in TINY_MODEL.items()
-                                                          if k != "type")).replace("[data]", "[data]\npatch_size = 32"))
+    path.write_text(
+        GOOD.replace(
+            "scale = 4", "\n".join(f"{k} = {str(v).lower()}" for k, v in TINY_MODEL.items() if k != "type")
+        ).replace("[data]", "[data]\npatch_size = 32")
+    )
     code = main(["train", str(path), "--data", str(data), "--out", str(tmp_path / "run"), "--progress", "none"])
     return code, capsys.readouterr().err.strip()
 
@@ -238,9 +260,14 @@ def test_missing_vgg_weights_stop_the_run_with_one_line(tmp_path, capsys):
     _photos(tmp_path / "photos")
     path = tmp_path / "r.toml"
     model = "\n".join(f"{k} = {str(v).lower()}" for k, v in TINY_MODEL.items() if k != "type")
-    path.write_text(GOOD.replace("scale = 4", model).replace("[data]", "[data]\npatch_size = 32")
-                    .replace("steps = 2", 'steps = 2\nstage = "gan"')
-                    + f'[gan]\ncontent_loss = "vgg54"\nvgg_weights = "{tmp_path / "vgg19.pth"}"\n')
-    code = main(["train", str(path), "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--progress", "none"])
+    path.write_text(
+        GOOD.replace("scale = 4", model)
+        .replace("[data]", "[data]\npatch_size = 32")
+        .replace("steps = 2", 'steps = 2\nstage = "gan"')
+        + f'[gan]\ncontent_loss = "vgg54"\nvgg_weights = "{tmp_path / "vgg19.pth"}"\n'
+    )
+    code = main(
+        ["train", str(path), "--data", str(tmp_path / "photos"), "--out", str(tmp_path / "run"), "--progress", "none"]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 1 and "vgg19.pth" in err and "does not exist" in err and len(err.splitlines()) == 1

@@ -41,10 +41,10 @@ class BestKeeper:
 
     def offer(self, step: int, psnr: float, model: torch.nn.Module) -> bool:
         """Keep ``model``'s weights if they beat the best so far; True when they did."""
-        if not psnr > self.psnr:     # ties keep the earlier (less trained) weights
+        if not psnr > self.psnr:  # ties keep the earlier (less trained) weights
             return False
         if self.step < 0 and self.base_psnr is None:
-            self.base_psnr = psnr    # the first weights offered are the initial ones
+            self.base_psnr = psnr  # the first weights offered are the initial ones
         self.step, self.psnr = step, psnr
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_weights(self.path, state, self.arch, {"step": step, "psnr_y": psnr, "base_psnr": self.base_psnr})
@@ -54,5 +54,8 @@ class BestKeeper:
         return load_weights(self.path)[0]
 
     def summary(self) -> dict[str, Any]:
-        return {"best_step": self.step, "best_psnr": round(self.psnr, 4) if self.known else None,
-                "base_psnr": round(self.base_psnr, 4) if self.base_psnr is not None else None}
+        return {
+            "best_step": self.step,
+            "best_psnr": round(self.psnr, 4) if self.known else None,
+            "base_psnr": round(self.base_psnr, 4) if self.base_psnr is not None else None,
+        }

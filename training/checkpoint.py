@@ -31,7 +31,9 @@ def _atomic_replace(write, target: Path) -> None:
         write(str(tmp))
 
 
-def save_weights(path: str | Path, state: dict[str, torch.Tensor], arch: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+def save_weights(
+    path: str | Path, state: dict[str, torch.Tensor], arch: dict[str, Any], extra: dict[str, Any] | None = None
+) -> None:
     """Save generator weights with their architecture in the metadata."""
     meta = {"arch": json.dumps(arch), "format": "srgan-studio-weights-1"}
     if extra:
@@ -47,7 +49,7 @@ def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
         info = read_checkpoint_json(path)
         tensors = _load_verified(path.with_suffix(".safetensors"), info["sha256"])
         prefix = "ema/" if any(k.startswith("ema/") for k in tensors) else "g/"
-        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         return state, info["arch"], {"step": info["step"], "recipe": info.get("recipe_name", "")}
     if not path.exists():
         raise CheckpointError(f"{path}: weights file does not exist")
@@ -109,12 +111,21 @@ def _split_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str,
 def _join_optimizer(info: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
     state = {}
     for idx, entry in info["state"].items():
-        state[int(idx)] = {k: tensors[v["tensor"]] if isinstance(v, dict) and "tensor" in v else v for k, v in entry.items()}
+        state[int(idx)] = {
+            k: tensors[v["tensor"]] if isinstance(v, dict) and "tensor" in v else v for k, v in entry.items()
+        }
     return {"state": state, "param_groups": info["param_groups"]}
 
 
-def save_checkpoint(folder: Path, step: int, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-                    arch: dict[str, Any], extra: dict[str, Any], keep: int = 2) -> Path:
+def save_checkpoint(
+    folder: Path,
+    step: int,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    arch: dict[str, Any],
+    extra: dict[str, Any],
+    keep: int = 2,
+) -> Path:
     """Write ckpt_<step> atomically; prune to the newest ``keep`` complete checkpoints."""
     folder.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
@@ -127,7 +138,9 @@ def save_checkpoint(folder: Path, step: int, modules: dict[str, torch.nn.Module]
     st_path = base.with_suffix(".safetensors")
     _atomic_replace(lambda tmp: save_file(tensors, tmp), st_path)
     info = {"step": step, "sha256": file_sha256(st_path), "arch": arch, "optimizers": opt_json, **extra}
-    _atomic_replace(lambda tmp: Path(tmp).write_text(json.dumps(info, indent=1), encoding="utf-8"), base.with_suffix(".json"))
+    _atomic_replace(
+        lambda tmp: Path(tmp).write_text(json.dumps(info, indent=1), encoding="utf-8"), base.with_suffix(".json")
+    )
     for old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
         old.with_suffix(".safetensors").unlink(missing_ok=True)
@@ -138,19 +151,23 @@ def list_checkpoints(folder: Path) -> list[Path]:
     return sorted(Path(folder).glob("ckpt_*.json"))
 
 
-def load_checkpoint(path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, Any]:
+def load_checkpoint(
+    path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]
+) -> dict[str, Any]:
     """Restore modules, optimizers and the torch RNG; return the JSON info."""
     info = read_checkpoint_json(path)
     tensors = _load_verified(path.with_suffix(".safetensors"), info["sha256"])
     for name, module in modules.items():
         prefix = f"{name}/"
-        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         if not state:
             raise CheckpointError(f"{path}: checkpoint has no '{name}' weights")
         try:
             module.load_state_dict(state)
         except RuntimeError as exc:
-            raise CheckpointError(f"{path}: '{name}' weights do not fit the model ({str(exc).splitlines()[0]})") from None
+            raise CheckpointError(
+                f"{path}: '{name}' weights do not fit the model ({str(exc).splitlines()[0]})"
+            ) from None
     for name, opt in optimizers.items():
         if name in info.get("optimizers", {}):
             opt.load_state_dict(_join_optimizer(info["optimizers"][name], tensors))

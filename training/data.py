@@ -47,8 +47,15 @@ def load_rgb(path: Path) -> np.ndarray:
 
 
 class PatchDataset:
-    def __init__(self, folder: str | Path, patch_size: int, scale: int, degradation: DegradationConfig = CLEAN,
-                 min_count: int = 1, detail: bool = False):
+    def __init__(
+        self,
+        folder: str | Path,
+        patch_size: int,
+        scale: int,
+        degradation: DegradationConfig = CLEAN,
+        min_count: int = 1,
+        detail: bool = False,
+    ):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder}: training data folder does not exist")
@@ -85,12 +92,12 @@ class PatchDataset:
         index = rng.choice(len(self.images), p=self.weights)
         img = self.images[index]
         p = self.patch_size
-        if self.samplers is None:   # the uniform draw: existing recipes keep their exact batches
+        if self.samplers is None:  # the uniform draw: existing recipes keep their exact batches
             y = int(rng.integers(0, img.shape[0] - p + 1))
             x = int(rng.integers(0, img.shape[1] - p + 1))
         else:
             y, x = self.samplers[index].position(rng)
-        hr = img[y:y + p, x:x + p]
+        hr = img[y : y + p, x : x + p]
         if rng.random() < 0.5:
             hr = hr[:, ::-1]
         if rng.random() < 0.5:
@@ -110,8 +117,9 @@ class PatchDataset:
         return lr, hr
 
 
-def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size: int,
-             depth: int = 3, stream: int = 0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+def prefetch(
+    dataset: PatchDataset, seed: int, start: int, stop: int, batch_size: int, depth: int = 3, stream: int = 0
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Build batches in a background thread (Pillow releases the GIL) so data
     preparation overlaps the model's forward/backward."""
     q: queue.Queue = queue.Queue(maxsize=depth)
@@ -146,8 +154,9 @@ def prefetch(dataset: PatchDataset, seed: int, start: int, stop: int, batch_size
                 thread.join(0.05)
 
 
-def load_eval_pairs(folder: Path, scale: int, degradation: DegradationConfig = CLEAN,
-                    seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def load_eval_pairs(
+    folder: Path, scale: int, degradation: DegradationConfig = CLEAN, seed: int = 0
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, lr, hr) with HR mod-cropped to the scale and LR its BICUBIC downscale, or, with a
     degradation, the pipeline's LR drawn from (seed, image index) so every run sees the same inputs."""
     pairs = []

@@ -23,7 +23,7 @@ class DetailSampler:
         grad = np.zeros((h, w), dtype=np.float32)
         grad[1:, :] += np.abs(np.diff(y, axis=0))
         grad[:, 1:] += np.abs(np.diff(y, axis=1))
-        energy[1:, 1:] = grad.cumsum(0).cumsum(1)     # integral image: any patch's sum in four lookups
+        energy[1:, 1:] = grad.cumsum(0).cumsum(1)  # integral image: any patch's sum in four lookups
         tops = np.arange(0, self.max_y + 1, self.stride)
         lefts = np.arange(0, self.max_x + 1, self.stride)
         t, left = np.meshgrid(tops, lefts, indexing="ij")

@@ -29,8 +29,8 @@ class DeviceError(RuntimeError):
 
 @dataclass(frozen=True)
 class DeviceChoice:
-    device: str          # "cpu" or "cuda:N"
-    precision: str       # "fp32", "bf16" or "fp16"
+    device: str  # "cpu" or "cuda:N"
+    precision: str  # "fp32", "bf16" or "fp16"
 
     @property
     def kind(self) -> str:
@@ -68,8 +68,9 @@ def choose_device(device: str, precision: str, dist: DistInfo, cuda: Any = None)
     if device == "auto":
         device = "cuda" if has_cuda else "cpu"
     if device == "cpu":
-        return DeviceChoice("cpu", "bf16" if precision == "auto" and cpu_has_bf16() else
-                            ("fp32" if precision == "auto" else precision))
+        return DeviceChoice(
+            "cpu", "bf16" if precision == "auto" and cpu_has_bf16() else ("fp32" if precision == "auto" else precision)
+        )
     match = re.fullmatch(r"cuda(?::(\d+))?", device)
     if match is None:
         raise DeviceError(f"train.device must be auto, cpu, cuda or cuda:N, not {device!r}")

@@ -57,8 +57,9 @@ def init_from_env() -> DistInfo:
         if backend == "nccl":
             torch.cuda.set_device(local_rank)
         dist.init_process_group(backend=backend, rank=rank, world_size=world)
-    return DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local_rank,
-                    backend=dist.get_backend())
+    return DistInfo(
+        rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=local_rank, backend=dist.get_backend()
+    )
 
 
 def wrap(model: nn.Module, info: DistInfo) -> nn.Module:
@@ -87,7 +88,7 @@ def average_gradients(module: nn.Module, info: DistInfo) -> None:
     offset = 0
     for g in grads:
         n = g.numel()
-        g.copy_(flat[offset:offset + n].view_as(g))
+        g.copy_(flat[offset : offset + n].view_as(g))
         offset += n
 
 

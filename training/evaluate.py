@@ -32,7 +32,7 @@ from ..core.errors import ModelError, StudioError
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from .data import find_images, load_eval_pairs
 
-Runner = Callable[[np.ndarray], np.ndarray]   # uint8 LR (H, W, 3) -> uint8 SR (sH, sW, 3)
+Runner = Callable[[np.ndarray], np.ndarray]  # uint8 LR (H, W, 3) -> uint8 SR (sH, sW, 3)
 TORCH_SUFFIXES = {".safetensors", ".json"}
 
 
@@ -49,7 +49,9 @@ def torch_runner(path: str | Path) -> tuple[Runner, int, str]:
     try:
         import torch
     except ImportError:
-        raise StudioError(f"{path}: evaluating PyTorch weights needs torch (pip install 'srgan-studio[train]')") from None
+        raise StudioError(
+            f"{path}: evaluating PyTorch weights needs torch (pip install 'srgan-studio[train]')"
+        ) from None
     from .checkpoint import CheckpointError
     from .export import load_generator
     from .trainer import run_model
@@ -121,9 +123,14 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def evaluate(runner: Runner, folders: list[str | Path], scale: int,
-             progress: Callable[[str], None] | None = None, degradation: str = "clean",
-             seed: int = 0) -> dict[str, Any]:
+def evaluate(
+    runner: Runner,
+    folders: list[str | Path],
+    scale: int,
+    progress: Callable[[str], None] | None = None,
+    degradation: str = "clean",
+    seed: int = 0,
+) -> dict[str, Any]:
     """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio.
 
     ``degradation`` names a preset of core.degradation: the LR is then the pipeline's output for
@@ -131,8 +138,14 @@ def evaluate(runner: Runner, folders: list[str | Path], scale: int,
     bicubic = bicubic_runner(scale)
     config = config_from(degradation)
     lr_text = "Pillow BICUBIC" if config.is_clean else f"degradation preset {degradation!r} (seed {seed})"
-    result: dict[str, Any] = {"scale": scale, "border": scale, "degradation": degradation, "seed": seed,
-                              "protocol": f"HR mod-crop, LR = {lr_text}, Y (BT.601), border = scale", "sets": {}}
+    result: dict[str, Any] = {
+        "scale": scale,
+        "border": scale,
+        "degradation": degradation,
+        "seed": seed,
+        "protocol": f"HR mod-crop, LR = {lr_text}, Y (BT.601), border = scale",
+        "sets": {},
+    }
     for name, folder in eval_sets(folders).items():
         try:
             pairs = load_eval_pairs(folder, scale, config, seed)
@@ -144,14 +157,20 @@ def evaluate(runner: Runner, folders: list[str | Path], scale: int,
             if sr.shape != hr.shape:
                 raise ModelError(f"model output {sr.shape} for {img_name} does not match HR {hr.shape} (wrong scale?)")
             bi = bicubic(lr)
-            rows.append({
-                "image": img_name,
-                "psnr_y": psnr_y(sr, hr, scale), "ssim_y": ssim_y(sr, hr, scale), "texture": texture_ratio(sr, hr, scale),
-                "bicubic_psnr_y": psnr_y(bi, hr, scale), "bicubic_ssim_y": ssim_y(bi, hr, scale),
-                "bicubic_texture": texture_ratio(bi, hr, scale),
-                "checker": lattice_amplitude(sr, scale), "bicubic_checker": lattice_amplitude(bi, scale),
-                "hr_checker": lattice_amplitude(hr, scale),
-            })
+            rows.append(
+                {
+                    "image": img_name,
+                    "psnr_y": psnr_y(sr, hr, scale),
+                    "ssim_y": ssim_y(sr, hr, scale),
+                    "texture": texture_ratio(sr, hr, scale),
+                    "bicubic_psnr_y": psnr_y(bi, hr, scale),
+                    "bicubic_ssim_y": ssim_y(bi, hr, scale),
+                    "bicubic_texture": texture_ratio(bi, hr, scale),
+                    "checker": lattice_amplitude(sr, scale),
+                    "bicubic_checker": lattice_amplitude(bi, scale),
+                    "hr_checker": lattice_amplitude(hr, scale),
+                }
+            )
             if progress:
                 progress(f"{name}/{img_name}: {rows[-1]['psnr_y']:.2f} dB")
         summary = {k: _mean([r[k] for r in rows]) for k in rows[0] if k != "image"}
@@ -162,13 +181,19 @@ def evaluate(runner: Runner, folders: list[str | Path], scale: int,
 def format_table(result: dict[str, Any], label: str) -> str:
     degraded = result.get("degradation", "clean")
     inputs = "clean bicubic LR" if degraded == "clean" else f"LR degraded by {degraded!r}, seed {result.get('seed', 0)}"
-    lines = [f"{label}: x{result['scale']}, Y channel, border {result['border']}, {inputs}",
-             f"{'set':<10} {'images':>6}  {'PSNR':>7} {'SSIM':>7} {'texture':>8} {'checker':>8}   "
-             f"{'bicubic PSNR':>12} {'SSIM':>7} {'texture':>8} {'checker':>8}   {'HR checker':>10}"]
+    lines = [
+        f"{label}: x{result['scale']}, Y channel, border {result['border']}, {inputs}",
+        f"{'set':<10} {'images':>6}  {'PSNR':>7} {'SSIM':>7} {'texture':>8} {'checker':>8}   "
+        f"{'bicubic PSNR':>12} {'SSIM':>7} {'texture':>8} {'checker':>8}   {'HR checker':>10}",
+    ]
     for name, m in result["sets"].items():
-        lines.append(f"{name:<10} {m['images']:>6}  {m['psnr_y']:>7.2f} {m['ssim_y']:>7.4f} {m['texture']:>8.3f} "
-                     f"{m['checker']:>8.2f}   {m['bicubic_psnr_y']:>12.2f} {m['bicubic_ssim_y']:>7.4f} "
-                     f"{m['bicubic_texture']:>8.3f} {m['bicubic_checker']:>8.2f}   {m['hr_checker']:>10.2f}")
-    lines.append("texture = Laplacian energy SR / HR (1.0 = as much fine detail as the original); "
-                 "checker = amplitude of the scale-periodic grid in Y levels (HR photos ~1)")
+        lines.append(
+            f"{name:<10} {m['images']:>6}  {m['psnr_y']:>7.2f} {m['ssim_y']:>7.4f} {m['texture']:>8.3f} "
+            f"{m['checker']:>8.2f}   {m['bicubic_psnr_y']:>12.2f} {m['bicubic_ssim_y']:>7.4f} "
+            f"{m['bicubic_texture']:>8.3f} {m['bicubic_checker']:>8.2f}   {m['hr_checker']:>10.2f}"
+        )
+    lines.append(
+        "texture = Laplacian energy SR / HR (1.0 = as much fine detail as the original); "
+        "checker = amplitude of the scale-periodic grid in Y levels (HR photos ~1)"
+    )
     return "\n".join(lines)

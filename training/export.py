@@ -54,7 +54,9 @@ def load_generator(path: str | Path) -> tuple[nn.Module, dict[str, Any], dict[st
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise ModelError(f"weights do not fit architecture {arch['type']!r} ({str(exc).splitlines()[0]})", path) from None
+        raise ModelError(
+            f"weights do not fit architecture {arch['type']!r} ({str(exc).splitlines()[0]})", path
+        ) from None
     return model.eval(), arch, extra
 
 
@@ -68,8 +70,9 @@ def _fp16_safe(model: nn.Module, x: torch.Tensor, ref: torch.Tensor) -> bool:
     return bool(torch.isfinite(y).all()) and float((y - ref).abs().max()) < 1.5 / 255
 
 
-def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass: float = 0.999,
-                             channels: int = 3) -> int:
+def estimate_receptive_field(
+    model: nn.Module, scale: int, size: int = 96, mass: float = 0.999, channels: int = 3
+) -> int:
     """LR pixels of context that carry ``mass`` of the output's sensitivity.
 
     The gradient of the centre output pixel with respect to the input, on a smooth
@@ -90,7 +93,7 @@ def estimate_receptive_field(model: nn.Module, scale: int, size: int = 96, mass:
         return 4
     centre = size // 2
     for r in range(1, centre + 1):
-        inside = float(g[centre - r:centre + r, centre - r:centre + r].sum())
+        inside = float(g[centre - r : centre + r, centre - r : centre + r].sum())
         if inside >= mass * total:
             return int(math.ceil(r / 4) * 4)
     return size // 2
@@ -149,8 +152,9 @@ def provenance(path: Path, arch: dict[str, Any], extra: dict[str, Any]) -> dict[
         "licence": "trained by SRGAN Studio; no third-party weights",
     }
     if "interpolated" in extra:
-        prov["interpolated"] = {k: portable_path(v) if k in ("psnr", "gan") else v
-                                for k, v in extra["interpolated"].items()}
+        prov["interpolated"] = {
+            k: portable_path(v) if k in ("psnr", "gan") else v for k, v in extra["interpolated"].items()
+        }
     return {k: v for k, v in prov.items() if v not in (None, "", {})}
 
 
@@ -176,13 +180,30 @@ def metrics_from_eval(path: str | Path) -> dict[str, Any]:
     sets = data.get("sets") if isinstance(data, dict) else None
     if not isinstance(sets, dict):
         raise ModelError("not an eval JSON file (no 'sets'; write it with srgan-studio eval --json)", path)
-    keep = ("psnr_y", "ssim_y", "texture", "checker", "bicubic_psnr_y", "bicubic_ssim_y", "bicubic_texture",
-            "bicubic_checker", "hr_checker", "images")
+    keep = (
+        "psnr_y",
+        "ssim_y",
+        "texture",
+        "checker",
+        "bicubic_psnr_y",
+        "bicubic_ssim_y",
+        "bicubic_texture",
+        "bicubic_checker",
+        "hr_checker",
+        "images",
+    )
     return {name: {k: v for k, v in m.items() if k in keep} for name, m in sets.items()}
 
 
-def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: str = "",
-                metrics_file: str | Path | None = None, verify_size: tuple[int, int] = (29, 37)) -> ModelDescriptor:
+def export_onnx(
+    weights: str | Path,
+    out: str | Path,
+    *,
+    name: str = "",
+    title: str = "",
+    metrics_file: str | Path | None = None,
+    verify_size: tuple[int, int] = (29, 37),
+) -> ModelDescriptor:
     """Export ``weights`` to ``out`` (.onnx), verify it, write ``out.with_suffix('.json')``."""
     weights, out = Path(weights), Path(out)
     if out.suffix.lower() != ".onnx":
@@ -217,16 +238,19 @@ def export_onnx(weights: str | Path, out: str | Path, *, name: str = "", title: 
         fp16=_fp16_safe(model, x, ref),
         receptive_field=estimate_receptive_field(model, scale),
         file=out.name,
-        provenance={**provenance(weights, arch, extra), "export": {"opset": OPSET, "max_abs_diff": diff,
-                                                                    "prelu_as_leaky_relu": True}},
+        provenance={
+            **provenance(weights, arch, extra),
+            "export": {"opset": OPSET, "max_abs_diff": diff, "prelu_as_leaky_relu": True},
+        },
         metrics=metrics,
     )
     descriptor.save(out.with_suffix(".json"))
     return ModelDescriptor.load(out.with_suffix(".json"))
 
 
-def write_verified_onnx(model: nn.Module, out: Path, checks: list[tuple[torch.Tensor, torch.Tensor]],
-                        meta: dict[str, str]) -> float:
+def write_verified_onnx(
+    model: nn.Module, out: Path, checks: list[tuple[torch.Tensor, torch.Tensor]], meta: dict[str, str]
+) -> float:
     """Export ``model`` to ``out`` (atomically), traced on the first check input; return the max abs difference.
 
     Every ``(input, PyTorch output)`` pair in ``checks`` is run through ONNX Runtime;
@@ -242,10 +266,17 @@ def write_verified_onnx(model: nn.Module, out: Path, checks: list[tuple[torch.Te
             # The TorchScript exporter is chosen on purpose (see the module docstring); not news.
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
-                fast, (checks[0][0],), str(tmp), dynamo=False, opset_version=OPSET,
-                input_names=["input"], output_names=["output"],
-                dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                              "output": {0: "batch", 2: "height_out", 3: "width_out"}},
+                fast,
+                (checks[0][0],),
+                str(tmp),
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={
+                    "input": {0: "batch", 2: "height", 3: "width"},
+                    "output": {0: "batch", 2: "height_out", 3: "width_out"},
+                },
             )
         proto = onnx.load(str(tmp))
         meta = {"opset": str(OPSET), "dynamic_axes": "batch,height,width", "layout": "NCHW float32 [0,1]", **meta}
@@ -263,8 +294,11 @@ def write_verified_onnx(model: nn.Module, out: Path, checks: list[tuple[torch.Te
         for x, ref in checks:
             got = sess.run(["output"], {"input": x.numpy()})[0]
             if got.shape != tuple(ref.shape):
-                raise ModelError(f"ONNX output shape {got.shape} differs from PyTorch's {tuple(ref.shape)} "
-                                 f"for a {x.shape[-2]}x{x.shape[-1]} input (a size frozen into the graph)", out)
+                raise ModelError(
+                    f"ONNX output shape {got.shape} differs from PyTorch's {tuple(ref.shape)} "
+                    f"for a {x.shape[-2]}x{x.shape[-1]} input (a size frozen into the graph)",
+                    out,
+                )
             diff = max(diff, float(np.abs(got - ref.numpy()).max()))
         if not diff < MAX_ABS_DIFF:
             raise ModelError(f"ONNX Runtime output differs from PyTorch by {diff:.2e} (limit {MAX_ABS_DIFF:.0e})", out)

@@ -53,8 +53,13 @@ def build_discriminator(recipe: Recipe) -> nn.Module:
 
 
 class GanStage:
-    def __init__(self, recipe: Recipe, generator: nn.Module, memory_format: torch.memory_format = torch.contiguous_format,
-                 dist_info: distributed.DistInfo | None = None):
+    def __init__(
+        self,
+        recipe: Recipe,
+        generator: nn.Module,
+        memory_format: torch.memory_format = torch.contiguous_format,
+        dist_info: distributed.DistInfo | None = None,
+    ):
         self.recipe = recipe
         self.dist = dist_info or distributed.DistInfo()
         self.generator = generator
@@ -80,7 +85,7 @@ class GanStage:
         if not offsets:
             return t
         size = t.shape[-1] - self.shift
-        crops = torch.stack([t[i, :, y:y + size, x:x + size] for i, (y, x) in enumerate(offsets)])
+        crops = torch.stack([t[i, :, y : y + size, x : x + size] for i, (y, x) in enumerate(offsets)])
         return crops.contiguous(memory_format=self.memory_format)
 
     def modules(self) -> dict[str, nn.Module]:
@@ -96,8 +101,9 @@ class GanStage:
             self.vgg.to(device)
         return self
 
-    def step(self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float,
-             step: int) -> dict[str, float]:
+    def step(
+        self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float, step: int
+    ) -> dict[str, float]:
         g, t = self.recipe.gan, self.recipe.train
         for group in self.opt_d.param_groups:
             group["lr"] = g.d_lr * lr_now / t.lr

@@ -31,7 +31,7 @@ from ..core.errors import ModelError
 from ..core.registry import PYTORCH_SUFFIXES, Registry
 from .export import OPSET, _fp16_safe, estimate_receptive_field, write_verified_onnx
 
-MAX_FILE_BYTES = 2 * 1024**3     # the largest community upscalers (HAT-L, DAT) are well under 1 GB
+MAX_FILE_BYTES = 2 * 1024**3  # the largest community upscalers (HAT-L, DAT) are well under 1 GB
 PURPOSES = ("SR", "Restoration")
 CHANNELS = (1, 3)
 LICENCE = "unknown, check the source"
@@ -39,7 +39,7 @@ LICENCE = "unknown, check the source"
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return (text[0][:200] if text else type(exc).__name__)
+    return text[0][:200] if text else type(exc).__name__
 
 
 def read_state_dict(path: Path) -> dict[str, Any]:
@@ -52,8 +52,10 @@ def read_state_dict(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ModelError(f"cannot read the file ({exc.strerror or exc})", path) from None
     if size > MAX_FILE_BYTES:
-        raise ModelError(f"file is {size / 1024**3:.1f} GB, over the {MAX_FILE_BYTES / 1024**3:.0f} GB limit "
-                         "for an upscaling model", path)
+        raise ModelError(
+            f"file is {size / 1024**3:.1f} GB, over the {MAX_FILE_BYTES / 1024**3:.0f} GB limit for an upscaling model",
+            path,
+        )
     if suffix == ".safetensors":
         state = _load_safetensors(path)
     else:
@@ -80,8 +82,11 @@ def _load_weights_only(path: Path) -> Any:
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
         if found is None:
             raise ModelError(f"not a readable PyTorch weights file ({_why(exc)})", path) from None
-        raise ModelError(f"refused: the file holds pickled code or objects ({found.group(1)}), not just weights; "
-                         "prefer a .safetensors copy", path) from None
+        raise ModelError(
+            f"refused: the file holds pickled code or objects ({found.group(1)}), not just weights; "
+            "prefer a .safetensors copy",
+            path,
+        ) from None
     except Exception as exc:  # noqa: BLE001 - truncated zips, bad magic numbers, EOF: all one answer
         raise ModelError(f"not a readable PyTorch weights file ({_first_line(exc)})", path) from None
 
@@ -98,8 +103,9 @@ def load_model(path: Path):
     try:
         desc = ModelLoader(device="cpu").load_from_state_dict(state)
     except UnsupportedModelError:
-        raise ModelError("spandrel does not recognise this state dict (an unsupported architecture, "
-                         "or not an upscaling model)", path) from None
+        raise ModelError(
+            "spandrel does not recognise this state dict (an unsupported architecture, or not an upscaling model)", path
+        ) from None
     except Exception as exc:  # noqa: BLE001 - a known layout with missing or odd tensors
         raise ModelError(f"state dict does not fit its detected architecture ({_first_line(exc)})", path) from None
     check_supported(desc, path)
@@ -111,14 +117,21 @@ def check_supported(desc, path: Path) -> None:
     """Accept only single-image SR/restoration models that map a 1- or 3-channel image to one."""
     arch = desc.architecture.name
     if not isinstance(desc, ImageModelDescriptor):
-        raise ModelError(f"{arch} is a {desc.purpose} model that needs more than one image (e.g. a mask); "
-                         "only single-image upscaling and restoration models can be imported", path)
+        raise ModelError(
+            f"{arch} is a {desc.purpose} model that needs more than one image (e.g. a mask); "
+            "only single-image upscaling and restoration models can be imported",
+            path,
+        )
     if desc.purpose not in PURPOSES:
-        raise ModelError(f"{arch} is a {desc.purpose} model; only super-resolution and restoration models "
-                         "can be imported", path)
+        raise ModelError(
+            f"{arch} is a {desc.purpose} model; only super-resolution and restoration models can be imported", path
+        )
     if desc.input_channels not in CHANNELS or desc.output_channels not in CHANNELS:
-        raise ModelError(f"{arch} maps {desc.input_channels} to {desc.output_channels} channels; "
-                         "only 1 (grey) or 3 (RGB) are supported", path)
+        raise ModelError(
+            f"{arch} maps {desc.input_channels} to {desc.output_channels} channels; "
+            "only 1 (grey) or 3 (RGB) are supported",
+            path,
+        )
     if desc.size_requirements.square:
         raise ModelError(f"{arch} needs square inputs, which the tiler cannot promise", path)
 
@@ -145,12 +158,12 @@ def verify_inputs(channels: int, minimum: int, multiple: int) -> list[torch.Tens
     """Two random inputs of different, non-square sizes the model accepts (the first one is traced)."""
     gen = torch.Generator().manual_seed(1)
     sizes = ((29, 37), (45, 21))
-    return [torch.rand(1, channels, *(max(minimum, _round_up(s, multiple)) for s in hw), generator=gen)
-            for hw in sizes]
+    return [torch.rand(1, channels, *(max(minimum, _round_up(s, multiple)) for s in hw), generator=gen) for hw in sizes]
 
 
-def import_pytorch_model(path: str | Path, registry: Registry, *, name: str | None = None,
-                         title: str | None = None) -> ModelDescriptor:
+def import_pytorch_model(
+    path: str | Path, registry: Registry, *, name: str | None = None, title: str | None = None
+) -> ModelDescriptor:
     """Load ``path`` with spandrel, export and verify ONNX, register it as a user model; its descriptor."""
     src = Path(path)
     if not src.is_file():
@@ -168,13 +181,15 @@ def import_pytorch_model(path: str | Path, registry: Registry, *, name: str | No
         try:
             diff = write_verified_onnx(model, onnx_tmp, checks, {"architecture": arch, "scale": str(scale)})
         except ModelError as exc:
-            raise ModelError(f"{arch} does not export to ONNX faithfully ({str(exc).split(': ', 1)[-1]})",
-                             src) from None
+            raise ModelError(
+                f"{arch} does not export to ONNX faithfully ({str(exc).split(': ', 1)[-1]})", src
+            ) from None
         except Exception as exc:  # noqa: BLE001 - the tracer fails in many ways on exotic layers
             raise ModelError(f"{arch} cannot be exported to ONNX ({_first_line(exc)})", src) from None
         fp16 = bool(desc.supports_half) and _fp16_safe(model, *checks[0])
-        field = estimate_receptive_field(model, scale, size=_round_up(max(96, req.minimum), req.multiple_of),
-                                         channels=desc.input_channels)
+        field = estimate_receptive_field(
+            model, scale, size=_round_up(max(96, req.minimum), req.multiple_of), channels=desc.input_channels
+        )
         descriptor = ModelDescriptor(
             name=name,
             title=title or f"{src.stem} ({arch} x{scale})",

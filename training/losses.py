@@ -57,9 +57,9 @@ def grid_loss(sr: torch.Tensor, hr: torch.Tensor, period: int, window: int = 32)
     if r.shape[-1] == 0 or r.shape[-2] == 0:
         raise ValueError(f"grid loss needs patches of at least {w} px")
     r = r.reshape(b, c, h // w, w // period, period, wd // w, w // period, period)
-    phase = r.mean(dim=(3, 6))                                   # (b, c, H/w, p, W/w, p)
+    phase = r.mean(dim=(3, 6))  # (b, c, H/w, p, W/w, p)
     periodic = phase - phase.mean(dim=(3, 5), keepdim=True)
-    return (periodic ** 2).mean()
+    return (periodic**2).mean()
 
 
 # --- VGG19 perceptual loss ---------------------------------------------------
@@ -100,7 +100,9 @@ def _read_state(path: Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any reader failure is "not a weights file"
-        raise LossError(f"{path}: cannot read VGG19 weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise LossError(
+            f"{path}: cannot read VGG19 weights ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
@@ -112,14 +114,18 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
     try:
         from torchvision.models import VGG19_Weights, vgg19
     except ImportError:
-        raise LossError("VGG19 weights are needed for a VGG content loss: give gan.vgg_weights (a torchvision "
-                        "vgg19 state_dict, .pth or .safetensors), or install torchvision with cached ImageNet weights, "
-                        "or use content_loss = \"feature_match\"") from None
+        raise LossError(
+            "VGG19 weights are needed for a VGG content loss: give gan.vgg_weights (a torchvision "
+            "vgg19 state_dict, .pth or .safetensors), or install torchvision with cached ImageNet weights, "
+            'or use content_loss = "feature_match"'
+        ) from None
     try:
         return vgg19(weights=VGG19_Weights.IMAGENET1K_V1).state_dict()
     except Exception as exc:  # noqa: BLE001 - e.g. no network to download them
-        raise LossError(f"torchvision could not provide the ImageNet VGG19 weights ({str(exc).splitlines()[0]}); "
-                        "give gan.vgg_weights or use content_loss = \"feature_match\"") from None
+        raise LossError(
+            f"torchvision could not provide the ImageNet VGG19 weights ({str(exc).splitlines()[0]}); "
+            'give gan.vgg_weights or use content_loss = "feature_match"'
+        ) from None
 
 
 class VGGLoss(nn.Module):
@@ -136,7 +142,9 @@ class VGGLoss(nn.Module):
         missing = [k for k in wanted if k not in state]
         if missing:
             where = f"{weights}: " if weights else ""
-            raise LossError(f"{where}not VGG19 weights (missing {missing[0]}; expected torchvision's features.N.weight layout)")
+            raise LossError(
+                f"{where}not VGG19 weights (missing {missing[0]}; expected torchvision's features.N.weight layout)"
+            )
         for k, v in wanted.items():
             if state[k].shape != v.shape:
                 where = f"{weights}: " if weights else ""
@@ -150,7 +158,7 @@ class VGGLoss(nn.Module):
 
     def train(self, mode: bool = True) -> VGGLoss:
         super().train(mode)
-        self.features.eval()   # fixed feature extractor, whatever the caller does
+        self.features.eval()  # fixed feature extractor, whatever the caller does
         return self
 
     def feats(self, x: torch.Tensor) -> torch.Tensor:
@@ -164,6 +172,7 @@ class VGGLoss(nn.Module):
 
 # --- no-pretraining content loss ---------------------------------------------
 
+
 def feature_match_loss(sr_feats: list[torch.Tensor], hr_feats: list[torch.Tensor]) -> torch.Tensor:
     """Mean over layers of the L1 distance between the discriminator's activations
     on SR and (detached) HR: a learned perceptual distance that needs no ImageNet."""
@@ -174,6 +183,7 @@ def feature_match_loss(sr_feats: list[torch.Tensor], hr_feats: list[torch.Tensor
 
 
 # --- adversarial ---------------------------------------------------------------
+
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checkpoint import CheckpointError, load_weights
     from .trainer import build_generator, run_model
 
-    torch.set_num_threads(1)   # the trainer has the cores; a preview is small
+    torch.set_num_threads(1)  # the trainer has the cores; a preview is small
     try:
         state, arch, _ = load_weights(args.weights)
     except CheckpointError as exc:

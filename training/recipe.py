@@ -18,5 +18,17 @@ from ..core.recipe_schema import (
     set_override,
 )
 
-__all__ = ["CHOICES", "DataSection", "ExperimentSection", "GanSection", "ModelSection", "Recipe", "RecipeError",
-           "TrainSection", "degradation_config", "load_recipe", "recipe_from_dict", "set_override"]
+__all__ = [
+    "CHOICES",
+    "DataSection",
+    "ExperimentSection",
+    "GanSection",
+    "ModelSection",
+    "Recipe",
+    "RecipeError",
+    "TrainSection",
+    "degradation_config",
+    "load_recipe",
+    "recipe_from_dict",
+    "set_override",
+]

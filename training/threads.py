@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-GIVE_UP = 1.5     # a candidate this much slower than the best so far is not timed further
+GIVE_UP = 1.5  # a candidate this much slower than the best so far is not timed further
 
 
 class ThreadTuner:
@@ -33,7 +33,7 @@ class ThreadTuner:
         if self._current is None and not self._queue and step >= self._next_round:
             self._queue, self._times = list(self.candidates), {}
         if self._current is None and self._queue:
-            self._current, self._warm_up = self._queue.pop(0), True   # its first step pays the switch
+            self._current, self._warm_up = self._queue.pop(0), True  # its first step pays the switch
         self._t0 = time.perf_counter()
         return self._current if self._current is not None else self.best
 

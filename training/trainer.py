@@ -76,8 +76,9 @@ def run_model(model: nn.Module, lr: np.ndarray, channels_last: bool = True) -> n
     return y[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
 
 
-def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarray]], scale: int,
-                   channels_last: bool = True) -> dict[str, float]:
+def evaluate_model(
+    model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarray]], scale: int, channels_last: bool = True
+) -> dict[str, float]:
     was_training = model.training
     model.eval()
     ps, ss, tx, ck = [], [], [], []
@@ -88,8 +89,12 @@ def evaluate_model(model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarr
         tx.append(texture_ratio(sr, hr, scale))
         ck.append(lattice_amplitude(sr, scale))
     model.train(was_training)
-    return {"psnr_y": float(np.mean(ps)), "ssim_y": float(np.mean(ss)), "texture": float(np.mean(tx)),
-            "checker": float(np.mean(ck))}
+    return {
+        "psnr_y": float(np.mean(ps)),
+        "ssim_y": float(np.mean(ss)),
+        "texture": float(np.mean(tx)),
+        "checker": float(np.mean(ck)),
+    }
 
 
 class EMA:
@@ -108,8 +113,15 @@ class EMA:
 
 
 class Trainer:
-    def __init__(self, recipe: Recipe, run_dir: Path, *, emit: Callable[[dict[str, Any]], None] | None = None,
-                 minutes: float = 0.0, progress_file: bool = True):
+    def __init__(
+        self,
+        recipe: Recipe,
+        run_dir: Path,
+        *,
+        emit: Callable[[dict[str, Any]], None] | None = None,
+        minutes: float = 0.0,
+        progress_file: bool = True,
+    ):
         self.recipe = recipe
         self.run_dir = Path(run_dir)
         self.emit = emit or (lambda record: None)
@@ -122,7 +134,7 @@ class Trainer:
             torch.set_num_threads(t.threads)
         self.threads = max(1, os.cpu_count() or 1) if t.threads < 0 else torch.get_num_threads()
         self.tuner = ThreadTuner(self.threads) if t.threads < 0 else None
-        self.give_core_back = False   # SIGUSR1: the app is rendering; SIGUSR2: it is done
+        self.give_core_back = False  # SIGUSR1: the app is rendering; SIGUSR2: it is done
         try:
             self.device = choose_device(t.device, t.precision, self.dist)
         except DeviceError as exc:
@@ -173,9 +185,15 @@ class Trainer:
         return self.run_dir / "checkpoints"
 
     def save(self) -> Path:
-        return save_checkpoint(self.ckpt_dir, self.step, self.modules(), self.optimizers(), self.arch,
-                               {"recipe_name": self.recipe.experiment.name, "scale": self.scale},
-                               keep=self.recipe.train.checkpoint_keep)
+        return save_checkpoint(
+            self.ckpt_dir,
+            self.step,
+            self.modules(),
+            self.optimizers(),
+            self.arch,
+            {"recipe_name": self.recipe.experiment.name, "scale": self.scale},
+            keep=self.recipe.train.checkpoint_keep,
+        )
 
     def resume(self) -> bool:
         ckpts = list_checkpoints(self.ckpt_dir)
@@ -190,12 +208,16 @@ class Trainer:
     def export_weights(self) -> Path:
         model = self.ema.model if self.ema else self.generator
         if self.best is not None and self.best.known:
-            state = self.best.weights()   # the best validated weights, never worse than the initial ones
+            state = self.best.weights()  # the best validated weights, never worse than the initial ones
         else:
             state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         out = self.run_dir / "generator.safetensors"
-        save_weights(out, state, self.arch, {"step": self.step, "recipe": self.recipe.experiment.name,
-                                             "stage": self.recipe.train.stage})
+        save_weights(
+            out,
+            state,
+            self.arch,
+            {"step": self.step, "recipe": self.recipe.experiment.name, "stage": self.recipe.train.stage},
+        )
         return out
 
     # --- loop --------------------------------------------------------------
@@ -211,8 +233,10 @@ class Trainer:
 
     def validate(self, pairs_by_set: dict[str, list]) -> dict[str, dict[str, float]]:
         model = self.ema.model if self.ema else self.generator
-        return {name: evaluate_model(model, pairs, self.scale, self.recipe.train.channels_last)
-                for name, pairs in pairs_by_set.items()}
+        return {
+            name: evaluate_model(model, pairs, self.scale, self.recipe.train.channels_last)
+            for name, pairs in pairs_by_set.items()
+        }
 
     def _validate_and_log(self, val_sets: dict[str, list]) -> None:
         metrics = self.validate(val_sets)
@@ -262,8 +286,9 @@ class Trainer:
         r, t = self.recipe, self.recipe.train
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if dataset is None:
-            dataset = PatchDataset(r.data.train, r.data.patch_size, self.scale, degradation_config(r),
-                                   detail=r.data.detail_sampling)
+            dataset = PatchDataset(
+                r.data.train, r.data.patch_size, self.scale, degradation_config(r), detail=r.data.detail_sampling
+            )
         for path, reason in getattr(dataset, "skipped", []):
             self._log(rec.SkippedRecord(str(path), reason))
         if val_sets is None:
@@ -280,13 +305,23 @@ class Trainer:
         deadline = started + self.minutes * 60 if self.minutes else math.inf
         window_t, window_n = time.monotonic(), 0
         result: dict[str, Any] = {"status": "done"}
-        self._log(rec.StartRecord(self.step, t.steps, len(dataset), self.device.device, self.precision,
-                                  torch.get_num_threads(), self.dist.world_size))
+        self._log(
+            rec.StartRecord(
+                self.step,
+                t.steps,
+                len(dataset),
+                self.device.device,
+                self.precision,
+                torch.get_num_threads(),
+                self.dist.world_size,
+            )
+        )
         self._validated_at = -1
         if self.best is not None and not self.best.known and val_sets and self.dist.is_main:
-            self._validate_and_log(val_sets)   # the initial weights are the first "best"
-        for step, lr_np, hr_np in prefetch(dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size,
-                                           stream=self.dist.rank):
+            self._validate_and_log(val_sets)  # the initial weights are the first "best"
+        for step, lr_np, hr_np in prefetch(
+            dataset, r.experiment.seed, self.step, t.steps, r.data.batch_size, stream=self.dist.rank
+        ):
             lr_now = lr_at(r, step)
             for group in self.opt_g.param_groups:
                 group["lr"] = lr_now
@@ -312,9 +347,22 @@ class Trainer:
                 its = window_n / max(now - window_t, 1e-9)
                 window_t, window_n = now, 0
                 eta = (t.steps - self.step) / its if its > 0 else None
-                self._log(rec.StepRecord(self.step, t.steps, lr_now, {k: round(v, 6) for k, v in losses.items()},
-                                         round(its, 4), round(eta, 1) if eta else None))
-            if val_sets and t.val_every and self.dist.is_main and (self.step % t.val_every == 0 or self.step == t.steps):
+                self._log(
+                    rec.StepRecord(
+                        self.step,
+                        t.steps,
+                        lr_now,
+                        {k: round(v, 6) for k, v in losses.items()},
+                        round(its, 4),
+                        round(eta, 1) if eta else None,
+                    )
+                )
+            if (
+                val_sets
+                and t.val_every
+                and self.dist.is_main
+                and (self.step % t.val_every == 0 or self.step == t.steps)
+            ):
                 self._validate_and_log(val_sets)
             if self.dist.is_main and now - last_ckpt >= t.checkpoint_minutes * 60:
                 self._log(rec.CheckpointRecord(self.step, str(self.save())))
@@ -324,18 +372,24 @@ class Trainer:
                 break
         if self.dist.is_main:
             if self.best is not None and val_sets and self._validated_at != self.step:
-                self._validate_and_log(val_sets)   # the last weights get their chance too
+                self._validate_and_log(val_sets)  # the last weights get their chance too
             path, weights = self.save(), self.export_weights()
             self._log(rec.CheckpointRecord(self.step, str(path)))
         else:
             path, weights = "", ""
         distributed.barrier(self.dist)
-        result.update({"step": self.step, "checkpoint": str(path), "weights": str(weights),
-                       "seconds": round(time.monotonic() - started, 1), "steps_run": self.step - start_step,
-                       **(self.best.summary() if self.best is not None else {})})
+        result.update(
+            {
+                "step": self.step,
+                "checkpoint": str(path),
+                "weights": str(weights),
+                "seconds": round(time.monotonic() - started, 1),
+                "steps_run": self.step - start_step,
+                **(self.best.summary() if self.best is not None else {}),
+            }
+        )
         self._log(rec.EndRecord(**result))
         return result
-
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """Mixed-precision forward passes with fp32 master weights and optimiser state (training/device.py)."""
@@ -351,7 +405,7 @@ class Trainer:
             loss.backward()
             self._clip()
             self.opt_g.step()
-        else:   # fp16: scale the loss so small gradients survive; skip steps whose gradients overflowed
+        else:  # fp16: scale the loss so small gradients survive; skip steps whose gradients overflowed
             self.scaler.scale(loss).backward()
             self.scaler.unscale_(self.opt_g)
             self._clip()
@@ -364,8 +418,9 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.generator.parameters(), self.recipe.train.grad_clip)
 
 
-def prepare_run(recipe_path: str | Path, out: str | Path | None, *, resume: bool, overrides: list[str],
-                data: str | None = None) -> tuple[Recipe, Path]:
+def prepare_run(
+    recipe_path: str | Path, out: str | Path | None, *, resume: bool, overrides: list[str], data: str | None = None
+) -> tuple[Recipe, Path]:
     """Resolve the recipe and the run folder; on resume the run folder's own recipe wins."""
     if data:
         overrides = [*overrides, f'data.train="{Path(data).resolve()}"']
@@ -377,7 +432,7 @@ def prepare_run(recipe_path: str | Path, out: str | Path | None, *, resume: bool
     elif list_checkpoints(run_dir / "checkpoints") and not resume:
         raise TrainingError(f"{run_dir}: run folder already has checkpoints; pass --resume or choose another --out")
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = saved.with_suffix(f".toml.{os.getpid()}.tmp")   # torchrun ranks write it concurrently
+    tmp = saved.with_suffix(f".toml.{os.getpid()}.tmp")  # torchrun ranks write it concurrently
     tmp.write_text(recipe.to_toml(), encoding="utf-8")
     os.replace(tmp, saved)
     return recipe, run_dir
@@ -388,8 +443,10 @@ def print_record(record: dict[str, Any], stream=sys.stderr) -> None:
     ev = record.get("event")
     if ev == "step":
         losses = " ".join(f"{k}={v:.4f}" for k, v in record["losses"].items())
-        stream.write(f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
-                     f"{record['it_per_s']:.2f} it/s ETA {format_eta(record.get('eta_s'))}   ")
+        stream.write(
+            f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
+            f"{record['it_per_s']:.2f} it/s ETA {format_eta(record.get('eta_s'))}   "
+        )
     elif ev == "val":
         text = "  ".join(f"{k}: {v['psnr_y']:.2f} dB / {v['ssim_y']:.4f}" for k, v in record["metrics"].items())
         stream.write(f"\n[val @ {record['step']}] {text}\n")

@@ -32,34 +32,67 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")
-    p.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR",
-                   help="created if missing when its parent exists; may be INPUT_DIR itself")
-    p.add_argument("-m", "--model", action="append", metavar="NAME[,NAME...]",
-                   help="model(s) to run; several write side by side (default: auto = restore_x4 for photos, "
-                        "JPEG or noisy, srresnet_x4 for clean sources, per file)")
+    p.add_argument(
+        "output_dir",
+        type=Path,
+        metavar="OUTPUT_DIR",
+        help="created if missing when its parent exists; may be INPUT_DIR itself",
+    )
+    p.add_argument(
+        "-m",
+        "--model",
+        action="append",
+        metavar="NAME[,NAME...]",
+        help="model(s) to run; several write side by side (default: auto = restore_x4 for photos, "
+        "JPEG or noisy, srresnet_x4 for clean sources, per file)",
+    )
     p.add_argument("-r", "--recursive", action="store_true", help="walk subfolders, mirroring the tree")
-    p.add_argument("--format", choices=formats.CHOICES, type=str.lower,
-                   help="output format (default: the input's when writable, else png)")
+    p.add_argument(
+        "--format",
+        choices=formats.CHOICES,
+        type=str.lower,
+        help="output format (default: the input's when writable, else png)",
+    )
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100 (default: settings, 95)")
     policy = p.add_mutually_exclusive_group()
     policy.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     policy.add_argument("--skip-existing", action="store_true", help="skip outputs that already exist (default)")
     p.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
-    p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="encoder threads overlapping with the model (default 2; 0: one step after another)")
-    p.add_argument("--device", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics) (default: settings, auto)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
-                   help="inference precision (default: settings, auto = bf16/fp16 where the hardware and model allow)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="encoder threads overlapping with the model (default 2; 0: one step after another)",
+    )
+    p.add_argument(
+        "--device", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics) (default: settings, auto)"
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="inference precision (default: settings, auto = bf16/fp16 where the hardware and model allow)",
+    )
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (default: automatic)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU inference threads (default: automatic)")
-    p.add_argument("--alpha", choices=("model", "bicubic"),
-                   help="upscale transparency through the model or bicubic (default: settings, model)")
+    p.add_argument(
+        "--alpha",
+        choices=("model", "bicubic"),
+        help="upscale transparency through the model or bicubic (default: settings, model)",
+    )
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
-    p.add_argument("--max-megapixels", type=float, metavar="X",
-                   help="refuse inputs larger than this (decompression-bomb limit; default: settings, 180)")
-    p.add_argument("--shard", metavar="K/N",
-                   help="process slice K of N of the sorted inputs (round robin), e.g. one SLURM array task "
-                        "each; writes its own report (report.shard-K-of-N.json)")
+    p.add_argument(
+        "--max-megapixels",
+        type=float,
+        metavar="X",
+        help="refuse inputs larger than this (decompression-bomb limit; default: settings, 180)",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="process slice K of N of the sorted inputs (round robin), e.g. one SLURM array task "
+        "each; writes its own report (report.shard-K-of-N.json)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
     add_size_arguments(p)
     p.set_defaults(func=run)
@@ -135,8 +168,6 @@ def _ctrl_c_cancels(token: CancelToken, err):
         signal.signal(signal.SIGINT, previous)
 
 
-
-
 class _Printer:
     """One rewritten status line on a terminal; one line per finished file otherwise."""
 
@@ -146,7 +177,7 @@ class _Printer:
         self.tty = err.isatty()
         self.width = 0
         self.last = 0.0
-        self.auto = False                      # models chosen per file: name them on each file's line
+        self.auto = False  # models chosen per file: name them on each file's line
         self.chosen: dict[int, list[str]] = {}
 
     def status(self, text: str) -> None:
@@ -189,8 +220,9 @@ class _Printer:
         elif isinstance(ev, TileProgress):
             if ev.message:
                 self.line(f"{ev.path.name}: {ev.message}")
-            self.status(f"{counter} {ev.path.name} · {ev.model} · tile {ev.done}/{ev.total}"
-                        f" · ETA {format_eta(ev.eta_seconds)}")
+            self.status(
+                f"{counter} {ev.path.name} · {ev.model} · tile {ev.done}/{ev.total} · ETA {format_eta(ev.eta_seconds)}"
+            )
         elif isinstance(ev, FileFinished):
             r = ev.result
             if r.status == "failed":

@@ -12,18 +12,29 @@ from ..core.errors import StudioError
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "eval", help="measure a model on folders of HR images (PSNR/SSIM on Y, texture) against bicubic",
+        "eval",
+        help="measure a model on folders of HR images (PSNR/SSIM on Y, texture) against bicubic",
         description="Each HR image is mod-cropped, downscaled with bicubic, upscaled by the model and compared "
-                    "on the Y channel with SCALE pixels cropped from the border. A folder holding only "
-                    "sub-folders (e.g. val/ with Set5 and Set14) is evaluated per sub-folder.")
-    p.add_argument("--model", required=True, metavar="NAME_OR_CHECKPOINT",
-                   help="a registry model name (see `srgan-studio models`), a .onnx file with its descriptor, "
-                        "or PyTorch weights (.safetensors) / a training checkpoint (.json)")
+        "on the Y channel with SCALE pixels cropped from the border. A folder holding only "
+        "sub-folders (e.g. val/ with Set5 and Set14) is evaluated per sub-folder.",
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="NAME_OR_CHECKPOINT",
+        help="a registry model name (see `srgan-studio models`), a .onnx file with its descriptor, "
+        "or PyTorch weights (.safetensors) / a training checkpoint (.json)",
+    )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folder(s) of HR images")
     p.add_argument("--scale", type=int, default=None, help="upscale factor (default: the model's)")
-    p.add_argument("--degradation", default="clean", choices=sorted(PRESETS), metavar="PRESET",
-                   help="degrade each HR image with this preset of the real-world pipeline instead of a clean "
-                        f"bicubic downscale ({', '.join(sorted(PRESETS))}); scored against the clean HR")
+    p.add_argument(
+        "--degradation",
+        default="clean",
+        choices=sorted(PRESETS),
+        metavar="PRESET",
+        help="degrade each HR image with this preset of the real-world pipeline instead of a clean "
+        f"bicubic downscale ({', '.join(sorted(PRESETS))}); scored against the clean HR",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the degradation draws (default 0)")
     p.add_argument("--json", action="store_true", help="print the full result (per image) as JSON on stdout")
     p.add_argument("--output", "-o", metavar="FILE", help="also write the JSON result to FILE (for export --metrics)")

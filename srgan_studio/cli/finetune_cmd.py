@@ -13,24 +13,33 @@ import sys
 from ..core.errors import Cancelled, SettingsError
 from ..core.progress import drive
 
-PRESETS = ("clean", "phone_jpeg", "old_print", "photo")   # core.finetune.presets.PRESET_TITLES, kept import-free
+PRESETS = ("clean", "phone_jpeg", "old_print", "photo")  # core.finetune.presets.PRESET_TITLES, kept import-free
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("finetune", help="fine-tune a model on your own photos (needs torch)",
-                       description="Fine-tune a model on a folder of your own photos, measure the gain on held-out "
-                                   "photos and register the result as a user model.")
+    p = sub.add_parser(
+        "finetune",
+        help="fine-tune a model on your own photos (needs torch)",
+        description="Fine-tune a model on a folder of your own photos, measure the gain on held-out "
+        "photos and register the result as a user model.",
+    )
     p.add_argument("photos", metavar="PHOTO_DIR", nargs="?", help="folder of your own high-resolution photos")
-    p.add_argument("--base", default="auto",
-                   help="model to start from (default auto: restore_x4 for damaged photos if installed, "
-                        "else srresnet_x4)")
+    p.add_argument(
+        "--base",
+        default="auto",
+        help="model to start from (default auto: restore_x4 for damaged photos if installed, else srresnet_x4)",
+    )
     p.add_argument("--name", required=True, help="name of the new model (lowercase, e.g. my_scans)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="training time budget (default: 5)")
     budget.add_argument("--steps", type=int, help="training steps, over all stages")
     p.add_argument("--preset", choices=PRESETS, default="clean", help="how your low-resolution photos were degraded")
-    p.add_argument("--goal", choices=("faithful", "realistic"), default="faithful",
-                   help="faithful: PSNR stage only; realistic: PSNR then a GAN stage")
+    p.add_argument(
+        "--goal",
+        choices=("faithful", "realistic"),
+        default="faithful",
+        help="faithful: PSNR stage only; realistic: PSNR then a GAN stage",
+    )
     p.add_argument("--lr", type=float, default=0.0, help="learning rate (default: chosen for the budget)")
     p.add_argument("--batch", type=int, default=0, help="batch size (default: chosen for the budget)")
     p.add_argument("--patch", type=int, default=96, help="HR patch size in pixels (default 96)")
@@ -39,8 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--resume", action="store_true", help="continue the run called NAME from its last checkpoint")
     p.add_argument("--no-register", action="store_true", help="train and evaluate, but do not add the model")
-    p.add_argument("--register-anyway", action="store_true",
-                   help="add the model even if it did not beat its base on the held-out photos")
+    p.add_argument(
+        "--register-anyway",
+        action="store_true",
+        help="add the model even if it did not beat its base on the held-out photos",
+    )
     p.add_argument("--progress", choices=("auto", "bar", "none"), default="auto")
     p.set_defaults(func=run)
 
@@ -55,11 +67,22 @@ def _new_run(args: argparse.Namespace):
 
     if not args.photos:
         raise SettingsError("give the photo folder (or --resume --name NAME)")
-    opts = ft.FinetuneOptions(photos=args.photos, base=args.base, name=args.name, goal=args.goal,
-                              preset=args.preset, steps=args.steps or 0,
-                              minutes=args.minutes if args.minutes else (0.0 if args.steps else 5.0),
-                              lr=args.lr, batch_size=args.batch, patch_size=args.patch, ema=args.ema,
-                              threads=args.threads, device=args.device, previews=False)  # nobody sees previews here
+    opts = ft.FinetuneOptions(
+        photos=args.photos,
+        base=args.base,
+        name=args.name,
+        goal=args.goal,
+        preset=args.preset,
+        steps=args.steps or 0,
+        minutes=args.minutes if args.minutes else (0.0 if args.steps else 5.0),
+        lr=args.lr,
+        batch_size=args.batch,
+        patch_size=args.patch,
+        ema=args.ema,
+        threads=args.threads,
+        device=args.device,
+        previews=False,
+    )  # nobody sees previews here
     opts.check()
     scan = ft.scan_folder(args.photos, args.patch)
     for path, reason in scan.bad:
@@ -68,8 +91,10 @@ def _new_run(args: argparse.Namespace):
     for w in scan.warnings:
         _say(f"warning: {w}")
     run_ = ft.FinetuneRun.create(opts, scan)
-    _say(f"{len(run_.state.photos.train)} training photos, held out: {', '.join(run_.state.photos.heldout)}; "
-         f"base {run_.state.base.name}")
+    _say(
+        f"{len(run_.state.photos.train)} training photos, held out: {', '.join(run_.state.photos.heldout)}; "
+        f"base {run_.state.base.name}"
+    )
     return run_
 
 
@@ -91,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = _drive(run_.train(), bar)
     except (Cancelled, KeyboardInterrupt):
-        _say(f"\nstopped; the last checkpoint is kept. Continue with: srgan-studio finetune --resume --name {run_.name}")
+        _say(
+            f"\nstopped; the last checkpoint is kept. Continue with: srgan-studio finetune --resume --name {run_.name}"
+        )
         return 130
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -124,23 +151,30 @@ def _describe(ev, bar: bool) -> str | None:
 
     if isinstance(ev, ft.StepProgress):
         losses = " ".join(f"{k}={v:.4f}" for k, v in ev.losses.items() if k in ("pixel", "g", "d"))
-        budget = (f" of about {ev.expected_steps} ({ft.format_minutes(ev.budget_minutes * 60)} budget)"
-                  if ev.budget_minutes else f"/{ev.expected_steps}")
+        budget = (
+            f" of about {ev.expected_steps} ({ft.format_minutes(ev.budget_minutes * 60)} budget)"
+            if ev.budget_minutes
+            else f"/{ev.expected_steps}"
+        )
         if not bar and ev.step % 10 and ev.step != ev.steps:
             return None
-        return (f"{ev.stage} step {ev.run_step}{budget} {losses} lr={ev.lr:.1e} {ev.it_per_s:.2f} it/s "
-                f"ETA {ft.format_eta(ev.eta_s)}")
+        return (
+            f"{ev.stage} step {ev.run_step}{budget} {losses} lr={ev.lr:.1e} {ev.it_per_s:.2f} it/s "
+            f"ETA {ft.format_eta(ev.eta_s)}"
+        )
     if isinstance(ev, ft.Validation):
         kept = " (kept)" if ev.best else ""
         return f"[held-out crops @ {ev.stage} {ev.step}] {ev.psnr_y:.2f} dB / {ev.ssim_y:.4f}{kept}"
     if isinstance(ev, ft.StageStarted):
         start = f", resuming at step {ev.resumed_from}" if ev.resumed_from else ""
         threads = f", {ev.threads} thread(s)" if ev.threads else ""
-        return (f"stage {ev.index + 1}/{ev.count}: {ev.stage.upper()} on {ev.device}, {ev.precision}{threads}"
-                f"{start}")
+        return f"stage {ev.index + 1}/{ev.count}: {ev.stage.upper()} on {ev.device}, {ev.precision}{threads}{start}"
     if isinstance(ev, ft.StageFinished) and ev.best_step >= 0:
-        return (f"{ev.stage.upper()} kept the weights of step {ev.best_step}" if ev.best_step
-                else f"{ev.stage.upper()}: the base scored best on the held-out crops; its weights are kept")
+        return (
+            f"{ev.stage.upper()} kept the weights of step {ev.best_step}"
+            if ev.best_step
+            else f"{ev.stage.upper()}: the base scored best on the held-out crops; its weights are kept"
+        )
     if isinstance(ev, (ft.Notice, ft.EvalProgress)):
         return ev.message
     return None

@@ -9,15 +9,21 @@ from dataclasses import asdict
 
 
 def register(sub) -> None:
-    p = sub.add_parser("models", help="list models (bundled, user, bicubic); import or remove user models",
-                       description="List the models with their descriptors. `models import FILE` adds a user model: "
-                               "an .onnx file, or a PyTorch upscaler (.safetensors preferred, .pth, .pt, .ckpt; "
-                               "needs the [train] extra).")
+    p = sub.add_parser(
+        "models",
+        help="list models (bundled, user, bicubic); import or remove user models",
+        description="List the models with their descriptors. `models import FILE` adds a user model: "
+        "an .onnx file, or a PyTorch upscaler (.safetensors preferred, .pth, .pt, .ckpt; "
+        "needs the [train] extra).",
+    )
     p.add_argument("--json", action="store_true", help="print the descriptors as JSON")
-    p.add_argument("--devices", action="store_true",
-                   help="list the devices here with the engine and precision each would use")
+    p.add_argument(
+        "--devices", action="store_true", help="list the devices here with the engine and precision each would use"
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    imp = actions.add_parser("import", help="check a super-resolution model (ONNX or PyTorch) and add it as a user model")
+    imp = actions.add_parser(
+        "import", help="check a super-resolution model (ONNX or PyTorch) and add it as a user model"
+    )
     imp.add_argument("file", help="the .onnx, .safetensors, .pth, .pt or .ckpt file")
     imp.add_argument("--name", help="registry name (default: from the file name)")
     imp.add_argument("--title", help="name shown in the app")
@@ -35,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     action = getattr(args, "action", None)
     if action == "import":
         d = _import(registry, args)
-        print(f"imported {d.name}: x{d.scale}, {d.in_channels}->{d.out_channels} channels, "
-              f"context {d.receptive_field} px -> {d.model_path}")
+        print(
+            f"imported {d.name}: x{d.scale}, {d.in_channels}->{d.out_channels} channels, "
+            f"context {d.receptive_field} px -> {d.model_path}"
+        )
         return 0
     if action == "remove":
         registry.remove(args.name)
@@ -71,8 +79,9 @@ def _import(registry, args: argparse.Namespace):
     try:
         from ..training.import_model import import_pytorch_model
     except ImportError as exc:
-        raise ModelError(f"importing PyTorch models needs PyTorch and spandrel: pip install 'srgan-studio[train]' "
-                         f"({exc})", args.file) from None
+        raise ModelError(
+            f"importing PyTorch models needs PyTorch and spandrel: pip install 'srgan-studio[train]' ({exc})", args.file
+        ) from None
     return import_pytorch_model(args.file, registry, name=args.name, title=args.title)
 
 

@@ -18,10 +18,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="total steps (overrides train.steps)")
     budget.add_argument("--minutes", type=float, help="stop after this many minutes (checkpointed)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a recipe value (repeatable)")
-    p.add_argument("--progress", choices=("auto", "json", "bar", "none"), default="auto",
-                   help="JSON lines on stdout (for the GUI) or a readable bar on stderr")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a recipe value (repeatable)",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "json", "bar", "none"),
+        default="auto",
+        help="JSON lines on stdout (for the GUI) or a readable bar on stderr",
+    )
     p.set_defaults(func=run)
 
 

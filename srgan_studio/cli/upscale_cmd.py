@@ -19,21 +19,36 @@ from .size_args import add_size_arguments, size_from_args
 
 
 def register(sub) -> None:
-    p = sub.add_parser("upscale", help="upscale images (x4 by default with the bundled SRResNet)",
-                       description="Upscale images. Output defaults to <name>_x4.<ext> beside each input.")
+    p = sub.add_parser(
+        "upscale",
+        help="upscale images (x4 by default with the bundled SRResNet)",
+        description="Upscale images. Output defaults to <name>_x4.<ext> beside each input.",
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (PNG, JPEG, WebP, TIFF, BMP)")
-    p.add_argument("-o", "--output", metavar="OUT",
-                   help="output file (one input) or folder (several inputs, or an existing folder)")
-    p.add_argument("--model", metavar="NAME",
-                   help="model name (see `srgan-studio models`); default: chosen per input, restore_x4 for "
-                        "photos (JPEG, noisy), srresnet_x4 for clean sources")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (one input) or folder (several inputs, or an existing folder)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="model name (see `srgan-studio models`); default: chosen per input, restore_x4 for "
+        "photos (JPEG, noisy), srresnet_x4 for clean sources",
+    )
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (0 = automatic)")
     p.add_argument("--overlap", type=int, metavar="N", help="context pixels around each tile (default: from the model)")
     p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"),
-                   help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)",
+    )
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
-    p.add_argument("--format", choices=formats.CHOICES, type=str.lower, help="output format (default: same as the input)")
+    p.add_argument(
+        "--format", choices=formats.CHOICES, type=str.lower, help="output format (default: same as the input)"
+    )
     p.add_argument("--quality", type=int, metavar="Q", help="JPEG/WebP quality 1-100")
     p.add_argument("--alpha", choices=("model", "bicubic"), help="how to upscale transparency")
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
@@ -127,8 +142,16 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     for src, dst, (model, why), runner in zip(inputs, outputs, choices, runners):
         try:
-            gen = upscale_file(src, dst, runner, format=args.format, quality=quality, keep_metadata=keep_metadata,
-                               overwrite=args.overwrite, max_pixels=int(max_mp * 1e6))
+            gen = upscale_file(
+                src,
+                dst,
+                runner,
+                format=args.format,
+                quality=quality,
+                keep_metadata=keep_metadata,
+                overwrite=args.overwrite,
+                max_pixels=int(max_mp * 1e6),
+            )
             bar.start(src.name)
             written = drive(gen, bar.update)
             bar.finish()
@@ -202,7 +225,11 @@ class ProgressBar:
             self._tiles_started = now
         frac = p.done / p.total
         filled = int(self.WIDTH * frac)
-        eta = f" ETA {format_eta(remaining_seconds(now - self._tiles_started, p.done, p.total))}" if p.done < p.total else ""
+        eta = (
+            f" ETA {format_eta(remaining_seconds(now - self._tiles_started, p.done, p.total))}"
+            if p.done < p.total
+            else ""
+        )
         line = f"\r{self.name[:30]} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {p.done}/{p.total} tiles {frac:4.0%}{eta}"
         sys.stderr.write(line.ljust(90)[:120])
         sys.stderr.flush()

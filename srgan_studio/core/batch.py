@@ -77,9 +77,20 @@ from .errors import Cancelled, ImageWriteError
 from .progress import relay, remaining_seconds
 
 __all__ = [
-    "BatchJob", "BatchPlan", "BatchItem", "plan_batch", "run_batch",
-    "BatchEvent", "BatchStarted", "FileStarted", "TileProgress", "FileFinished",
-    "FileResult", "BatchSummary", "Note", "report_data",
+    "BatchJob",
+    "BatchPlan",
+    "BatchItem",
+    "plan_batch",
+    "run_batch",
+    "BatchEvent",
+    "BatchStarted",
+    "FileStarted",
+    "TileProgress",
+    "FileFinished",
+    "FileResult",
+    "BatchSummary",
+    "Note",
+    "report_data",
 ]
 
 READ_AHEAD = 2
@@ -124,8 +135,15 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
     upscalers = {}
     for name, desc in plan.descriptors.items():
         if name in needed:
-            up = Upscaler(desc, device=job.device, threads=job.threads, tile=job.tile, alpha_mode=job.alpha_mode,
-                          precision=job.precision, engine=job.engine)
+            up = Upscaler(
+                desc,
+                device=job.device,
+                threads=job.threads,
+                tile=job.tile,
+                alpha_mode=job.alpha_mode,
+                precision=job.precision,
+                engine=job.engine,
+            )
             up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
             upscalers[name] = up if job.size.is_native else SizedUpscaler(up, job.size, job.max_pixels)
     return upscalers
@@ -138,12 +156,12 @@ class _FileState:
 
     def __init__(self, item: BatchItem):
         self.item = item
-        self.status = "pending"            # pending -> running -> (result) ; or cancelled
-        self.pending = set(item.todo)      # outputs not yet written or failed
+        self.status = "pending"  # pending -> running -> (result) ; or cancelled
+        self.pending = set(item.todo)  # outputs not yet written or failed
         self.outputs = [p for m, p in item.outputs.items() if m not in item.todo and not _refused(item, m)]
         self.errors = list(item.errors)
         self.seconds = 0.0
-        self.dispatched = False            # every model has run, failed or been stopped
+        self.dispatched = False  # every model has run, failed or been stopped
         self.reported = False
 
     def result(self) -> FileResult:
@@ -152,9 +170,7 @@ class _FileState:
             status = "failed" if self.errors else "done"
         elif status == "pending" and self.dispatched:
             status = "failed" if self.errors else "skipped"
-        return FileResult(
-            self.item.input, status, tuple(self.outputs), self.seconds, "; ".join(self.errors) or None
-        )
+        return FileResult(self.item.input, status, tuple(self.outputs), self.seconds, "; ".join(self.errors) or None)
 
 
 def _refused(item: BatchItem, model: str) -> bool:
@@ -187,7 +203,7 @@ class _Runner:
         self.notes = notes
         self.states = [_FileState(item) for item in plan.items]
         self.eta = _Eta(sum(len(item.todo) for item in plan.items))
-        self.partial = 0.0                 # fraction of the current output done, for the ETA
+        self.partial = 0.0  # fraction of the current output done, for the ETA
         self.files_done = 0
         self.cancelled = False
         self.started = time.monotonic()
@@ -386,7 +402,7 @@ class _Runner:
     def _mark_cancelled(self, state: _FileState, model: str) -> None:
         # Outputs of earlier models stay queued: they are complete. This one and later ones are dropped.
         state.status = "cancelled"
-        for m in state.item.todo[state.item.todo.index(model):]:
+        for m in state.item.todo[state.item.todo.index(model) :]:
             state.pending.discard(m)
         state.dispatched = True
 
@@ -396,8 +412,14 @@ class _Runner:
         def events(p):
             self.partial = p.done / p.total if p.total else 0.0
             yield TileProgress(
-                index=item.index, path=item.input, model=model, done=p.done, total=p.total,
-                stage=p.stage, message=p.message, **self._base(),
+                index=item.index,
+                path=item.input,
+                model=model,
+                done=p.done,
+                total=p.total,
+                stage=p.stage,
+                message=p.message,
+                **self._base(),
             )
             if self.to_write is not None:
                 yield from self._drain_results()

@@ -80,9 +80,9 @@ class TileProgress(BatchEvent):
 @dataclass(frozen=True)
 class FileResult:
     input: Path
-    status: str                       # done | skipped | failed | cancelled | pending
-    outputs: tuple[Path, ...] = ()    # complete outputs of this input (written or already there)
-    seconds: float = 0.0              # time spent on this input: decode + models + encode
+    status: str  # done | skipped | failed | cancelled | pending
+    outputs: tuple[Path, ...] = ()  # complete outputs of this input (written or already there)
+    seconds: float = 0.0  # time spent on this input: decode + models + encode
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -182,5 +182,7 @@ def write_report(summary: BatchSummary, plan: BatchPlan) -> BatchSummary:
     try:
         atomic_write_bytes(report, data.encode("utf-8"))
     except OSError as exc:
-        return replace(summary, report=report, report_error=f"{report}: cannot write the report ({exc.strerror or exc})")
+        return replace(
+            summary, report=report, report_error=f"{report}: cannot write the report ({exc.strerror or exc})"
+        )
     return replace(summary, report=report)

@@ -46,8 +46,13 @@ def write_output(
         target.parent.mkdir(parents=True, exist_ok=True)
         # Re-checked now: a complete file that appeared since planning is not ours to replace.
         write_image(
-            image, target, format=item.format, quality=job.quality, keep_metadata=job.keep_metadata,
-            dpi_scale=dpi_scale, overwrite=job.overwrite or not is_complete(target),
+            image,
+            target,
+            format=item.format,
+            quality=job.quality,
+            keep_metadata=job.keep_metadata,
+            dpi_scale=dpi_scale,
+            overwrite=job.overwrite or not is_complete(target),
         )
     except Exception as exc:  # noqa: BLE001 - a failed write fails its file only
         return reason(exc), time.monotonic() - start

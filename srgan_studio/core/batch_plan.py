@@ -58,7 +58,7 @@ class BatchJob:
     report: Path | None = None
     workers: int = 2
     device: str = "auto"
-    precision: str = "auto"     # see core/runtime/precision.py
+    precision: str = "auto"  # see core/runtime/precision.py
     engine: str = "auto"
     tile: int = 0
     threads: int = 0
@@ -79,10 +79,10 @@ class BatchJob:
 class BatchItem:
     index: int
     input: Path
-    outputs: dict[str, Path]          # model -> final output path, in job.models order
-    todo: tuple[str, ...]             # models whose output must be produced
-    format: str                       # output format
-    errors: tuple[str, ...] = ()      # outputs refused at planning (would overwrite an input...)
+    outputs: dict[str, Path]  # model -> final output path, in job.models order
+    todo: tuple[str, ...]  # models whose output must be produced
+    format: str  # output format
+    errors: tuple[str, ...] = ()  # outputs refused at planning (would overwrite an input...)
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,9 @@ class BatchPlan:
     output_dir: Path
     items: tuple[BatchItem, ...]
     notes: tuple[Note, ...]
-    descriptors: dict[str, Any]       # model name -> ModelDescriptor
+    descriptors: dict[str, Any]  # model name -> ModelDescriptor
     create_output_dir: bool
-    shard: dict[str, Any] | None = None   # k, n, inputs (whole list), list_sha256: for the report
+    shard: dict[str, Any] | None = None  # k, n, inputs (whole list), list_sha256: for the report
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,6 @@ def shard_report_path(report: Path | None, output_dir: Path, shard: Shard) -> Pa
     """Each shard's own report: ``report.json`` -> ``report.shard-2-of-8.json``; default in OUTPUT_DIR."""
     report = Path(report) if report is not None else Path(output_dir) / "report.json"
     return report.with_name(f"{report.stem}.{shard.label}{report.suffix or '.json'}")
-
-
 
 
 def _key(path: Path) -> str:

@@ -100,8 +100,14 @@ class DegradationConfig:
 
 
 CLEAN = DegradationConfig(
-    blur_prob=0.0, resize_prob=[0.0, 0.0, 1.0], noise_prob=0.0, jpeg_prob=0.0, second_stage_prob=0.0,
-    final_sinc_prob=0.0, final_resize_modes=["bicubic"], jpeg_prob2=0.0,
+    blur_prob=0.0,
+    resize_prob=[0.0, 0.0, 1.0],
+    noise_prob=0.0,
+    jpeg_prob=0.0,
+    second_stage_prob=0.0,
+    final_sinc_prob=0.0,
+    final_resize_modes=["bicubic"],
+    jpeg_prob2=0.0,
 )
 
 # Real-ESRGAN x4plus's values are for a 16.7M-parameter RRDBNet on 256 px crops; an SRResNet of 1.5M
@@ -111,22 +117,48 @@ PRESETS: dict[str, DegradationConfig] = {
     "clean": CLEAN,
     "realesrgan": DegradationConfig(),
     "photo": DegradationConfig(
-        blur_prob=0.7, blur_sigma=[0.2, 2.0], resize_prob=[0.2, 0.5, 0.3], resize_range=[0.5, 1.5],
-        noise_range=[1.0, 12.0], poisson_scale_range=[0.05, 1.0], jpeg_prob=0.5, jpeg_range=[50, 95],
-        second_stage_prob=0.4, blur_prob2=0.5, blur_sigma2=[0.2, 1.0], resize_range2=[0.7, 1.2],
-        noise_prob2=0.6, noise_range2=[1.0, 6.0], poisson_scale_range2=[0.05, 0.5],
-        final_sinc_prob=0.3, jpeg_prob2=0.9, jpeg_range2=[35, 90],
+        blur_prob=0.7,
+        blur_sigma=[0.2, 2.0],
+        resize_prob=[0.2, 0.5, 0.3],
+        resize_range=[0.5, 1.5],
+        noise_range=[1.0, 12.0],
+        poisson_scale_range=[0.05, 1.0],
+        jpeg_prob=0.5,
+        jpeg_range=[50, 95],
+        second_stage_prob=0.4,
+        blur_prob2=0.5,
+        blur_sigma2=[0.2, 1.0],
+        resize_range2=[0.7, 1.2],
+        noise_prob2=0.6,
+        noise_range2=[1.0, 6.0],
+        poisson_scale_range2=[0.05, 0.5],
+        final_sinc_prob=0.3,
+        jpeg_prob2=0.9,
+        jpeg_range2=[35, 90],
     ),
     # A phone or web JPEG: a little sensor noise, then compression, no blur.
     "phone_jpeg": dataclasses.replace(
-        CLEAN, noise_prob=0.3, gaussian_noise_prob=1.0, noise_range=[1.0, 4.0], gray_noise_prob=0.0,
-        jpeg_prob2=0.9, jpeg_range2=[60, 92],
+        CLEAN,
+        noise_prob=0.3,
+        gaussian_noise_prob=1.0,
+        noise_range=[1.0, 4.0],
+        gray_noise_prob=0.0,
+        jpeg_prob2=0.9,
+        jpeg_range2=[60, 92],
     ),
     # A scanned print: a soft lens and paper grain, then a scanner's JPEG.
     "old_print": dataclasses.replace(
-        CLEAN, blur_prob=0.8, kernel_prob=[1, 0, 0, 0, 0, 0], sinc_prob=0.0, blur_sigma=[0.4, 1.6],
-        noise_prob=0.8, gaussian_noise_prob=1.0, noise_range=[2.0, 10.0], gray_noise_prob=0.5,
-        jpeg_prob2=0.6, jpeg_range2=[50, 90],
+        CLEAN,
+        blur_prob=0.8,
+        kernel_prob=[1, 0, 0, 0, 0, 0],
+        sinc_prob=0.0,
+        blur_sigma=[0.4, 1.6],
+        noise_prob=0.8,
+        gaussian_noise_prob=1.0,
+        noise_range=[2.0, 10.0],
+        gray_noise_prob=0.5,
+        jpeg_prob2=0.6,
+        jpeg_range2=[50, 90],
     ),
 }
 
@@ -186,19 +218,41 @@ def check(c: DegradationConfig) -> None:
         lo, hi = getattr(c, key)
         need(lo % 2 == 1 and hi % 2 == 1, key, "must hold odd kernel sizes")
         need(3 <= lo <= hi <= MAX_KERNEL, key, f"must be sizes between 3 and {MAX_KERNEL}, low first")
-    for key in ("blur_sigma", "blur_sigma2", "noise_range", "noise_range2", "poisson_scale_range",
-                "poisson_scale_range2", "resize_range", "resize_range2", "betag_range", "betag_range2",
-                "betap_range", "betap_range2"):
+    for key in (
+        "blur_sigma",
+        "blur_sigma2",
+        "noise_range",
+        "noise_range2",
+        "poisson_scale_range",
+        "poisson_scale_range2",
+        "resize_range",
+        "resize_range2",
+        "betag_range",
+        "betag_range2",
+        "betap_range",
+        "betap_range2",
+    ):
         lo, hi = getattr(c, key)
         need(0 <= lo <= hi, key, "must be a range [low, high] of non-negative values")
-    for key in ("blur_sigma", "blur_sigma2", "resize_range", "resize_range2", "betag_range", "betag_range2",
-                "betap_range", "betap_range2"):
+    for key in (
+        "blur_sigma",
+        "blur_sigma2",
+        "resize_range",
+        "resize_range2",
+        "betag_range",
+        "betag_range2",
+        "betap_range",
+        "betap_range2",
+    ):
         need(getattr(c, key)[0] > 0, key, "must start above 0")
     for key in ("jpeg_range", "jpeg_range2"):
         lo, hi = getattr(c, key)
         need(1 <= lo <= hi <= 100, key, "must be JPEG qualities within 1-100, low first")
-    need(bool(c.final_resize_modes) and all(m in RESIZE_MODES for m in c.final_resize_modes),
-         "final_resize_modes", f"must be a non-empty list of {sorted(RESIZE_MODES)}")
+    need(
+        bool(c.final_resize_modes) and all(m in RESIZE_MODES for m in c.final_resize_modes),
+        "final_resize_modes",
+        f"must be a non-empty list of {sorted(RESIZE_MODES)}",
+    )
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -221,8 +275,14 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
         return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
 
 
-def _noise(img: np.ndarray, rng: np.random.Generator, gaussian_p: float, sigma: list[float],
-           poisson: list[float], gray_p: float) -> np.ndarray:
+def _noise(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    gaussian_p: float,
+    sigma: list[float],
+    poisson: list[float],
+    gray_p: float,
+) -> np.ndarray:
     gray = rng.random() < gray_p
     if rng.random() < gaussian_p:
         shape = img.shape[:2] + (1,) if gray else img.shape
@@ -247,8 +307,9 @@ def _blur(img: np.ndarray, rng: np.random.Generator, c: DegradationConfig, suffi
     return convolve(img, kernel)
 
 
-def _random_resize(img: np.ndarray, rng: np.random.Generator, probs: list[float], span: list[float],
-                   base_hw: tuple[int, int]) -> np.ndarray:
+def _random_resize(
+    img: np.ndarray, rng: np.random.Generator, probs: list[float], span: list[float], base_hw: tuple[int, int]
+) -> np.ndarray:
     p = np.asarray(probs, dtype=np.float64)
     way = int(rng.choice(3, p=p / p.sum()))
     factor = [rng.uniform(1.0, max(1.0, span[1])), rng.uniform(min(span[0], 1.0), 1.0), 1.0][way]
@@ -314,8 +375,9 @@ def usm_sharpen(img: np.ndarray, weight: float = 0.5, radius: int = 50, threshol
     return np.clip(np.rint(soft * sharp + (1 - soft) * x), 0, 255).astype(np.uint8)
 
 
-def degrade_pair(hr: np.ndarray, scale: int, config: DegradationConfig,
-                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def degrade_pair(
+    hr: np.ndarray, scale: int, config: DegradationConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(target, lr): the LR is made from the clean HR; the target is sharpened when ``usm_target``."""
     lr = degrade(hr, scale, config, rng)
     return (usm_sharpen(hr) if config.usm_target else hr), lr

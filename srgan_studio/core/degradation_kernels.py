@@ -31,8 +31,9 @@ def _normalised(kernel: np.ndarray) -> np.ndarray:
     return (kernel / kernel.sum()).astype(np.float32)
 
 
-def gaussian_kernel(size: int, sigma_x: float, sigma_y: float, theta: float, kind: str = "gaussian",
-                    beta: float = 1.0) -> np.ndarray:
+def gaussian_kernel(
+    size: int, sigma_x: float, sigma_y: float, theta: float, kind: str = "gaussian", beta: float = 1.0
+) -> np.ndarray:
     q = _quadratic_form(size, sigma_x, sigma_y, theta)
     if kind == "gaussian":
         return _normalised(np.exp(-0.5 * q))
@@ -49,8 +50,10 @@ def bessel_j1(x: np.ndarray) -> np.ndarray:
     ax = np.abs(x)
     small = ax < 8.0
     y = x * x
-    num = x * (72362614232.0 + y * (-7895059235.0 + y * (242396853.1 + y * (-2972611.439
-                                                                             + y * (15704.48260 + y * -30.16036606)))))
+    num = x * (
+        72362614232.0
+        + y * (-7895059235.0 + y * (242396853.1 + y * (-2972611.439 + y * (15704.48260 + y * -30.16036606))))
+    )
     den = 144725228442.0 + y * (2300535178.0 + y * (18583304.74 + y * (99447.43394 + y * (376.9991397 + y))))
     out_small = num / den
     safe = np.where(small, 8.0, ax)
@@ -79,8 +82,14 @@ def random_beta(rng: np.random.Generator, low: float, high: float) -> float:
     return float(rng.uniform(max(low, 1.0) if high > 1 else low, high))
 
 
-def random_blur_kernel(rng: np.random.Generator, size: int, kind: str, sigma: tuple[float, float],
-                       betag: tuple[float, float], betap: tuple[float, float]) -> np.ndarray:
+def random_blur_kernel(
+    rng: np.random.Generator,
+    size: int,
+    kind: str,
+    sigma: tuple[float, float],
+    betag: tuple[float, float],
+    betap: tuple[float, float],
+) -> np.ndarray:
     sx = float(rng.uniform(*sigma))
     if kind.endswith("iso") and not kind.endswith("aniso"):
         sy, theta = sx, 0.0

@@ -19,23 +19,23 @@ KINDS = ("onnx", "bicubic")
 
 @dataclass(frozen=True)
 class ModelDescriptor:
-    name: str                      # registry key, e.g. "srresnet_x4"
-    title: str                     # shown in the GUI, e.g. "SRResNet x4"
-    kind: str                      # "onnx" or "bicubic"
-    architecture: str              # e.g. "srresnet", "rrdbnet", "bicubic"
+    name: str  # registry key, e.g. "srresnet_x4"
+    title: str  # shown in the GUI, e.g. "SRResNet x4"
+    kind: str  # "onnx" or "bicubic"
+    architecture: str  # e.g. "srresnet", "rrdbnet", "bicubic"
     scale: int
     in_channels: int = 3
     out_channels: int = 3
-    fp16: bool = False             # safe to run in half precision on CUDA
-    pad_multiple: int = 1          # input H and W must be a multiple of this
-    receptive_field: int = 0       # pixels of LR context a tile needs at its border
-    file: str = ""                 # model file name, relative to the descriptor
-    provenance: dict[str, Any] = field(default_factory=dict)   # data, recipe, steps, base, licence
-    metrics: dict[str, Any] = field(default_factory=dict)      # e.g. {"Set5": {"psnr_y": 30.4, "ssim_y": 0.86}}
+    fp16: bool = False  # safe to run in half precision on CUDA
+    pad_multiple: int = 1  # input H and W must be a multiple of this
+    receptive_field: int = 0  # pixels of LR context a tile needs at its border
+    file: str = ""  # model file name, relative to the descriptor
+    provenance: dict[str, Any] = field(default_factory=dict)  # data, recipe, steps, base, licence
+    metrics: dict[str, Any] = field(default_factory=dict)  # e.g. {"Set5": {"psnr_y": 30.4, "ssim_y": 0.86}}
     notes: str = ""
     schema_version: int = SCHEMA_VERSION
-    source_path: str = ""          # where this descriptor was loaded from (not saved)
-    user: bool = False             # a user model (removable), not bundled (not saved)
+    source_path: str = ""  # where this descriptor was loaded from (not saved)
+    user: bool = False  # a user model (removable), not bundled (not saved)
 
     @property
     def model_path(self) -> Path | None:

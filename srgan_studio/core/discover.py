@@ -40,9 +40,9 @@ class Note:
 
 @dataclass(frozen=True)
 class Found:
-    path: Path          # as reached from the root (symlinked folders kept, so the tree mirrors)
-    rel: Path           # relative to the root
-    format: str         # by extension, else by signature: "png", "jpeg", "webp", "tiff", "bmp"
+    path: Path  # as reached from the root (symlinked folders kept, so the tree mirrors)
+    rel: Path  # relative to the root
+    format: str  # by extension, else by signature: "png", "jpeg", "webp", "tiff", "bmp"
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -74,9 +74,7 @@ def _dir_key(st: os.stat_result) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-def find_images(
-    root: Path, *, recursive: bool = False, prune: Iterable[Path] = ()
-) -> tuple[list[Found], list[Note]]:
+def find_images(root: Path, *, recursive: bool = False, prune: Iterable[Path] = ()) -> tuple[list[Found], list[Note]]:
     """Image candidates under ``root`` (sorted, deterministic) and notes on what was skipped.
 
     ``prune`` folders are not entered (the output folder when it sits inside the

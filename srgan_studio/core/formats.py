@@ -15,26 +15,29 @@ from .errors import StudioError
 
 @dataclass(frozen=True)
 class ImageFormat:
-    key: str                     # "jpeg"
-    pil: str                     # "JPEG"
-    suffixes: tuple[str, ...]    # the first is given to new files
-    label: str                   # shown in the save and batch dialogs
+    key: str  # "jpeg"
+    pil: str  # "JPEG"
+    suffixes: tuple[str, ...]  # the first is given to new files
+    label: str  # shown in the save and batch dialogs
     write: bool = True
-    quality: bool = False        # takes a quality setting
-    sixteen_bit: bool = False    # keeps 16-bit samples when written
+    quality: bool = False  # takes a quality setting
+    sixteen_bit: bool = False  # keeps 16-bit samples when written
 
 
-FORMATS: dict[str, ImageFormat] = {f.key: f for f in (
-    ImageFormat("png", "PNG", (".png",), "PNG (lossless, 16-bit kept)", sixteen_bit=True),
-    ImageFormat("jpeg", "JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), "JPEG", quality=True),
-    ImageFormat("webp", "WEBP", (".webp",), "WebP", quality=True),
-    ImageFormat("tiff", "TIFF", (".tif", ".tiff"), "TIFF (16-bit kept)", sixteen_bit=True),
-    ImageFormat("bmp", "BMP", (".bmp", ".dib"), "BMP", write=False),
-)}
+FORMATS: dict[str, ImageFormat] = {
+    f.key: f
+    for f in (
+        ImageFormat("png", "PNG", (".png",), "PNG (lossless, 16-bit kept)", sixteen_bit=True),
+        ImageFormat("jpeg", "JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), "JPEG", quality=True),
+        ImageFormat("webp", "WEBP", (".webp",), "WebP", quality=True),
+        ImageFormat("tiff", "TIFF", (".tif", ".tiff"), "TIFF (16-bit kept)", sixteen_bit=True),
+        ImageFormat("bmp", "BMP", (".bmp", ".dib"), "BMP", write=False),
+    )
+}
 ALIASES = {"jpg": "jpeg", "tif": "tiff"}
 WRITABLE = tuple(key for key, f in FORMATS.items() if f.write)
-CHOICES = (*WRITABLE, *ALIASES)        # what --format accepts
-FALLBACK = "png"                       # what an input of a format that cannot be written becomes
+CHOICES = (*WRITABLE, *ALIASES)  # what --format accepts
+FALLBACK = "png"  # what an input of a format that cannot be written becomes
 DEFAULT_QUALITY = 95
 SUFFIX_FORMAT = {suffix: f.key for f in FORMATS.values() for suffix in f.suffixes}
 

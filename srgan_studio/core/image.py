@@ -42,7 +42,7 @@ _ICC_TAG = 34675
 @dataclass
 class ImageMeta:
     icc: bytes | None = None
-    exif: bytes | None = None          # orientation already reset to 1
+    exif: bytes | None = None  # orientation already reset to 1
     xmp: bytes | None = None
     dpi: tuple[float, float] | None = None
     format: str = ""
@@ -51,8 +51,8 @@ class ImageMeta:
 
 @dataclass
 class Image:
-    color: np.ndarray                  # (H, W, 3) or (H, W, 1), uint8 or uint16
-    alpha: np.ndarray | None = None    # (H, W), same dtype as color
+    color: np.ndarray  # (H, W, 3) or (H, W, 1), uint8 or uint16
+    alpha: np.ndarray | None = None  # (H, W), same dtype as color
     meta: ImageMeta = field(default_factory=ImageMeta)
 
     @property

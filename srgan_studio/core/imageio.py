@@ -144,7 +144,9 @@ def _read_tiff_only(path: Path, max_pixels: int | None) -> Image:
         color, alpha = arr[..., :3], arr[..., 3]
     else:
         color, alpha = arr, None
-    meta = ImageMeta(icc=bytes(icc) if icc else None, xmp=bytes(xmp) if xmp else None, dpi=dpi, format="TIFF", source=path)
+    meta = ImageMeta(
+        icc=bytes(icc) if icc else None, xmp=bytes(xmp) if xmp else None, dpi=dpi, format="TIFF", source=path
+    )
     return Image(np.ascontiguousarray(color), None if alpha is None else np.ascontiguousarray(alpha), meta)
 
 

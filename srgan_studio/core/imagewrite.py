@@ -37,7 +37,9 @@ def write_image(
     path = Path(path)
     key = format or formats.from_suffix(path)
     if key is None:
-        raise ImageWriteError(f"cannot tell the output format from the name; use one of {', '.join(formats.WRITABLE)}", path)
+        raise ImageWriteError(
+            f"cannot tell the output format from the name; use one of {', '.join(formats.WRITABLE)}", path
+        )
     try:
         fmt = FORMATS[formats.writable(key)].pil
     except StudioError as exc:
@@ -136,8 +138,29 @@ def _write_pillow(tmp: Path, fmt: str, color, alpha, *, quality, icc, exif, xmp,
 
 
 # Tags that describe the pixel layout or point to sub-IFDs: the TIFF writer owns them.
-_TIFF_STRUCTURE = {254, 256, 257, 258, 259, 262, 273, 274, 277, 278, 279, 282, 283, 284, 296, 317, 338, 339,
-                   34665, 34853, 40965}
+_TIFF_STRUCTURE = {
+    254,
+    256,
+    257,
+    258,
+    259,
+    262,
+    273,
+    274,
+    277,
+    278,
+    279,
+    282,
+    283,
+    284,
+    296,
+    317,
+    338,
+    339,
+    34665,
+    34853,
+    40965,
+}
 
 
 def _exif_as_tiff_tags(exif: bytes) -> dict:

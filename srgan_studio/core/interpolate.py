@@ -43,8 +43,11 @@ def _blend_tensor(ta, tb, alpha: float, what: str, path_b: Path):
     a = numpy_helper.to_array(ta)
     b = numpy_helper.to_array(tb)
     if a.shape != b.shape or a.dtype != b.dtype:
-        raise ModelError(f"cannot interpolate: {what} is {a.dtype}{list(a.shape)} in one model "
-                         f"and {b.dtype}{list(b.shape)} in the other (different architectures?)", path_b)
+        raise ModelError(
+            f"cannot interpolate: {what} is {a.dtype}{list(a.shape)} in one model "
+            f"and {b.dtype}{list(b.shape)} in the other (different architectures?)",
+            path_b,
+        )
     if a.dtype.type not in _FLOAT_TYPES:
         if not np.array_equal(a, b):
             raise ModelError(f"cannot interpolate: non-float {what} differs between the models", path_b)
@@ -89,18 +92,25 @@ def interpolate_onnx(path_a: str | Path, path_b: str | Path, alpha: float) -> by
     ga, gb = ma.graph, mb.graph
 
     if len(ga.node) != len(gb.node):
-        raise ModelError(f"cannot interpolate: the graphs have {len(ga.node)} and {len(gb.node)} nodes "
-                         f"(different architectures?)", path_b)
+        raise ModelError(
+            f"cannot interpolate: the graphs have {len(ga.node)} and {len(gb.node)} nodes (different architectures?)",
+            path_b,
+        )
     inits_a = {t.name: t for t in ga.initializer}
     names_b = [t.name for t in gb.initializer]
     if sorted(inits_a) != sorted(names_b):
-        raise ModelError("cannot interpolate: the models have different weight names (different architectures?)", path_b)
+        raise ModelError(
+            "cannot interpolate: the models have different weight names (different architectures?)", path_b
+        )
 
     for i, (na, nb) in enumerate(zip(ga.node, gb.node)):
         what = f"node {i} ({nb.op_type} {nb.name})".replace(" )", ")")
         if na.op_type != nb.op_type or na.domain != nb.domain:
-            raise ModelError(f"cannot interpolate: node {i} is {na.op_type} in one model and {nb.op_type} "
-                             f"in the other (different architectures?)", path_b)
+            raise ModelError(
+                f"cannot interpolate: node {i} is {na.op_type} in one model and {nb.op_type} "
+                f"in the other (different architectures?)",
+                path_b,
+            )
         if list(na.input) != list(nb.input) or list(na.output) != list(nb.output):
             raise ModelError(f"cannot interpolate: {what} is wired differently", path_b)
         if len(na.attribute) != len(nb.attribute):

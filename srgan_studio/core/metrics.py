@@ -108,6 +108,11 @@ def lattice_amplitude(img: np.ndarray, period: int) -> float:
             if a == b == 0:
                 continue
             fy, fx = a * h // period, b * w // period
-            ring = [power[(fy + i) % h, (fx + j) % w] for i in range(-3, 4) for j in range(-3, 4) if max(abs(i), abs(j)) >= 2]
+            ring = [
+                power[(fy + i) % h, (fx + j) % w]
+                for i in range(-3, 4)
+                for j in range(-3, 4)
+                if max(abs(i), abs(j)) >= 2
+            ]
             total += 2 * np.sqrt(max(power[fy, fx] - float(np.median(ring)), 0.0)) / (h * w)
     return float(total)

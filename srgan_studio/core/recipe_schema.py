@@ -45,49 +45,49 @@ class DataSection:
     val: list[str] = field(default_factory=list)
     patch_size: int = 96
     batch_size: int = 16
-    degradation: str = "clean"   # a preset of core.degradation.PRESETS; the [degradation] table overrides its keys
-    val_max_images: int = 0      # 0 = all
-    detail_sampling: bool = False   # draw patches towards detailed regions (flat sky teaches nothing)
+    degradation: str = "clean"  # a preset of core.degradation.PRESETS; the [degradation] table overrides its keys
+    val_max_images: int = 0  # 0 = all
+    detail_sampling: bool = False  # draw patches towards detailed regions (flat sky teaches nothing)
 
 
 @dataclass
 class TrainSection:
-    stage: str = "psnr"          # "psnr" (pixel loss only) or "gan"
+    stage: str = "psnr"  # "psnr" (pixel loss only) or "gan"
     steps: int = 1000
     lr: float = 2e-4
     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    schedule: str = "cosine"     # "constant", "cosine" or "step"
+    schedule: str = "cosine"  # "constant", "cosine" or "step"
     milestones: list[int] = field(default_factory=list)  # for "step": lr x 0.1 at each
     warmup_steps: int = 0
     min_lr: float = 1e-7
-    ema: float = 0.0             # EMA decay of the generator weights; 0 = off
-    grad_clip: float = 0.0       # max grad norm; 0 = off
-    pixel_loss: str = "l1"       # "l1", "mse" or "charbonnier"
-    init: str = ""               # weights (.safetensors) to start from, e.g. the PSNR model
+    ema: float = 0.0  # EMA decay of the generator weights; 0 = off
+    grad_clip: float = 0.0  # max grad norm; 0 = off
+    pixel_loss: str = "l1"  # "l1", "mse" or "charbonnier"
+    init: str = ""  # weights (.safetensors) to start from, e.g. the PSNR model
     checkpoint_minutes: float = 5.0
     checkpoint_keep: int = 2
     val_every: int = 200
     log_every: int = 10
-    threads: int = 0             # torch threads; 0 = all cores; -1 = the fastest count, measured during the run
-    precision: str = "fp32"      # "fp32", "bf16" (autocast, fp32 master weights) or "auto" (bf16 where the CPU has it)
+    threads: int = 0  # torch threads; 0 = all cores; -1 = the fastest count, measured during the run
+    precision: str = "fp32"  # "fp32", "bf16" (autocast, fp32 master weights) or "auto" (bf16 where the CPU has it)
     channels_last: bool = True
-    device: str = "auto"         # "auto" (CUDA when present), "cpu", "cuda" or "cuda:N"; one GPU per rank under torchrun
-    keep_best: bool = False      # validate the initial weights first and export the best validated weights
+    device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda" or "cuda:N"; one GPU per rank under torchrun
+    keep_best: bool = False  # validate the initial weights first and export the best validated weights
 
 
 @dataclass
 class GanSection:
     discriminator: str = "srgan_discriminator"
     discriminator_options: dict[str, Any] = field(default_factory=dict)
-    adversarial: str = "bce"     # "bce" (SRGAN) or "ragan" (ESRGAN)
+    adversarial: str = "bce"  # "bce" (SRGAN) or "ragan" (ESRGAN)
     adv_weight: float = 1e-3
     pixel_weight: float = 0.0
     lowpass_weight: float = 0.0  # L1 between SR and HR average-pooled by the scale: anchors colours, frees texture
-    grid_weight: float = 0.0     # penalty on the scale-periodic (sub-pixel lattice) part of SR - HR: against checkerboards
-    d_shift: int = 0             # D sees SR/HR cropped at a per-sample offset in [0, d_shift): against checkerboards
-    content_loss: str = "feature_match"   # "vgg22", "vgg54", "feature_match" or "none"
+    grid_weight: float = 0.0  # penalty on the scale-periodic (sub-pixel lattice) part of SR - HR: against checkerboards
+    d_shift: int = 0  # D sees SR/HR cropped at a per-sample offset in [0, d_shift): against checkerboards
+    content_loss: str = "feature_match"  # "vgg22", "vgg54", "feature_match" or "none"
     content_weight: float = 1.0
-    vgg_weights: str = ""        # path to ImageNet VGG19 weights (torchvision layout)
+    vgg_weights: str = ""  # path to ImageNet VGG19 weights (torchvision layout)
     d_lr: float = 1e-4
     d_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
 
@@ -190,14 +190,14 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
         if not isinstance(sec_value, dict):
             raise RecipeError(f"{source}: [{sec_name}] must be a table")
         section = getattr(recipe, sec_name)
-        if isinstance(section, dict):   # [degradation]: free keys, checked as a whole in _check_ranges
+        if isinstance(section, dict):  # [degradation]: free keys, checked as a whole in _check_ranges
             section.update(sec_value)
             continue
         sec_hints = typing.get_type_hints(type(section))
         for key, value in sec_value.items():
             where = f"{source}: {sec_name}.{key}"
             if sec_name == "model" and key not in sec_hints:
-                section.options[key] = value   # validated by the architecture builder
+                section.options[key] = value  # validated by the architecture builder
                 continue
             if key not in sec_hints:
                 raise RecipeError(f"{where} is not a known key (known: {', '.join(sorted(sec_hints))})")
@@ -218,13 +218,17 @@ def _check_ranges(r: Recipe, source: str) -> None:
     need(r.train.steps > 0, "train.steps must be positive")
     need(r.train.lr > 0, "train.lr must be positive")
     need(0 <= r.train.ema < 1, "train.ema must be in [0, 1)")
-    need(len(r.train.betas) == 2 and all(0 <= b < 1 for b in r.train.betas), "train.betas must be two numbers in [0, 1)")
+    need(
+        len(r.train.betas) == 2 and all(0 <= b < 1 for b in r.train.betas), "train.betas must be two numbers in [0, 1)"
+    )
     need(r.data.patch_size >= 8, "data.patch_size must be at least 8")
     need(r.data.batch_size >= 1, "data.batch_size must be at least 1")
     need(0 <= r.gan.d_shift <= r.data.patch_size // 4, "gan.d_shift must be in [0, data.patch_size / 4]")
     need(r.train.checkpoint_minutes > 0, "train.checkpoint_minutes must be positive")
-    need(re.fullmatch(r"auto|cpu|cuda(:\d+)?", r.train.device) is not None,
-         f"train.device must be auto, cpu, cuda or cuda:N, not {r.train.device!r}")
+    need(
+        re.fullmatch(r"auto|cpu|cuda(:\d+)?", r.train.device) is not None,
+        f"train.device must be auto, cpu, cuda or cuda:N, not {r.train.device!r}",
+    )
     need(not r.train.keep_best or bool(r.data.val), "train.keep_best needs validation photos (data.val)")
     try:
         degradation_config(r)

@@ -26,7 +26,7 @@ from .errors import ModelError
 from .settings import data_dir
 
 PREFERRED_DEFAULT = "srresnet_x4"
-PYTORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")   # imported through spandrel (training/import_model.py)
+PYTORCH_SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")  # imported through spandrel (training/import_model.py)
 _NAME_OK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -45,7 +45,7 @@ def bicubic_descriptor(scale: int) -> ModelDescriptor:
         kind="bicubic",
         architecture="bicubic",
         scale=scale,
-        receptive_field=3,   # Pillow's bicubic reads 2 source pixels each side when enlarging
+        receptive_field=3,  # Pillow's bicubic reads 2 source pixels each side when enlarging
         provenance={"source": "Pillow Image.resize(BICUBIC)"},
         notes="Classic interpolation: the baseline the networks must beat.",
     )
@@ -167,8 +167,11 @@ class Registry:
                 shutil.copyfile(onnx_file, tmp)
         except OSError as exc:
             raise ModelError(f"cannot copy into {dest_dir} ({exc.strerror or exc})", src) from None
-        provenance = {**desc.provenance, "sha256": file_sha256(onnx_dest),
-                      "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        provenance = {
+            **desc.provenance,
+            "sha256": file_sha256(onnx_dest),
+            "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         _replace(desc, file=onnx_dest.name, provenance=provenance).save(dest_dir / f"{desc.name}.json")
         self.refresh()
         return self.get(desc.name)
@@ -176,7 +179,9 @@ class Registry:
     def remove(self, name: str) -> None:
         d = self.get(name)
         if not d.user:
-            raise ModelError(f"{name!r} is a {'built-in' if d.kind == 'bicubic' else 'bundled'} model and cannot be removed")
+            raise ModelError(
+                f"{name!r} is a {'built-in' if d.kind == 'bicubic' else 'bundled'} model and cannot be removed"
+            )
         src = Path(d.source_path)
         for p in (d.model_path, src):
             if p is not None:
@@ -211,7 +216,8 @@ def resolve_name(typed: str, names: builtins.list[str]) -> str:
             raise ModelError(f"model {typed!r} is ambiguous: did you mean {_either(candidates)}?")
     aliases = {alias_of(n): n for n in names}
     close = difflib.get_close_matches(typed, names, n=3, cutoff=0.6) or [
-        aliases[a] for a in difflib.get_close_matches(typed, list(aliases), n=3, cutoff=0.6)]
+        aliases[a] for a in difflib.get_close_matches(typed, list(aliases), n=3, cutoff=0.6)
+    ]
     hint = f"did you mean {_either(close)}?" if close else f"known models: {', '.join(names)}"
     raise ModelError(f"unknown model {typed!r}; {hint}")
 
@@ -247,7 +253,9 @@ def probe_onnx(path: Path) -> dict:
         onnx.checker.check_model(str(path))
         graph = onnx.load(str(path), load_external_data=False).graph
     except Exception as exc:  # noqa: BLE001 - onnx raises several types on bad files
-        raise ModelError(f"not a valid ONNX model ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})", path) from None
+        raise ModelError(
+            f"not a valid ONNX model ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__})", path
+        ) from None
     from .runtime import create_session
 
     session = create_session(path, device="cpu", engine="onnxruntime")  # its .inner exposes the graph inputs
@@ -255,7 +263,9 @@ def probe_onnx(path: Path) -> dict:
     if len(shape) != 4:
         raise ModelError(f"model input must be NCHW (4 dimensions), not {shape}", path)
     if isinstance(shape[2], int) or isinstance(shape[3], int):
-        raise ModelError(f"model input has a fixed size {shape[2]}x{shape[3]}; export it with dynamic height and width", path)
+        raise ModelError(
+            f"model input has a fixed size {shape[2]}x{shape[3]}; export it with dynamic height and width", path
+        )
     c_in = shape[1] if isinstance(shape[1], int) else 3
     if c_in not in (1, 3):
         raise ModelError(f"model takes {c_in} channels; only 1 or 3 are supported", path)
@@ -271,7 +281,9 @@ def probe_onnx(path: Path) -> dict:
     if out is None:
         raise ModelError(f"probe run failed ({errors[-1]})", path)
     if out.ndim != 4 or out.shape[2] % side or out.shape[2] != out.shape[3]:
-        raise ModelError(f"output shape {tuple(out.shape)} for a {side}x{side} input is not a whole-number upscale", path)
+        raise ModelError(
+            f"output shape {tuple(out.shape)} for a {side}x{side} input is not a whole-number upscale", path
+        )
     scale = out.shape[2] // side
     if scale < 1:
         raise ModelError(f"model shrinks the image (output {out.shape[2]} for input {side})", path)

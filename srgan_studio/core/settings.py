@@ -58,21 +58,21 @@ def settings_path() -> Path:
 @dataclass
 class Settings:
     schema_version: int = SCHEMA_VERSION
-    device: str = "auto"               # auto | cpu | cuda | cuda:N | gpu | gpu:N (OpenVINO, Intel graphics)
-    precision: str = "auto"            # auto | fp32 | bf16 | fp16 (core/runtime/precision.py)
-    engine: str = "auto"               # CPU engine: auto (OpenVINO where installed) | openvino | onnxruntime
-    tile: int = 0                      # LR tile core size; 0 = automatic
-    threads: int = 0                   # CPU threads; 0 = ONNX Runtime's choice
-    output_format: str = ""            # "" = same as the input | png | jpeg | webp | tiff
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | gpu | gpu:N (OpenVINO, Intel graphics)
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (core/runtime/precision.py)
+    engine: str = "auto"  # CPU engine: auto (OpenVINO where installed) | openvino | onnxruntime
+    tile: int = 0  # LR tile core size; 0 = automatic
+    threads: int = 0  # CPU threads; 0 = ONNX Runtime's choice
+    output_format: str = ""  # "" = same as the input | png | jpeg | webp | tiff
     jpeg_quality: int = DEFAULT_QUALITY
-    output_dir: str = ""               # "" = beside the input
+    output_dir: str = ""  # "" = beside the input
     keep_metadata: bool = True
-    alpha_mode: str = "model"          # model | bicubic
-    max_megapixels: float = 180.0      # decompression-bomb limit for inputs
-    theme: str = "system"              # system | light | dark
+    alpha_mode: str = "model"  # model | bicubic
+    max_megapixels: float = 180.0  # decompression-bomb limit for inputs
+    theme: str = "system"  # system | light | dark
     default_model: str = ""
-    realism: int = 50                  # the Realism slider, percent (remembered)
-    save_dir: str = ""                 # the folder of the last save ("" = beside the input)
+    realism: int = 50  # the Realism slider, percent (remembered)
+    save_dir: str = ""  # the folder of the last save ("" = beside the input)
     recent_files: list[str] = field(default_factory=list)
     window_geometry: str = ""
     window_state: str = ""
@@ -157,8 +157,11 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data = MIGRATIONS[version](dict(data))
         version += 1
     if version > SCHEMA_VERSION:
-        warnings.warn(f"{path}: written by a newer version (schema {version}); reading what this version knows",
-                      SettingsWarning, stacklevel=2)
+        warnings.warn(
+            f"{path}: written by a newer version (schema {version}); reading what this version knows",
+            SettingsWarning,
+            stacklevel=2,
+        )
 
     defaults = Settings()
     values: dict[str, Any] = {}
@@ -172,8 +175,11 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if isinstance(getattr(defaults, key), float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not VALIDATORS[key](value):
-            warnings.warn(f"{path}: invalid value {key}={value!r}; using {getattr(defaults, key)!r}",
-                          SettingsWarning, stacklevel=2)
+            warnings.warn(
+                f"{path}: invalid value {key}={value!r}; using {getattr(defaults, key)!r}",
+                SettingsWarning,
+                stacklevel=2,
+            )
             continue
         values[key] = value
     settings = Settings(**values)

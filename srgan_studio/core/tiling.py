@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DEFAULT_OVERLAP = 16      # LR context pixels when a descriptor gives no receptive field
-DEFAULT_TILE = 224        # LR core size on CPU: bounds memory (see benchmarks/bench_inference.py)
+DEFAULT_OVERLAP = 16  # LR context pixels when a descriptor gives no receptive field
+DEFAULT_TILE = 224  # LR core size on CPU: bounds memory (see benchmarks/bench_inference.py)
 MIN_TILE = 32
 
 
@@ -43,11 +43,11 @@ class Tile:
     x0: int
     y0: int
     x1: int
-    y1: int      # core box (LR), x1/y1 exclusive
+    y1: int  # core box (LR), x1/y1 exclusive
     px0: int
     py0: int
     px1: int
-    py1: int     # padded box (LR): core plus context, clipped to the image
+    py1: int  # padded box (LR): core plus context, clipped to the image
 
     @property
     def core(self) -> tuple[int, int, int, int]:
@@ -93,9 +93,14 @@ def plan_box(box: tuple[int, int, int, int], height: int, width: int, tile: int,
             x0, x1, y0, y1 = x0 + bx0, x1 + bx0, y0 + by0, y1 + by0
             tiles.append(
                 Tile(
-                    x0, y0, x1, y1,
-                    max(0, x0 - overlap), max(0, y0 - overlap),
-                    min(width, x1 + overlap), min(height, y1 + overlap),
+                    x0,
+                    y0,
+                    x1,
+                    y1,
+                    max(0, x0 - overlap),
+                    max(0, y0 - overlap),
+                    min(width, x1 + overlap),
+                    min(height, y1 + overlap),
                 )
             )
     return tiles

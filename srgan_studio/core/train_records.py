@@ -18,13 +18,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class StartRecord:
-    step: int                      # the step training starts from (> 0 when resumed)
-    steps: int                     # planned steps of this stage
+    step: int  # the step training starts from (> 0 when resumed)
+    steps: int  # planned steps of this stage
     images: int = 0
-    device: str = "cpu"            # "cpu", "cuda:0", ...
-    precision: str = "fp32"        # "fp32", "bf16", "fp16"
-    threads: int = 0               # CPU threads (0 when not known)
-    ranks: int = 1                 # distributed processes
+    device: str = "cpu"  # "cpu", "cuda:0", ...
+    precision: str = "fp32"  # "fp32", "bf16", "fp16"
+    threads: int = 0  # CPU threads (0 when not known)
+    ranks: int = 1  # distributed processes
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class StepRecord:
 @dataclass(frozen=True)
 class ValRecord:
     step: int
-    metrics: dict[str, dict[str, float]]     # validation set -> {"psnr_y", "ssim_y", ...}
-    best: bool = False                       # these weights are the best kept so far (train.keep_best)
+    metrics: dict[str, dict[str, float]]  # validation set -> {"psnr_y", "ssim_y", ...}
+    best: bool = False  # these weights are the best kept so far (train.keep_best)
 
     @property
     def psnr_y(self) -> float:
@@ -80,19 +80,20 @@ class ErrorRecord:
 
 @dataclass(frozen=True)
 class EndRecord:
-    status: str                    # "done", "stopped", "time budget reached"
+    status: str  # "done", "stopped", "time budget reached"
     step: int
     checkpoint: str = ""
     weights: str = ""
     seconds: float = 0.0
     steps_run: int = 0
-    best_step: int = -1            # with train.keep_best: the step of the exported weights (0 = the initial ones)
+    best_step: int = -1  # with train.keep_best: the step of the exported weights (0 = the initial ones)
     best_psnr: float | None = None
-    base_psnr: float | None = None # the initial weights' validation score, when keep_best scored them
+    base_psnr: float | None = None  # the initial weights' validation score, when keep_best scored them
 
 
-TrainRecord = (StartRecord | StepRecord | ValRecord | CheckpointRecord | SkippedRecord | NoteRecord | ErrorRecord
-               | EndRecord)
+TrainRecord = (
+    StartRecord | StepRecord | ValRecord | CheckpointRecord | SkippedRecord | NoteRecord | ErrorRecord | EndRecord
+)
 
 EVENTS: dict[str, type] = {
     "start": StartRecord,
@@ -127,7 +128,7 @@ def parse_record(obj: Any) -> TrainRecord | None:
     values = {k: v for k, v in obj.items() if k in known}
     try:
         record = cls(**values)
-    except TypeError:          # a required field is missing
+    except TypeError:  # a required field is missing
         return None
     return record if _types_ok(record) else None
 

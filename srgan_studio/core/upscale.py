@@ -44,9 +44,9 @@ GPU_TILE = 512
 class Progress:
     done: int
     total: int
-    stage: str                  # "read", "tiles", "write"
-    message: str = ""           # something to tell the user (e.g. a device fallback)
-    box: tuple | None = None    # the LR box just finished (x0, y0, x1, y1), for partial painting
+    stage: str  # "read", "tiles", "write"
+    message: str = ""  # something to tell the user (e.g. a device fallback)
+    box: tuple | None = None  # the LR box just finished (x0, y0, x1, y1), for partial painting
 
     @property
     def fraction(self) -> float:
@@ -129,8 +129,14 @@ class Upscaler:
         if path is None:
             raise ModelError(f"model {self.descriptor.name!r} names no model file", self.descriptor.source_path or None)
         # The descriptor's fp16 flag is its permission for reduced precision (see runtime/precision.py).
-        return shared_session(path, device=device, threads=self.threads, precision=precision, engine=self.engine,
-                              reduced_ok=self.descriptor.fp16)
+        return shared_session(
+            path,
+            device=device,
+            threads=self.threads,
+            precision=precision,
+            engine=self.engine,
+            reduced_ok=self.descriptor.fp16,
+        )
 
     @property
     def tile(self) -> int:
@@ -159,7 +165,10 @@ class Upscaler:
     # ------------------------------------------------------------ running
 
     def run(
-        self, image: Image, cancel: CancelToken = NEVER, region: tuple[int, int, int, int] | None = None,
+        self,
+        image: Image,
+        cancel: CancelToken = NEVER,
+        region: tuple[int, int, int, int] | None = None,
         tile: int | None = None,
     ) -> Generator[Progress, None, Image]:
         """Upscale ``image`` (or only ``region`` of it) in tiles of ``tile`` px (default: ``self.tile``)."""
@@ -224,8 +233,10 @@ class Upscaler:
         s = self.scale
         # Where the kept box sits inside the model output, and inside the result buffer.
         src = (slice((keep[1] - t.py0) * s, (keep[3] - t.py0) * s), slice((keep[0] - t.px0) * s, (keep[2] - t.px0) * s))
-        dst = (slice((keep[1] - region[1]) * s, (keep[3] - region[1]) * s),
-               slice((keep[0] - region[0]) * s, (keep[2] - region[0]) * s))
+        dst = (
+            slice((keep[1] - region[1]) * s, (keep[3] - region[1]) * s),
+            slice((keep[0] - region[0]) * s, (keep[2] - region[0]) * s),
+        )
         rows, cols = slice(t.py0, t.py1), slice(t.px0, t.px1)
 
         y = self._plane(image.color[rows, cols], bicubic=self.is_bicubic)
@@ -348,8 +359,13 @@ def upscale_file(
     cancel.raise_if_cancelled()
     yield Progress(0, 1, "write", message=str(dst))
     path = write_image(
-        result, dst, format=format, quality=quality, keep_metadata=keep_metadata,
-        dpi_scale=result.width / image.width, overwrite=overwrite,
+        result,
+        dst,
+        format=format,
+        quality=quality,
+        keep_metadata=keep_metadata,
+        dpi_scale=result.width / image.width,
+        overwrite=overwrite,
     )
     yield Progress(1, 1, "write", message=f"{dst} in {time.monotonic() - started:.1f}s")
     return path

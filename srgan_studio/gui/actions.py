@@ -138,8 +138,7 @@ def build_actions(win: QMainWindow) -> Actions:
     tb.addSeparator()
     tb.addAction(a["cancel"])
     win.addToolBar(tb)
-    return Actions(**a, recent_menu=recent, realism=realism, realism_label=label,
-                   input_kind=input_kind, toolbar=tb)
+    return Actions(**a, recent_menu=recent, realism=realism, realism_label=label, input_kind=input_kind, toolbar=tb)
 
 
 def _input_kind_widget(tb: QToolBar) -> QComboBox:
@@ -154,8 +153,10 @@ def _input_kind_widget(tb: QToolBar) -> QComboBox:
     for kind in KINDS:
         combo.addItem(KIND_LABELS[kind], kind)
     combo.setCurrentIndex(combo.findData("clean"))
-    combo.setToolTip("Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
-                     "Set from the file when it opens; change it if the guess is wrong.")
+    combo.setToolTip(
+        "Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
+        "Set from the file when it opens; change it if the guess is wrong."
+    )
     row.addWidget(combo)
     tb.addWidget(box)
     return combo

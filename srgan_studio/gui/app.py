@@ -23,7 +23,9 @@ def create_app(argv: list[str] | None = None):
         app = QApplication([sys.argv[0] if sys.argv else "srgan-studio", *(argv or [])])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("SRGAN Studio")
-    app.setDesktopFileName("io.github.srgan_studio.SRGANStudio")  # matches packaging/linux/*.desktop, so Wayland finds the icon
+    app.setDesktopFileName(
+        "io.github.srgan_studio.SRGANStudio"
+    )  # matches packaging/linux/*.desktop, so Wayland finds the icon
     return app
 
 

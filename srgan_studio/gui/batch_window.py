@@ -37,8 +37,13 @@ from .size_control import SizeControl
 from .worker import Worker
 
 REPORT_NAME = "srgan-batch-report.json"
-STATUS_TEXT = {"done": "✔ done", "skipped": "↷ skipped (exists)", "failed": "✖ failed",
-               "cancelled": "■ stopped", "pending": "… not started"}
+STATUS_TEXT = {
+    "done": "✔ done",
+    "skipped": "↷ skipped (exists)",
+    "failed": "✖ failed",
+    "cancelled": "■ stopped",
+    "pending": "… not started",
+}
 
 
 def _button(icon_name: str, text: str) -> QPushButton:
@@ -48,7 +53,7 @@ def _button(icon_name: str, text: str) -> QPushButton:
 
 
 class BatchWindow(QWidget):
-    finished = Signal(object)   # the BatchSummary
+    finished = Signal(object)  # the BatchSummary
 
     def __init__(self, settings: Settings, registry, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
@@ -82,11 +87,12 @@ class BatchWindow(QWidget):
         self.output_dir = QLineEdit()
         self.output_dir.setPlaceholderText("Where the upscaled images go")
         self.output_dir.textEdited.connect(self._on_output_edited)
-        self._output_chosen = False   # the user typed or browsed an output: stop deriving it
+        self._output_chosen = False  # the user typed or browsed an output: stop deriving it
         self.models = QListWidget()
         self.models.setMaximumHeight(96)
-        self.format, self.quality = format_widgets(self.settings.output_format or None, self.settings.jpeg_quality,
-                                                   same_as_input=True)
+        self.format, self.quality = format_widgets(
+            self.settings.output_format or None, self.settings.jpeg_quality, same_as_input=True
+        )
         self.size = SizeControl()
         self.recursive = QCheckBox("Include subfolders (mirrors the tree)")
         self.overwrite = QCheckBox("Redo outputs that already exist (off: resume, skipping them)")
@@ -121,7 +127,7 @@ class BatchWindow(QWidget):
         head.resizeSection(1, 150)
 
         self.progress = QProgressBar()
-        self.progress.setFormat("")   # no "0 / 100 files" before there is a folder
+        self.progress.setFormat("")  # no "0 / 100 files" before there is a folder
         self.progress.setValue(0)
         self.eta = QLabel()
         self.summary_label = QLabel()
@@ -186,8 +192,11 @@ class BatchWindow(QWidget):
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def chosen_models(self) -> list[str]:
-        return [self.models.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.models.count())
-                if self.models.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.models.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.models.count())
+            if self.models.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def build_job(self):
         from ..core.batch import BatchJob
@@ -203,8 +212,13 @@ class BatchWindow(QWidget):
             quality=self.quality.value(),
             overwrite=self.overwrite.isChecked(),
             report=out / REPORT_NAME if self.write_report.isChecked() else None,
-            device=s.device, tile=s.tile, threads=s.threads, precision=s.precision, engine=s.engine,
-            keep_metadata=s.keep_metadata, alpha_mode=s.alpha_mode,
+            device=s.device,
+            tile=s.tile,
+            threads=s.threads,
+            precision=s.precision,
+            engine=s.engine,
+            keep_metadata=s.keep_metadata,
+            alpha_mode=s.alpha_mode,
             max_pixels=int(s.max_megapixels * 1_000_000),
             size=self.size.spec(),
         )
@@ -221,8 +235,8 @@ class BatchWindow(QWidget):
             return None
         output = resolved(self.output_dir.text())
         if needs_confirmation(output, self.input_dir.text()) and not self.confirm(
-                f"Create the new folder {output} for the results?\n"
-                f"It is outside {resolved(self.input_dir.text()).parent}."):
+            f"Create the new folder {output} for the results?\nIt is outside {resolved(self.input_dir.text()).parent}."
+        ):
             self.summary_label.setText("Not started: choose the output folder.")
             return None
         from ..core.batch import run_batch
@@ -269,8 +283,10 @@ class BatchWindow(QWidget):
                 self._rows[i] = row
                 self.files.addTopLevelItem(row)
             notes = len(ev.notes)
-            self.summary_label.setText(f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
-                                       + (f"; {notes} note(s): skipped non-images etc." if notes else ""))
+            self.summary_label.setText(
+                f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
+                + (f"; {notes} note(s): skipped non-images etc." if notes else "")
+            )
             if notes:
                 self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
         elif isinstance(ev, FileStarted):
@@ -282,7 +298,9 @@ class BatchWindow(QWidget):
         elif isinstance(ev, FileFinished):
             r = ev.result
             detail = r.error or ", ".join(Path(p).name for p in r.outputs)
-            self._set_row(ev.index, STATUS_TEXT.get(r.status, r.status), detail, f"{r.seconds:.1f}" if r.seconds else "")
+            self._set_row(
+                ev.index, STATUS_TEXT.get(r.status, r.status), detail, f"{r.seconds:.1f}" if r.seconds else ""
+            )
             row = self._rows.get(ev.index)
             if row is not None and r.status == "failed":
                 row.setToolTip(2, r.error or "")
@@ -345,8 +363,17 @@ class BatchWindow(QWidget):
         self.report_button.setEnabled(not running and report is not None and Path(report).is_file())
         out = self.output_dir.text().strip()
         self.folder_button.setEnabled(not running and bool(out) and Path(out).is_dir())
-        for w in (self.input_dir, self.output_dir, self.models, self.format, self.quality, self.size,
-                  self.recursive, self.overwrite, self.write_report):
+        for w in (
+            self.input_dir,
+            self.output_dir,
+            self.models,
+            self.format,
+            self.quality,
+            self.size,
+            self.recursive,
+            self.overwrite,
+            self.write_report,
+        ):
             w.setEnabled(not running)
 
     def confirm(self, question: str) -> bool:

@@ -18,7 +18,7 @@ DEFAULT_MODELS = ("bicubic_x4", "srresnet_x4", "srgan_x4")
 
 
 class CompareView(QWidget):
-    model_chosen = Signal(int, str)   # pane index, model name
+    model_chosen = Signal(int, str)  # pane index, model name
 
     def __init__(self, parent=None, default_models: tuple[str, ...] = DEFAULT_MODELS):
         super().__init__(parent)
@@ -152,10 +152,18 @@ class CompareView(QWidget):
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         step = 60
-        moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0), Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
+        moves = {
+            Qt.Key.Key_Left: (step, 0),
+            Qt.Key.Key_Right: (-step, 0),
+            Qt.Key.Key_Up: (0, step),
+            Qt.Key.Key_Down: (0, -step),
+        }
         # Only bare arrows pan: Alt+Right is "next image", and when there is no next
         # image (the action is disabled) it must not fall through to a pan.
-        if event.key() in moves and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier):
+        if event.key() in moves and event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        ):
             self.view.pan_by(*moves[event.key()])
             return
         super().keyPressEvent(event)

@@ -28,11 +28,15 @@ class DropHint(QWidget):
         font.setBold(True)
         p.setFont(font)
         p.setPen(text)
-        p.drawText(QRectF(r.left(), r.center().y() - 20, r.width(), 40), Qt.AlignmentFlag.AlignCenter,
-                   "Drop photos here")
+        p.drawText(
+            QRectF(r.left(), r.center().y() - 20, r.width(), 40), Qt.AlignmentFlag.AlignCenter, "Drop photos here"
+        )
         font.setPointSizeF(font.pointSizeF() / 1.6)
         font.setBold(False)
         p.setFont(font)
-        p.drawText(QRectF(r.left(), r.center().y() + 24, r.width(), 60), Qt.AlignmentFlag.AlignCenter,
-                   "or press Ctrl+O to open, Ctrl+V to paste.\nDrop a folder to restore all of it in a batch.")
+        p.drawText(
+            QRectF(r.left(), r.center().y() + 24, r.width(), 60),
+            Qt.AlignmentFlag.AlignCenter,
+            "or press Ctrl+O to open, Ctrl+V to paste.\nDrop a folder to restore all of it in a batch.",
+        )
         p.end()

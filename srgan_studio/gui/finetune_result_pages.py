@@ -45,12 +45,16 @@ def fit_rows(table: QTableWidget) -> None:
 def headline(result: ft.EvalResult, base_title: str) -> str:
     """The gain against the base and against bicubic, and plainly when the base was better."""
     n = len(result.rows)
-    text = (f"The fine-tuned model scores {result.gain_db:+.2f} dB against {base_title} and "
-            f"{result.gain_over_bicubic_db:+.2f} dB against bicubic on {n} held-out photo(s) "
-            f"(centre crops up to {result.eval_side} px).")
+    text = (
+        f"The fine-tuned model scores {result.gain_db:+.2f} dB against {base_title} and "
+        f"{result.gain_over_bicubic_db:+.2f} dB against bicubic on {n} held-out photo(s) "
+        f"(centre crops up to {result.eval_side} px)."
+    )
     if not result.beat_base:
-        text += (f" It did not beat {base_title}, so it is not added to your models unless you choose "
-                 "\"Save it anyway\" on the next page.")
+        text += (
+            f" It did not beat {base_title}, so it is not added to your models unless you choose "
+            '"Save it anyway" on the next page.'
+        )
     return text
 
 
@@ -76,8 +80,15 @@ class EvalPage(QWizardPage):
         self.retry.clicked.connect(self.start)
         self.retry.hide()
         lay = QVBoxLayout(self)
-        for w in (self.status, self.table, QLabel("Per photo (PSNR dB):"), self.per_photo, self.crops_box,
-                  self.error, self.retry):
+        for w in (
+            self.status,
+            self.table,
+            QLabel("Per photo (PSNR dB):"),
+            self.per_photo,
+            self.crops_box,
+            self.error,
+            self.retry,
+        ):
             lay.addWidget(w)
         lay.addStretch(1)
         self.worker: Worker | None = None
@@ -144,8 +155,10 @@ class SavePage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Save the model")
-        self.setSubTitle("The model is exported to ONNX with a descriptor recording its base, recipe, data, steps and "
-                         "metrics, and added to your models.")
+        self.setSubTitle(
+            "The model is exported to ONNX with a descriptor recording its base, recipe, data, steps and "
+            "metrics, and added to your models."
+        )
         self.name_label = QLabel("")
         self.title_edit = QLineEdit()
         self.verdict = QLabel("")
@@ -167,8 +180,11 @@ class SavePage(QWizardPage):
         if not self.title_edit.text():
             self.title_edit.setText(f"{run.name} (fine-tuned {run.state.base.title})")
         lost = ft.did_not_beat_base(run)
-        self.verdict.setText(f"{lost[0].upper()}{lost[1:]}. Finish leaves it out of your models unless you "
-                             "tick \"Save it anyway\"." if lost else "")
+        self.verdict.setText(
+            f'{lost[0].upper()}{lost[1:]}. Finish leaves it out of your models unless you tick "Save it anyway".'
+            if lost
+            else ""
+        )
         self.verdict.setVisible(bool(lost))
         self.anyway.setVisible(bool(lost))
 
@@ -178,10 +194,11 @@ class SavePage(QWizardPage):
             return True
         lost = bool(ft.did_not_beat_base(run))
         if lost and not self.anyway.isChecked():
-            return True      # finished without adding a model that is worse than its base
+            return True  # finished without adding a model that is worse than its base
         try:
-            self.descriptor = ft.register(run, self.title_edit.text().strip(), registry=self.wiz.registry,
-                                          anyway=self.anyway.isChecked())
+            self.descriptor = ft.register(
+                run, self.title_edit.text().strip(), registry=self.wiz.registry, anyway=self.anyway.isChecked()
+            )
         except StudioError as exc:
             self.error.setText(str(exc))
             return False

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .finetune_wizard import FinetuneWizard
 
 PAGE_FOLDER, PAGE_BASE, PAGE_PRESET, PAGE_BUDGET, PAGE_TRAIN, PAGE_EVAL, PAGE_SAVE = range(7)
-TYPING_PAUSE_MS = 400      # a typed folder is scanned this long after the last key
+TYPING_PAUSE_MS = 400  # a typed folder is scanned this long after the last key
 
 
 class FolderPage(QWizardPage):
@@ -46,8 +46,10 @@ class FolderPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Your photos")
-        self.setSubTitle("Choose a folder of your own best photos, the kind you want upscaled well: the model "
-                         "learns from them. A few are held out to measure the result and never trained on.")
+        self.setSubTitle(
+            "Choose a folder of your own best photos, the kind you want upscaled well: the model "
+            "learns from them. A few are held out to measure the result and never trained on."
+        )
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("folder of photos")
         self.path_edit.textEdited.connect(self._on_typed)
@@ -79,8 +81,16 @@ class FolderPage(QWizardPage):
         self.resume_box.setLayout(resume_row)
         lay = QVBoxLayout(self)
         lay.addLayout(row)
-        for w in (self.summary, self.error, self.warnings, QLabel("Skipped files:"), self.bad_list,
-                  QLabel("Held out for evaluation:"), self.heldout_list, self.resume_box):
+        for w in (
+            self.summary,
+            self.error,
+            self.warnings,
+            QLabel("Skipped files:"),
+            self.bad_list,
+            QLabel("Held out for evaluation:"),
+            self.heldout_list,
+            self.resume_box,
+        ):
             lay.addWidget(w)
         self._scan_worker: Worker | None = None
         self._scanned_text = ""
@@ -99,7 +109,7 @@ class FolderPage(QWizardPage):
             self.set_folder(folder)
 
     def _on_typed(self, _text: str) -> None:
-        self._typing.start()    # restarts on every key: scan once the typing pauses
+        self._typing.start()  # restarts on every key: scan once the typing pauses
 
     def _scan_typed(self) -> None:
         self._typing.stop()
@@ -135,7 +145,7 @@ class FolderPage(QWizardPage):
 
     def _on_scanned(self, scan: ft.FolderScan) -> None:
         if str(scan.folder) != str(Path(self._scanned_text).expanduser()):
-            return    # an older scan, finished after a newer one began
+            return  # an older scan, finished after a newer one began
         self.wiz.scan = scan
         self.summary.setText(f"{len(scan.usable)} usable photo(s), {len(scan.bad)} skipped.")
         for path, reason in scan.bad:
@@ -268,8 +278,10 @@ class BudgetPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Training budget")
-        self.setSubTitle("Minutes or steps. Batch size and learning rate are chosen for the time you give "
-                         "unless you set them; measure the step time on this machine with a short dry run.")
+        self.setSubTitle(
+            "Minutes or steps. Batch size and learning rate are chosen for the time you give "
+            "unless you set them; measure the step time on this machine with a short dry run."
+        )
         self.by_minutes = QRadioButton("Minutes:")
         self.by_steps = QRadioButton("Steps:")
         self.by_minutes.setChecked(True)
@@ -347,8 +359,9 @@ class BudgetPage(QWizardPage):
             steps = sum(ft.expected_steps(opts, names, est.seconds_per_step).values())
             parts.append(f"about {steps} steps in {ft.format_minutes(opts.minutes * 60)}")
         else:
-            parts.append(f"about {ft.format_eta(ft.expected_seconds(opts, names, est.seconds_per_step))} "
-                         f"for {opts.steps} steps")
+            parts.append(
+                f"about {ft.format_eta(ft.expected_seconds(opts, names, est.seconds_per_step))} for {opts.steps} steps"
+            )
         self.estimate_label.setText("; ".join(parts))
 
     def validatePage(self) -> bool:

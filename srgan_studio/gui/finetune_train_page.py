@@ -26,8 +26,10 @@ class TrainPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Training")
-        self.setSubTitle("Training runs in a separate process. You can pause, or cancel and resume later: "
-                         "the last checkpoint is kept.")
+        self.setSubTitle(
+            "Training runs in a separate process. You can pause, or cancel and resume later: "
+            "the last checkpoint is kept."
+        )
         self.stage_label = QLabel("")
         self.device_label = QLabel("")
         self.progress = QProgressBar()
@@ -54,8 +56,12 @@ class TrainPage(QWizardPage):
         for w in (self.stage_label, self.device_label, self.progress, self.stats, self.val_label):
             lay.addWidget(w)
         lay.addWidget(self.curve, 1)
-        for w in (titled("Before / after (the same region)", self.preview), self.preview_caption, self.problems,
-                  self.error):
+        for w in (
+            titled("Before / after (the same region)", self.preview),
+            self.preview_caption,
+            self.problems,
+            self.error,
+        ):
             lay.addWidget(w)
         lay.addLayout(buttons)
         self.worker: Worker | None = None
@@ -98,12 +104,14 @@ class TrainPage(QWizardPage):
             for key in ("pixel", "d"):
                 if key in ev.losses:
                     self.curve.add(f"{key} loss", ev.run_step, ev.losses[key])
-            self.stats.setText(f"{step_text(ev)}   lr {ev.lr:.2e}   {ev.it_per_s:.2f} it/s   "
-                               f"ETA {ft.format_eta(ev.eta_s)}")
+            self.stats.setText(
+                f"{step_text(ev)}   lr {ev.lr:.2e}   {ev.it_per_s:.2f} it/s   ETA {ft.format_eta(ev.eta_s)}"
+            )
         elif isinstance(ev, ft.Validation):
             kept = "  (best so far: kept)" if ev.best else ""
-            self.val_label.setText(f"Held-out crops: {ev.psnr_y:.2f} dB PSNR, SSIM {ev.ssim_y:.4f} "
-                                   f"(step {ev.step}){kept}")
+            self.val_label.setText(
+                f"Held-out crops: {ev.psnr_y:.2f} dB PSNR, SSIM {ev.ssim_y:.4f} (step {ev.step}){kept}"
+            )
         elif isinstance(ev, ft.PreviewReady):
             self.preview.set_images([ev.hr, ev.bicubic, ev.base, ev.current])
             self.preview_caption.setText(f"Preview on a held-out crop at {ev.stage.upper()} step {ev.step}.")
@@ -116,8 +124,8 @@ class TrainPage(QWizardPage):
                 self.stage_label.setText(ev.message)
 
     def _on_stage(self, ev: ft.StageStarted) -> None:
-        if ev.index > 0:    # mark where the GAN stage starts on the curve
-            offset = sum(st.steps for st in self.wiz.run.stages[:ev.index])
+        if ev.index > 0:  # mark where the GAN stage starts on the curve
+            offset = sum(st.steps for st in self.wiz.run.stages[: ev.index])
             if not any(x == offset for x, _ in self.curve.marks):
                 self.curve.mark(offset, ev.stage.upper())
         resumed = f", resuming at step {ev.resumed_from}" if ev.resumed_from else ""
@@ -137,8 +145,10 @@ class TrainPage(QWizardPage):
         self.resume_button.show()
 
     def _on_cancelled(self) -> None:
-        self.stage_label.setText(f"Cancelled at step {self.last_step}. The last checkpoint is kept: "
-                                 "resume now, or later from the first page.")
+        self.stage_label.setText(
+            f"Cancelled at step {self.last_step}. The last checkpoint is kept: "
+            "resume now, or later from the first page."
+        )
         self.resume_button.show()
 
     def _on_done(self) -> None:

@@ -10,8 +10,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolyg
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 SERIES_COLOURS = ("#2f80ed", "#eb5757", "#27ae60", "#f2994a", "#9b51e0")
-RAW_ALPHA = 60            # the raw losses stay visible, faint, under the smoothed curve
-SMOOTH_SPAN = 20          # steps: the exponential moving average's span
+RAW_ALPHA = 60  # the raw losses stay visible, faint, under the smoothed curve
+SMOOTH_SPAN = 20  # steps: the exponential moving average's span
 
 
 def smoothed(points: list[tuple[float, float]], span: int = SMOOTH_SPAN) -> list[tuple[float, float]]:
@@ -47,7 +47,7 @@ class LossCurve(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.series: dict[str, list[tuple[float, float]]] = {}
-        self.marks: list[tuple[float, str]] = []     # vertical lines, e.g. where the GAN stage starts
+        self.marks: list[tuple[float, str]] = []  # vertical lines, e.g. where the GAN stage starts
         self.setMinimumSize(320, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -103,13 +103,18 @@ class LossCurve(QWidget):
 
         p.setPen(pal.text().color())
         for v in (y0, (y0 + y1) / 2, y1):
-            pos = to_px(x0, 10 ** v)
-            p.drawText(QRectF(0, pos.y() - 8, m_left - 4, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       f"{10 ** v:.3g}")
-        p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 18), Qt.AlignmentFlag.AlignLeft, f"step {int(x0)}")
+            pos = to_px(x0, 10**v)
+            p.drawText(
+                QRectF(0, pos.y() - 8, m_left - 4, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{10**v:.3g}",
+            )
+        p.drawText(
+            QRectF(plot.left(), plot.bottom() + 2, plot.width(), 18), Qt.AlignmentFlag.AlignLeft, f"step {int(x0)}"
+        )
         p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), 18), Qt.AlignmentFlag.AlignRight, f"{int(x1)}")
         for x, label in self.marks:
-            pos = to_px(x, 10 ** y0)
+            pos = to_px(x, 10**y0)
             p.setPen(QPen(pal.mid().color(), 1, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(pos.x(), plot.top()), QPointF(pos.x(), plot.bottom()))
             p.drawText(QPointF(pos.x() + 3, plot.bottom() - 4), label)
@@ -157,8 +162,11 @@ class ImageStrip(QWidget):
             if qimg.isNull():
                 label.setText("-")
                 continue
-            label.setPixmap(QPixmap.fromImage(qimg).scaled(
-                self.side, self.side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
+            label.setPixmap(
+                QPixmap.fromImage(qimg).scaled(
+                    self.side, self.side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+                )
+            )
 
     def shown(self) -> int:
         return sum(1 for lb in self.images if lb.pixmap() is not None and not lb.pixmap().isNull())

@@ -37,8 +37,16 @@ from .finetune_setup_pages import (
 from .finetune_train_page import TrainPage
 from .worker import Worker
 
-__all__ = ["PAGE_BASE", "PAGE_BUDGET", "PAGE_EVAL", "PAGE_FOLDER", "PAGE_PRESET", "PAGE_SAVE", "PAGE_TRAIN",
-           "FinetuneWizard"]
+__all__ = [
+    "PAGE_BASE",
+    "PAGE_BUDGET",
+    "PAGE_EVAL",
+    "PAGE_FOLDER",
+    "PAGE_PRESET",
+    "PAGE_SAVE",
+    "PAGE_TRAIN",
+    "FinetuneWizard",
+]
 
 # Workers still stopping when their wizard closed: kept alive until done.
 _ORPHANS: set[Worker] = set()
@@ -70,9 +78,9 @@ class FinetuneWizard(QWizard):
         self.run: ft.FinetuneRun | None = None
         self.resuming = False
         self.gan_share = 0.5
-        self.threads = 0     # training threads; 0 = all cores
+        self.threads = 0  # training threads; 0 = all cores
         self.previews = True
-        self.ask_before_stopping = True   # tests switch the confirmation off
+        self.ask_before_stopping = True  # tests switch the confirmation off
         self._make_advanced_spins()
         self.folder_page = FolderPage(self)
         self.base_page = BasePage(self)
@@ -81,9 +89,15 @@ class FinetuneWizard(QWizard):
         self.train_page = TrainPage(self)
         self.eval_page = EvalPage(self)
         self.save_page = SavePage(self)
-        for pid, page in ((PAGE_FOLDER, self.folder_page), (PAGE_BASE, self.base_page), (PAGE_PRESET, self.preset_page),
-                          (PAGE_BUDGET, self.budget_page), (PAGE_TRAIN, self.train_page), (PAGE_EVAL, self.eval_page),
-                          (PAGE_SAVE, self.save_page)):
+        for pid, page in (
+            (PAGE_FOLDER, self.folder_page),
+            (PAGE_BASE, self.base_page),
+            (PAGE_PRESET, self.preset_page),
+            (PAGE_BUDGET, self.budget_page),
+            (PAGE_TRAIN, self.train_page),
+            (PAGE_EVAL, self.eval_page),
+            (PAGE_SAVE, self.save_page),
+        ):
             self.setPage(pid, page)
         self.setStartId(PAGE_FOLDER)
         self.resize(780, 760)
@@ -140,15 +154,18 @@ class FinetuneWizard(QWizard):
             wanted["photos"], wanted["base"] = old.options.photos, self.registry_name(opts.base)
             if wanted == asdict(old.options):
                 return old
-        run = ft.FinetuneRun.create(opts, self.scan, registry=self.registry,
-                                    replace=old is not None and old.name == opts.name)
+        run = ft.FinetuneRun.create(
+            opts, self.scan, registry=self.registry, replace=old is not None and old.name == opts.name
+        )
         if old is not None:
-            if all(getattr(old.options, k) == getattr(run.options, k) for k in _SPEED_OPTIONS) \
-                    and old.state.seconds_per_sample:
+            if (
+                all(getattr(old.options, k) == getattr(run.options, k) for k in _SPEED_OPTIONS)
+                and old.state.seconds_per_sample
+            ):
                 run.state.seconds_per_sample = dict(old.state.seconds_per_sample)
                 run.save()
             if old.name != run.name:
-                shutil.rmtree(old.dir, ignore_errors=True)   # nothing trained there yet
+                shutil.rmtree(old.dir, ignore_errors=True)  # nothing trained there yet
         self.run = run
         return run
 
@@ -179,11 +196,18 @@ class FinetuneWizard(QWizard):
     def done(self, result: int) -> None:
         """Closing stops any work (training at a checkpoint); threads finish on their own."""
         training = self.train_page.worker
-        if training is not None and training.is_running and self.run is not None \
-                and result != QWizard.DialogCode.Accepted and self.ask_before_stopping:
+        if (
+            training is not None
+            and training.is_running
+            and self.run is not None
+            and result != QWizard.DialogCode.Accepted
+            and self.ask_before_stopping
+        ):
             answer = QMessageBox.question(
-                self, "Stop training?",
-                "Training is running. Stop it? The last checkpoint is kept and you can resume it later.")
+                self,
+                "Stop training?",
+                "Training is running. Stop it? The last checkpoint is kept and you can resume it later.",
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         for worker in (self.folder_page._scan_worker, self.budget_page._worker, training, self.eval_page.worker):
@@ -191,7 +215,7 @@ class FinetuneWizard(QWizard):
                 continue
             worker.cancel()
             if self.run is not None and worker in (training, self.budget_page._worker):
-                self.run.cancel()   # the child process stops at its next step, keeping a checkpoint
+                self.run.cancel()  # the child process stops at its next step, keeping a checkpoint
             # Parentless workers outlive this dialog until their thread ends.
             _ORPHANS.add(worker)
             worker.done.connect(lambda w=worker: _ORPHANS.discard(w))

@@ -74,7 +74,7 @@ class ViewWidget(QWidget):
         steps = event.angleDelta().y() / 120.0
         if steps:
             pos = event.position()
-            self.view.set_zoom(self.view.zoom * (1.25 ** steps), anchor=(pos.x(), pos.y()))
+            self.view.set_zoom(self.view.zoom * (1.25**steps), anchor=(pos.x(), pos.y()))
         event.accept()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
@@ -148,7 +148,9 @@ class ViewWidget(QWidget):
         if self.original is not None:
             sx0, sy0 = x0 / scale, y0 / scale
             sx1, sy1 = x1 / scale, y1 / scale
-            p.drawImage(self._screen_rect(view, x0, y0, x1, y1), self.original.qimage, QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0))
+            p.drawImage(
+                self._screen_rect(view, x0, y0, x1, y1), self.original.qimage, QRectF(sx0, sy0, sx1 - sx0, sy1 - sy0)
+            )
         if target is None:
             return
         qimg = cache.get(target)
@@ -170,13 +172,16 @@ class ViewWidget(QWidget):
                 bx0, by0 = max(x0, xs[start]), max(y0, ys[r])
                 bx1, by1 = min(x1, xs[c]), min(y1, ys[r + 1])
                 if bx1 > bx0 and by1 > by0:
-                    p.drawImage(self._screen_rect(view, bx0, by0, bx1, by1), qimg, QRectF(bx0, by0, bx1 - bx0, by1 - by0))
+                    p.drawImage(
+                        self._screen_rect(view, bx0, by0, bx1, by1), qimg, QRectF(bx0, by0, bx1 - bx0, by1 - by0)
+                    )
 
     def _orig_w(self) -> int:
         return self.original.width if self.original is not None else 1
 
-    def _paint_label(self, p: QPainter, text: str, x: float, y: float, align_right: bool = False,
-                     mono: bool = False) -> QRectF:
+    def _paint_label(
+        self, p: QPainter, text: str, x: float, y: float, align_right: bool = False, mono: bool = False
+    ) -> QRectF:
         p.save()
         if mono:
             font = QFont("monospace")

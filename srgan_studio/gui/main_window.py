@@ -45,14 +45,14 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None, registry=None, persist: bool = True):
         super().__init__()
         self.settings = settings or Settings()
-        self.persist = persist          # tests pass False: never write the settings file
+        self.persist = persist  # tests pass False: never write the settings file
         self._registry = registry
         self.images = ImageList()
-        self.image = None               # the engine Image shown
+        self.image = None  # the engine Image shown
         self.last_error = ""
         self.load_worker: Worker | None = None
         self.save_worker: Worker | None = None
-        self.roles = ModelRoles()        # which model each pane shows; the input kind picks the pair
+        self.roles = ModelRoles()  # which model each pane shows; the input kind picks the pair
         self._batch_window = None
         self._models_window = None
 
@@ -68,8 +68,9 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
         self.stack.addWidget(self.compare)
         self.setCentralWidget(self.stack)
         self.actions = build_actions(self)
-        self.realism = RealismControl(self.actions.realism, self.actions.realism_label, self.settings,
-                                      self._pair_descriptors, self)
+        self.realism = RealismControl(
+            self.actions.realism, self.actions.realism_label, self.settings, self._pair_descriptors, self
+        )
         self._build_status_bar()
         self._connect()
         self._restore_window()
@@ -131,8 +132,14 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
 
     def _engine_options(self) -> dict:
         s = self.settings
-        return {"device": s.device, "threads": s.threads, "tile": s.tile, "alpha_mode": s.alpha_mode,
-                "precision": s.precision, "engine": s.engine}
+        return {
+            "device": s.device,
+            "threads": s.threads,
+            "tile": s.tile,
+            "alpha_mode": s.alpha_mode,
+            "precision": s.precision,
+            "engine": s.engine,
+        }
 
     @property
     def registry(self):
@@ -340,8 +347,9 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
         im = self.image
         kind = f"{'grey' if im.is_grey else 'RGB'}{'A' if im.has_alpha else ''} {im.bits}-bit"
         s = self._scale()
-        self.info_label.setText(f"{im.width}×{im.height} {kind} → {im.width * s}×{im.height * s}   "
-                                f"zoom {self.compare.view.zoom * 100:.0f}%")
+        self.info_label.setText(
+            f"{im.width}×{im.height} {kind} → {im.width * s}×{im.height * s}   zoom {self.compare.view.zoom * 100:.0f}%"
+        )
 
     def _update_status_progress(self, slot) -> None:
         busy = [s for s in self.compare.slots if s.busy]
@@ -350,8 +358,7 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
         if shown and not shown.startswith("Rendering") and shown != PAUSED_TEXT:
             return
         if busy and not self.preview.paused:  # after Esc, queued progress must not bring "Rendering" back
-            self.statusBar().showMessage(
-                "Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))
+            self.statusBar().showMessage("Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))
 
     def _on_preview_stopped(self, outcome: str) -> None:
         self._update_actions()

@@ -83,12 +83,21 @@ class OtherWindowsMixin:
 
         from .actions import shortcut_rows
 
-        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>"
-                       for k, t in shortcut_rows(self.actions))
-        extra = ("<tr><td><b>Arrow keys</b></td><td>Pan</td></tr>"
-                 "<tr><td><b>Wheel / double-click</b></td><td>Zoom about the cursor / fit or 1:1</td></tr>")
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard Shortcuts",
-                          f"<table cellspacing=6>{rows}{extra}</table>", QMessageBox.StandardButton.Ok, self)
+        rows = "".join(
+            f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t)}</td></tr>"
+            for k, t in shortcut_rows(self.actions)
+        )
+        extra = (
+            "<tr><td><b>Arrow keys</b></td><td>Pan</td></tr>"
+            "<tr><td><b>Wheel / double-click</b></td><td>Zoom about the cursor / fit or 1:1</td></tr>"
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon,
+            "Keyboard Shortcuts",
+            f"<table cellspacing=6>{rows}{extra}</table>",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box
@@ -96,6 +105,9 @@ class OtherWindowsMixin:
     def _on_about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(self, "About SRGAN Studio",
-                          f"<b>SRGAN Studio {__version__}</b><p>Photo restoration by super-resolution: "
-                          "bicubic, SRResNet and SRGAN side by side.</p>")
+        QMessageBox.about(
+            self,
+            "About SRGAN Studio",
+            f"<b>SRGAN Studio {__version__}</b><p>Photo restoration by super-resolution: "
+            "bicubic, SRResNet and SRGAN side by side.</p>",
+        )

@@ -20,8 +20,13 @@ class SavingMixin:
             return
         from .save_dialog import SaveDialog
 
-        dialog = SaveDialog(self, self.settings, self.save_choices(), self.images.current,
-                            default_name=self.roles.pair(self._installed())[0])
+        dialog = SaveDialog(
+            self,
+            self.settings,
+            self.save_choices(),
+            self.images.current,
+            default_name=self.roles.pair(self._installed())[0],
+        )
         if dialog.exec():
             self.save_to(dialog.options(), dialog.descriptor())
 
@@ -43,8 +48,7 @@ class SavingMixin:
         self.preview.cancel()  # the save gets the CPU; the preview resumes after
         image, cache = self.image, self.cache
         blocks = self._finished_preview(descriptor, image)
-        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token, blocks), self,
-                        name="save")
+        worker = Worker(lambda token: save_job(cache.get(descriptor), image, options, token, blocks), self, name="save")
         worker.progress.connect(self._on_save_progress)
         worker.finished.connect(lambda path: self._on_saved(path))
         worker.errored.connect(lambda text: self.show_error("Save failed", text))

@@ -36,8 +36,13 @@ def _summary(d) -> str:
     if opts.get("blocks") and opts.get("channels"):
         arch += f" ({opts['blocks']} blocks, {opts['channels']} channels)"
     where = "your model" if d.user else ("built in" if d.kind == "bicubic" else "bundled with the app")
-    rows = [("Name", d.name), ("Architecture", arch), ("Scale", f"x{d.scale}"), ("Installed", where),
-            ("Receptive field", f"{d.receptive_field} px" if d.receptive_field else "—")]
+    rows = [
+        ("Name", d.name),
+        ("Architecture", arch),
+        ("Scale", f"x{d.scale}"),
+        ("Installed", where),
+        ("Receptive field", f"{d.receptive_field} px" if d.receptive_field else "—"),
+    ]
     if d.file:
         rows.append(("File", PurePath(d.file).name))
     return _table(None, rows)
@@ -49,8 +54,15 @@ def metrics_table(metrics: dict) -> str:
     for name, m in metrics.items():
         if not isinstance(m, dict) or "psnr_y" not in m:
             continue
-        rows.append((name, _num(m.get("psnr_y")), _num(m.get("ssim_y")),
-                     _num(m.get("bicubic_psnr_y")), _num(m.get("bicubic_ssim_y"))))
+        rows.append(
+            (
+                name,
+                _num(m.get("psnr_y")),
+                _num(m.get("ssim_y")),
+                _num(m.get("bicubic_psnr_y")),
+                _num(m.get("bicubic_ssim_y")),
+            )
+        )
     if not rows:
         return ""
     return _table(("Test set", "PSNR dB", "SSIM", "Bicubic PSNR dB", "Bicubic SSIM"), rows)
@@ -61,8 +73,10 @@ def provenance_sentences(d) -> list[str]:
     out = []
     if "interpolated" in p and isinstance(p["interpolated"], dict):
         i = p["interpolated"]
-        out.append(f"A blend of {i.get('from')} and {i.get('to')} at {round(100 * float(i.get('alpha', 0)))}% realism "
-                   "(network interpolation, made by the Realism slider).")
+        out.append(
+            f"A blend of {i.get('from')} and {i.get('to')} at {round(100 * float(i.get('alpha', 0)))}% realism "
+            "(network interpolation, made by the Realism slider)."
+        )
     if p.get("recipe"):
         stage = STAGES.get(p.get("stage"), "training")
         text = f"Trained with the recipe {p['recipe']}: {stage}"
@@ -83,11 +97,15 @@ def provenance_sentences(d) -> list[str]:
         if p.get("anti_checkerboard"):
             out.append("Trained against checkerboard artefacts (discriminator phase shift and grid penalty).")
     if p.get("degradation"):
-        out.append("Training inputs: " + DEGRADATIONS.get(p["degradation"], f"the '{p['degradation']}' degradation") + ".")
-    if p.get("source_sha256"):   # a community PyTorch file (training/import_model.py)
-        out.append(f"Imported from {PurePath(str(p.get('imported_from', ''))).name} "
-                   f"(sha256 {str(p['source_sha256'])[:16]}…) through spandrel. "
-                   f"Licence: {p.get('licence', 'unknown')}.")
+        out.append(
+            "Training inputs: " + DEGRADATIONS.get(p["degradation"], f"the '{p['degradation']}' degradation") + "."
+        )
+    if p.get("source_sha256"):  # a community PyTorch file (training/import_model.py)
+        out.append(
+            f"Imported from {PurePath(str(p.get('imported_from', ''))).name} "
+            f"(sha256 {str(p['source_sha256'])[:16]}…) through spandrel. "
+            f"Licence: {p.get('licence', 'unknown')}."
+        )
     elif p.get("licence"):
         out.append(str(p["licence"])[:1].upper() + str(p["licence"])[1:] + ".")
     if not out and p.get("source"):

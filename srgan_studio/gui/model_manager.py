@@ -30,9 +30,11 @@ from .model_details import describe
 from .worker import Worker
 
 COLUMNS = ("Model", "Name", "Architecture", "Scale", "Source")
-IMPORT_FILTER = ("Models (*.onnx *.safetensors *.pth *.pt *.ckpt);;ONNX (*.onnx);;"
-                 "PyTorch, safetensors preferred (*.safetensors *.pth *.pt *.ckpt)")
-IMPORT_TIMEOUT_S = 900   # a full-size RRDBNet exports and verifies in well under a minute
+IMPORT_FILTER = (
+    "Models (*.onnx *.safetensors *.pth *.pt *.ckpt);;ONNX (*.onnx);;"
+    "PyTorch, safetensors preferred (*.safetensors *.pth *.pt *.ckpt)"
+)
+IMPORT_TIMEOUT_S = 900  # a full-size RRDBNet exports and verifies in well under a minute
 
 
 def import_in_child(path: Path, name: str | None, title: str | None) -> str:
@@ -42,14 +44,28 @@ def import_in_child(path: Path, name: str | None, title: str | None) -> str:
     argv += ["--name", name] if name else []
     argv += ["--title", title] if title else []
     try:
-        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                             encoding="utf-8", errors="replace", timeout=IMPORT_TIMEOUT_S)
+        res = subprocess.run(
+            argv,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=IMPORT_TIMEOUT_S,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelError(f"cannot run the import ({exc})", path) from None
     lines = [ln for ln in (res.stderr or "").splitlines() if ln.strip()]
     if res.returncode != 0:
-        why = next((ln.removeprefix("srgan-studio: error: ") for ln in reversed(lines)
-                    if ln.startswith("srgan-studio: error:")), lines[-1] if lines else f"exit code {res.returncode}")
+        why = next(
+            (
+                ln.removeprefix("srgan-studio: error: ")
+                for ln in reversed(lines)
+                if ln.startswith("srgan-studio: error:")
+            ),
+            lines[-1] if lines else f"exit code {res.returncode}",
+        )
         raise ModelError(why)
     done = next((ln for ln in (res.stdout or "").splitlines() if ln.startswith("imported ")), "")
     return done.removeprefix("imported ").split(":", 1)[0]
@@ -62,7 +78,7 @@ def _button(icon_name: str, text: str) -> QPushButton:
 
 
 class ModelManager(QDialog):
-    changed = Signal()   # a model was imported or removed
+    changed = Signal()  # a model was imported or removed
 
     def __init__(self, registry, parent=None):
         super().__init__(parent)

@@ -21,7 +21,7 @@ from .worker import Worker
 
 RESTART_DELAY_MS = 120
 PAUSED_TEXT = "Preview paused; zoom or pan to resume"  # the status line after Esc
-MAX_SESSIONS = 8        # engine sessions kept (Realism blends would pile up otherwise)  # wheel and drag events come in bursts; plan once they settle
+MAX_SESSIONS = 8  # engine sessions kept (Realism blends would pile up otherwise)  # wheel and drag events come in bursts; plan once they settle
 
 
 class UpscalerCache:
@@ -66,9 +66,9 @@ class UpscalerCache:
 
 class PreviewController(QObject):
     job_started = Signal()
-    job_stopped = Signal(str)        # outcome: finished | cancelled | errored
+    job_stopped = Signal(str)  # outcome: finished | cancelled | errored
     error = Signal(str)
-    slot_progress = Signal(object)   # the RenderSlot whose progress moved
+    slot_progress = Signal(object)  # the RenderSlot whose progress moved
 
     def __init__(self, slots: list[RenderSlot], view: ViewState, cache: UpscalerCache, parent=None):
         super().__init__(parent)
@@ -78,8 +78,8 @@ class PreviewController(QObject):
         self.image = None
         self.worker: Worker | None = None
         self._pending = False
-        self._paused = False           # the user pressed Cancel: wait for a change
-        self._shut = False             # the window closed: start nothing any more
+        self._paused = False  # the user pressed Cancel: wait for a change
+        self._shut = False  # the window closed: start nothing any more
         self._timer = QTimer(self, singleShot=True, interval=RESTART_DELAY_MS)
         self._timer.timeout.connect(self._on_restart_due)
         view.subscribe(self._on_view_changed)
@@ -191,8 +191,9 @@ class PreviewController(QObject):
             if slot.busy:
                 slot.busy = False
                 if slot.target is not None and slot.fraction < 1.0:
-                    slot.status = {"cancelled": "paused" if self._paused else "restarting",
-                                   "errored": "error"}.get(outcome, "viewed part done")
+                    slot.status = {"cancelled": "paused" if self._paused else "restarting", "errored": "error"}.get(
+                        outcome, "viewed part done"
+                    )
                 elif slot.target is not None:
                     slot.status = "done"
                 slot.changed()

@@ -26,8 +26,8 @@ FILL_MAX_OUTPUT_PIXELS = 120_000_000  # above this, only what is viewed is rende
 class Step:
     slot: RenderSlot
     target: RenderTarget
-    box: tuple[int, int, int, int]   # input pixels
-    phase: str                        # "visible" | "fill"
+    box: tuple[int, int, int, int]  # input pixels
+    phase: str  # "visible" | "fill"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PreviewEvent:
     tiles_done: int = 0
     tiles_total: int = 0
     region_done: bool = False
-    box: tuple[int, int, int, int] | None = None   # input pixels, when region_done
+    box: tuple[int, int, int, int] | None = None  # input pixels, when region_done
     step: int = 0
     steps: int = 0
 
@@ -88,8 +88,9 @@ def plan_preview(slots: list[RenderSlot], visible: tuple[int, int, int, int] | N
         if not _fits(target):
             continue
         rows, cols = target.done.shape
-        todo = [(r, c) for r in range(rows) for c in range(cols)
-                if not target.done[r, c] and (r, c) not in seen[id(target)]]
+        todo = [
+            (r, c) for r in range(rows) for c in range(cols) if not target.done[r, c] and (r, c) not in seen[id(target)]
+        ]
         fill_steps.append([Step(slot, target, target.block_box(*b), "fill") for b in order(target, todo)])
     return steps + interleave(fill_steps)
 
@@ -110,8 +111,12 @@ def preview_job(
         cancel.raise_if_cancelled()
         upscaler = get_upscaler(step.target.descriptor)
         gen = upscaler.run(image, cancel=cancel, region=step.box)
-        out = yield from relay(gen, lambda p, step=step, i=i: [
-            PreviewEvent(step.slot, step.target, step.phase, p.done, p.total, step=i, steps=len(steps))])
+        out = yield from relay(
+            gen,
+            lambda p, step=step, i=i: [
+                PreviewEvent(step.slot, step.target, step.phase, p.done, p.total, step=i, steps=len(steps))
+            ],
+        )
         step.target.paste(step.box, out.color, out.alpha)
         done += 1
         yield PreviewEvent(step.slot, step.target, step.phase, 1, 1, True, step.box, step=i + 1, steps=len(steps))

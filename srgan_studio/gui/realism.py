@@ -16,8 +16,8 @@ from pathlib import Path
 from ..core.atomic import atomic_write_bytes
 from ..core.descriptor import ModelDescriptor
 
-STEP = 5            # slider percent per step
-KEEP_FILES = 4      # blended models kept in the cache
+STEP = 5  # slider percent per step
+KEEP_FILES = 4  # blended models kept in the cache
 
 
 def cache_dir() -> Path:
@@ -37,7 +37,9 @@ def can_interpolate(psnr: ModelDescriptor | None, gan: ModelDescriptor | None) -
     return ""
 
 
-def blended_descriptor(psnr: ModelDescriptor, gan: ModelDescriptor, percent: int, folder: Path | None = None) -> ModelDescriptor:
+def blended_descriptor(
+    psnr: ModelDescriptor, gan: ModelDescriptor, percent: int, folder: Path | None = None
+) -> ModelDescriptor:
     """Write (or reuse) the blend at ``percent`` % GAN and return its descriptor."""
     from ..core.interpolate import interpolate_onnx
 
@@ -45,9 +47,16 @@ def blended_descriptor(psnr: ModelDescriptor, gan: ModelDescriptor, percent: int
         return gan
     if percent <= 0:  # the faithful weights, but still the realistic pane's model, labelled so
         blend = {"from": psnr.name, "to": gan.name, "alpha": 0.0}
-        return dataclasses.replace(gan, name=f"{gan.name}@r0", title=f"{gan.title} · realism 0%", file=psnr.file,
-                                   source_path=psnr.source_path, provenance={**gan.provenance, "interpolated": blend},
-                                   metrics={}, user=False)
+        return dataclasses.replace(
+            gan,
+            name=f"{gan.name}@r0",
+            title=f"{gan.title} · realism 0%",
+            file=psnr.file,
+            source_path=psnr.source_path,
+            provenance={**gan.provenance, "interpolated": blend},
+            metrics={},
+            user=False,
+        )
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = f"{Path(psnr.model_path).stat().st_mtime_ns:x}{Path(gan.model_path).stat().st_mtime_ns:x}"

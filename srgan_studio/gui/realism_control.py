@@ -19,7 +19,7 @@ DELAY_MS = 250
 
 
 class RealismControl(QObject):
-    ready = Signal(object)       # the descriptor for the realistic panes
+    ready = Signal(object)  # the descriptor for the realistic panes
     failed = Signal(str)
     message = Signal(str)
 
@@ -44,8 +44,11 @@ class RealismControl(QObject):
         reason = can_interpolate(*self._pair())
         self.slider.setEnabled(not reason)
         self.label.setEnabled(not reason)
-        self.slider.setToolTip(f"Realism slider unavailable: {reason}" if reason else
-                               "Network interpolation: 0% = the faithful model, 100% = the realistic one (texture)")
+        self.slider.setToolTip(
+            f"Realism slider unavailable: {reason}"
+            if reason
+            else "Network interpolation: 0% = the faithful model, 100% = the realistic one (texture)"
+        )
         return reason
 
     def schedule(self) -> None:

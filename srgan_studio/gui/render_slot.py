@@ -33,7 +33,7 @@ def block_edges(length: int) -> list[int]:
     return [round(i * length / n) for i in range(n + 1)]
 
 
-CHECKER = 8            # input pixels per checkerboard square behind transparent parts
+CHECKER = 8  # input pixels per checkerboard square behind transparent parts
 CHECKER_SHADES = (204.0, 153.0)
 
 
@@ -47,8 +47,9 @@ def checkerboard(h: int, w: int, cell: int, origin: tuple[int, int] = (0, 0)) ->
     return np.where((ys[:, None] + xs[None, :]) % 2 == 0, light, dark).astype(np.float32)
 
 
-def display_rgb(color: np.ndarray, alpha: np.ndarray | None = None, cell: int = CHECKER,
-                origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+def display_rgb(
+    color: np.ndarray, alpha: np.ndarray | None = None, cell: int = CHECKER, origin: tuple[int, int] = (0, 0)
+) -> np.ndarray:
     """Any engine image -> contiguous uint8 HxWx3 for the screen.
 
     16-bit keeps its top byte, grey is repeated, alpha is composited over a
@@ -136,7 +137,7 @@ class RenderSlot:
         self.key = key
         self.default_model = default_model
         self.descriptor: ModelDescriptor | None = None
-        self.missing = ""        # why there is no model, e.g. "model not installed"
+        self.missing = ""  # why there is no model, e.g. "model not installed"
         self.target: RenderTarget | None = None
         self.status = ""
         self.tile_fraction = 0.0  # progress inside the region being rendered

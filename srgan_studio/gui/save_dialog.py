@@ -25,7 +25,7 @@ from ..core.settings import Settings
 from .save_job import SaveOptions
 from .size_control import SizeControl
 
-FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)   # (key, label) for combo boxes
+FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)  # (key, label) for combo boxes
 
 
 def path_row(edit: QLineEdit, on_browse) -> QWidget:
@@ -104,8 +104,14 @@ class SaveDialog(QDialog):
         return self._descriptors[self.model.currentIndex()] if self._descriptors else None
 
     def options(self) -> SaveOptions:
-        return SaveOptions(Path(self.path.text()), self.output_format(), self.quality.value(),
-                           self.keep_metadata.isChecked(), self._overwrite, self.size.spec())
+        return SaveOptions(
+            Path(self.path.text()),
+            self.output_format(),
+            self.quality.value(),
+            self.keep_metadata.isChecked(),
+            self._overwrite,
+            self.size.spec(),
+        )
 
     def output_format(self) -> str:
         """The chosen format, or for "Same as input" the input's own (PNG where it cannot be written)."""

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SaveOptions:
     path: Path
-    format: str | None = None      # None: from the file name
+    format: str | None = None  # None: from the file name
     quality: int = DEFAULT_QUALITY
     keep_metadata: bool = True
-    overwrite: bool = False        # only after the user confirmed replacing that file
+    overwrite: bool = False  # only after the user confirmed replacing that file
     size: SizeSpec = field(default_factory=SizeSpec)  # the model's own factor by default
 
 
@@ -32,9 +32,9 @@ class SaveOptions:
 class PreviewBlocks:
     """The preview's finished full-detail blocks of the image being saved, for the save to reuse."""
 
-    canvas: np.ndarray                         # uint8 HxWx3 at the model's scale
-    done: list[tuple[int, int, int, int]]      # input-pixel boxes whose canvas pixels are final
-    missing: list[tuple[int, int, int, int]]   # the rest, still to render
+    canvas: np.ndarray  # uint8 HxWx3 at the model's scale
+    done: list[tuple[int, int, int, int]]  # input-pixel boxes whose canvas pixels are final
+    missing: list[tuple[int, int, int, int]]  # the rest, still to render
 
     @classmethod
     def snapshot(cls, target: RenderTarget, image) -> PreviewBlocks | None:
@@ -54,8 +54,11 @@ class PreviewBlocks:
         boxes = [(by, bx) for by in range(done.shape[0]) for bx in range(done.shape[1])]
         if not done.any():
             return None
-        return cls(canvas, [target.block_box(*b) for b in boxes if done[b]],
-                   [target.block_box(*b) for b in boxes if not done[b]])
+        return cls(
+            canvas,
+            [target.block_box(*b) for b in boxes if done[b]],
+            [target.block_box(*b) for b in boxes if not done[b]],
+        )
 
 
 def _reuse_preview(upscaler, image, blocks: PreviewBlocks, cancel: CancelToken) -> Generator[object, None, object]:
@@ -78,8 +81,9 @@ def _reuse_preview(upscaler, image, blocks: PreviewBlocks, cancel: CancelToken) 
     return Image(out, None, replace(image.meta))
 
 
-def save_job(upscaler, image, options: SaveOptions, cancel: CancelToken,
-             preview: PreviewBlocks | None = None) -> Generator[object, None, Path]:
+def save_job(
+    upscaler, image, options: SaveOptions, cancel: CancelToken, preview: PreviewBlocks | None = None
+) -> Generator[object, None, Path]:
     """Render ``image`` through ``upscaler`` at full resolution, then write it atomically.
 
     With ``preview`` (the panes' finished blocks of this image and model) only the blocks the

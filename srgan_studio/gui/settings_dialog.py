@@ -100,8 +100,9 @@ class SettingsDialog(QDialog):
         self.threads.setSpecialValueText(f"Automatic ({os.cpu_count() or 1} cores)")
         self.threads.setValue(settings.threads)
 
-        self.output_format, self.jpeg_quality = format_widgets(settings.output_format, settings.jpeg_quality,
-                                                                   same_as_input=True)
+        self.output_format, self.jpeg_quality = format_widgets(
+            settings.output_format, settings.jpeg_quality, same_as_input=True
+        )
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Beside the input image")
         out_row = path_row(self.output_dir, self._on_browse)
@@ -161,7 +162,8 @@ class SettingsDialog(QDialog):
 
     def _show_engine(self) -> None:
         self.engine_label.setText(
-            engine_in_use(self.device.currentData(), self.engine.currentData(), self.precision.currentData()))
+            engine_in_use(self.device.currentData(), self.engine.currentData(), self.precision.currentData())
+        )
 
     @staticmethod
     def _pair(a: QWidget, b: QWidget) -> QWidget:

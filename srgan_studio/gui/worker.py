@@ -70,7 +70,7 @@ class Worker(QObject):
     finished = Signal(object)
     cancelled = Signal()
     done = Signal()
-    _ended = Signal()   # the thread's last act; handled on the UI thread
+    _ended = Signal()  # the thread's last act; handled on the UI thread
 
     def __init__(self, job: JobFactory, parent: QObject | None = None, name: str = "job"):
         """``job`` takes the worker's CancelToken and returns the generator to drive.

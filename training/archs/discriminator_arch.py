@@ -40,8 +40,14 @@ def _block(cin: int, cout: int, stride: int, batch_norm: bool) -> nn.Sequential:
 
 
 class SRGANDiscriminator(nn.Module):
-    def __init__(self, patch_size: int = 96, in_channels: int = 3, base_channels: int = 64,
-                 dense: int = 1024, batch_norm: bool = True):
+    def __init__(
+        self,
+        patch_size: int = 96,
+        in_channels: int = 3,
+        base_channels: int = 64,
+        dense: int = 1024,
+        batch_norm: bool = True,
+    ):
         # base_channels / dense shrink the network for tests; the paper is 64 / 1024.
         super().__init__()
         if patch_size < 16:

@@ -13,7 +13,7 @@ from ..errors import SettingsError, StudioError
 
 TRAIN_EXTRA_HINT = "fine-tuning needs PyTorch: pip install 'srgan-studio[train]'"
 DEFAULT_BASE = "srresnet_x4"
-RESTORE_BASE = "restore_x4"      # the faithful restore model, the better start for damaged photos
+RESTORE_BASE = "restore_x4"  # the faithful restore model, the better start for damaged photos
 
 
 def training_missing() -> str:
@@ -49,7 +49,7 @@ def read_weights_arch(path: str | Path) -> dict[str, Any]:
 class BaseModel:
     name: str
     title: str
-    weights: Path       # the .safetensors beside the ONNX file
+    weights: Path  # the .safetensors beside the ONNX file
     onnx: Path
     arch: dict[str, Any]
     scale: int
@@ -68,8 +68,9 @@ def _base_of(d) -> BaseModel:
         raise SettingsError(f"model {d.name!r} is not a network and cannot be fine-tuned")
     weights = d.model_path.with_suffix(".safetensors")
     if not weights.is_file():
-        raise SettingsError(f"model {d.name!r} has no training weights ({weights.name}) beside it, so it cannot "
-                            "be fine-tuned", weights)
+        raise SettingsError(
+            f"model {d.name!r} has no training weights ({weights.name}) beside it, so it cannot be fine-tuned", weights
+        )
     return BaseModel(d.name, d.title, weights, d.model_path, read_weights_arch(weights), d.scale)
 
 
@@ -98,7 +99,7 @@ def default_base(bases: list[BaseModel], preset: str = "clean") -> BaseModel | N
     from .presets import DAMAGED
 
     by_name = {b.name: b for b in bases}
-    for name in ((RESTORE_BASE, DEFAULT_BASE) if preset in DAMAGED else (DEFAULT_BASE, RESTORE_BASE)):
+    for name in (RESTORE_BASE, DEFAULT_BASE) if preset in DAMAGED else (DEFAULT_BASE, RESTORE_BASE):
         if name in by_name:
             return by_name[name]
     return bases[0] if bases else None

@@ -18,10 +18,10 @@ from .state import Plan
 # stage, not the step count. The dry run is a guess on a shared machine: measured here, a
 # dry run under load planned 42 steps for a run that then went 13x faster and ended early.
 MINUTES_SLACK = 20.0
-BATCHES = (16, 8, 4)      # tried largest first for a minutes budget
-MIN_UPDATES = 300         # a bigger batch is worth it only while the budget still allows this many steps
-PROBE_BATCH = 16          # the dry run's batch when the batch is chosen automatically
-LONG_RUN_STEPS = 2000     # past this, the gentler learning rate keeps more of what the base knows
+BATCHES = (16, 8, 4)  # tried largest first for a minutes budget
+MIN_UPDATES = 300  # a bigger batch is worth it only while the budget still allows this many steps
+PROBE_BATCH = 16  # the dry run's batch when the batch is chosen automatically
+LONG_RUN_STEPS = 2000  # past this, the gentler learning rate keeps more of what the base knows
 
 
 def effective_ema(decay: float, steps: int) -> float:
@@ -105,13 +105,14 @@ def stage_minutes(opts: FinetuneOptions, names: list[str], stage: str, used_seco
 class RunClock:
     """Where the run stands against its budget, for the progress bar and the ETA."""
 
-    fraction: float               # of the whole run
+    fraction: float  # of the whole run
     eta_s: float | None
-    expected_total: int           # steps over all stages: exact for a steps budget, an estimate for minutes
+    expected_total: int  # steps over all stages: exact for a steps budget, an estimate for minutes
 
 
-def run_clock(opts: FinetuneOptions, *, done_steps: int, planned_total: int, used_s: float,
-              it_per_s: float) -> RunClock:
+def run_clock(
+    opts: FinetuneOptions, *, done_steps: int, planned_total: int, used_s: float, it_per_s: float
+) -> RunClock:
     """Progress of the whole run. ``done_steps`` counts every stage; ``used_s`` the training time so far."""
     if opts.timed:
         budget_s = opts.minutes * 60
@@ -131,8 +132,6 @@ def format_minutes(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes:.0f} min"
     return f"{int(minutes // 60)} h {int(minutes % 60):02d} min"
-
-
 
 
 def estimate_for(opts: FinetuneOptions, seconds_per_sample: dict[str, float], patch_size: int) -> Estimate:

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from .run import FinetuneRun
 
 METHODS = ("bicubic", "base", "finetuned")
-EVAL_SIDE = 768          # held-out photos are scored on a centre crop this big (HR px): minutes, not hours, on a CPU
-CROP_SIDE = 128          # side-by-side crops shown in the wizard
+EVAL_SIDE = 768  # held-out photos are scored on a centre crop this big (HR px): minutes, not hours, on a CPU
+CROP_SIDE = 128  # side-by-side crops shown in the wizard
 MAX_CROPS = 3
 
 
@@ -46,9 +46,9 @@ class EvalProgress:
 
 @dataclass
 class EvalResult:
-    rows: list[dict[str, Any]]          # {"photo": rel, "bicubic": {"psnr_y", "ssim_y"}, "base": ..., "finetuned": ...}
-    mean: dict[str, dict[str, float]]   # method -> {"psnr_y", "ssim_y"}
-    crops: list[dict[str, Any]]         # {"photo", "box": [top, left, side], "hr", "bicubic", "base", "finetuned"}
+    rows: list[dict[str, Any]]  # {"photo": rel, "bicubic": {"psnr_y", "ssim_y"}, "base": ..., "finetuned": ...}
+    mean: dict[str, dict[str, float]]  # method -> {"psnr_y", "ssim_y"}
+    crops: list[dict[str, Any]]  # {"photo", "box": [top, left, side], "hr", "bicubic", "base", "finetuned"}
     eval_side: int
 
     @property
@@ -79,7 +79,7 @@ def busiest_box(hr: np.ndarray, side: int) -> tuple[int, int, int]:
     stride = max(8, side // 2)
     for top in range(0, max(1, hr.shape[0] - side + 1), stride):
         for left in range(0, max(1, hr.shape[1] - side + 1), stride):
-            v = float(g[top:top + side, left:left + side].sum())
+            v = float(g[top : top + side, left : left + side].sum())
             if v > best:
                 best, pos = v, (top, left)
     return pos[0], pos[1], side
@@ -87,7 +87,7 @@ def busiest_box(hr: np.ndarray, side: int) -> tuple[int, int, int]:
 
 def cut(arr: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     top, left, side = box
-    return np.ascontiguousarray(arr[top:top + side, left:left + side])
+    return np.ascontiguousarray(arr[top : top + side, left : left + side])
 
 
 def _save_png(arr: np.ndarray, path: Path) -> None:
@@ -121,11 +121,12 @@ def _hr_of(path: Path, scale: int, side: int) -> np.ndarray:
     ch, cw = min(h, side), min(w, side)
     ch, cw = ch - ch % scale, cw - cw % scale
     top, left = (h - ch) // 2, (w - cw) // 2
-    return np.ascontiguousarray(color[top:top + ch, left:left + cw])
+    return np.ascontiguousarray(color[top : top + ch, left : left + cw])
 
 
-def _score_photo(run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: int, cancel: CancelToken
-                 ) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
+def _score_photo(
+    run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: int, cancel: CancelToken
+) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
     from ..imageio import Image
     from ..upscale import drain
 
@@ -137,8 +138,9 @@ def _score_photo(run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: i
     for method, up in ups.items():
         sr = drain(up.run(Image(lr), cancel)).color
         if sr.shape != hr.shape:
-            raise StudioError(f"{method} gave {sr.shape[1]}x{sr.shape[0]} for a {hr.shape[1]}x{hr.shape[0]} photo",
-                              path)
+            raise StudioError(
+                f"{method} gave {sr.shape[1]}x{sr.shape[0]} for a {hr.shape[1]}x{hr.shape[0]} photo", path
+            )
         outs[method] = sr
         row[method] = {"psnr_y": round(psnr_y(sr, hr, run.scale), 4), "ssim_y": round(ssim_y(sr, hr, run.scale), 5)}
     return row, hr, outs
@@ -155,8 +157,9 @@ def _write_crops(out_dir: Path, index: int, name: str, hr: np.ndarray, outs: dic
     return entry
 
 
-def evaluate(run: FinetuneRun, cancel: CancelToken = NEVER, eval_side: int = EVAL_SIDE
-             ) -> Generator[EvalProgress, None, EvalResult]:
+def evaluate(
+    run: FinetuneRun, cancel: CancelToken = NEVER, eval_side: int = EVAL_SIDE
+) -> Generator[EvalProgress, None, EvalResult]:
     """Export (if needed), then PSNR/SSIM (Y, border = scale) on every held-out photo for the three methods."""
     yield EvalProgress(0, 1, "exporting the fine-tuned model to ONNX")
     ups = _upscalers(run, export(run))

@@ -36,16 +36,23 @@ def export(run: FinetuneRun) -> Path:
     res = _run([*process.train_command(), "export", str(weights), "-o", str(out)], log)
     if res.returncode != 0 or not out.is_file():
         lines = [ln for ln in (res.stderr or "").splitlines() if ln.strip()]
-        why = next((ln.removeprefix("srgan-studio: error:").strip() for ln in reversed(lines)
-                    if ln.startswith("srgan-studio: error:")), lines[-1] if lines else f"exit code {res.returncode}")
+        why = next(
+            (
+                ln.removeprefix("srgan-studio: error:").strip()
+                for ln in reversed(lines)
+                if ln.startswith("srgan-studio: error:")
+            ),
+            lines[-1] if lines else f"exit code {res.returncode}",
+        )
         raise StudioError(f"ONNX export failed: {why} (log: {log})", weights)
     return out
 
 
 def _run(argv: list[str], log: Path) -> subprocess.CompletedProcess:
     try:
-        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                             timeout=EXPORT_TIMEOUT_S)
+        res = subprocess.run(
+            argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StudioError(f"cannot run the ONNX export ({exc}) (log: {log})") from None
     log.write_text(f"$ {' '.join(argv)}\n{res.stdout or ''}{res.stderr or ''}", encoding="utf-8")

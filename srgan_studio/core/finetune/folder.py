@@ -17,7 +17,7 @@ import numpy as np
 from .photos import Photo
 from .state import STATE_FILE
 
-PREVIEW_SIDE = 128        # the held-out crops the trainer validates on and the previews show
+PREVIEW_SIDE = 128  # the held-out crops the trainer validates on and the previews show
 
 
 def finetune_root() -> Path:
@@ -38,9 +38,16 @@ def list_runs() -> list[dict[str, Any]]:
             try:
                 data = json.loads(st.read_text(encoding="utf-8"))
                 options = data.get("options", {})
-                runs.append({"name": d.name, "status": data.get("status", "?"), "dir": d,
-                             "updated": data.get("updated", 0), "goal": options.get("goal"),
-                             "base": options.get("base")})
+                runs.append(
+                    {
+                        "name": d.name,
+                        "status": data.get("status", "?"),
+                        "dir": d,
+                        "updated": data.get("updated", 0),
+                        "goal": options.get("goal"),
+                        "base": options.get("base"),
+                    }
+                )
             except (OSError, ValueError, AttributeError):
                 continue
     return sorted(runs, key=lambda r: r["updated"], reverse=True)
@@ -58,7 +65,7 @@ def link(src: Path, dest: Path) -> None:
         return
     except OSError:
         pass
-    shutil.copyfile(src, dest)   # last resort (Windows without symlink rights, another drive)
+    shutil.copyfile(src, dest)  # last resort (Windows without symlink rights, another drive)
 
 
 def link_name(photo: Photo) -> str:
@@ -98,4 +105,4 @@ def make_preview_crops(out: Path, heldout: list[Photo], scale: int, side: int = 
     for i, p in enumerate(heldout):
         color = load_rgb8(p.path)
         top, left, c = centre_box(color.shape[0], color.shape[1], side, scale)
-        PILImage.fromarray(np.ascontiguousarray(color[top:top + c, left:left + c])).save(out / f"{i:02d}.png")
+        PILImage.fromarray(np.ascontiguousarray(color[top : top + c, left : left + c])).save(out / f"{i:02d}.png")

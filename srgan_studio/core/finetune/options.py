@@ -32,20 +32,20 @@ class FinetuneOptions:
     name: str
     goal: str = "faithful"
     preset: str = "clean"
-    steps: int = 0              # total steps over all stages; 0: derive from minutes
-    minutes: float = 0.0        # total wall-clock budget; 0: steps only
-    lr: float = 0.0             # 0: chosen for the time available (budget.choose_schedule)
-    batch_size: int = 0         # 0: chosen for the time available
+    steps: int = 0  # total steps over all stages; 0: derive from minutes
+    minutes: float = 0.0  # total wall-clock budget; 0: steps only
+    lr: float = 0.0  # 0: chosen for the time available (budget.choose_schedule)
+    batch_size: int = 0  # 0: chosen for the time available
     patch_size: int = 96
     ema: float = 0.999
-    gan_share: float = 0.5      # realistic: the GAN stage's share of the budget
-    preview_seconds: float = 60.0   # a checkpoint and a preview this often
-    val_every: int = 0          # held-out-crop validation every N steps; 0: about 20 times per stage
-    threads: int = 0            # 0: all cores
+    gan_share: float = 0.5  # realistic: the GAN stage's share of the budget
+    preview_seconds: float = 60.0  # a checkpoint and a preview this often
+    val_every: int = 0  # held-out-crop validation every N steps; 0: about 20 times per stage
+    threads: int = 0  # 0: all cores
     seed: int = 0
-    heldout: int = 0            # number of held-out photos; 0: about 10%, at least 2
-    previews: bool = True       # render before/after previews (each needs a short-lived torch process)
-    device: str = "auto"        # the trainer's train.device: auto, cpu, cuda or cuda:N
+    heldout: int = 0  # number of held-out photos; 0: about 10%, at least 2
+    previews: bool = True  # render before/after previews (each needs a short-lived torch process)
+    device: str = "auto"  # the trainer's train.device: auto, cpu, cuda or cuda:N
     detail_sampling: bool = True  # draw patches towards detailed regions (flat sky teaches nothing)
 
     def check(self) -> None:
@@ -67,8 +67,10 @@ class FinetuneOptions:
         need(0 < self.gan_share < 1, f"GAN share must be in (0, 1), not {self.gan_share}")
         need(self.preview_seconds > 0, "preview interval must be positive")
         need(self.heldout == 0 or self.heldout >= MIN_HELDOUT, f"hold out at least {MIN_HELDOUT} photos")
-        need(self.device == "auto" or self.device == "cpu" or re.fullmatch(r"cuda(:\d+)?", self.device) is not None,
-             f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}")
+        need(
+            self.device == "auto" or self.device == "cpu" or re.fullmatch(r"cuda(:\d+)?", self.device) is not None,
+            f"device must be auto, cpu, cuda or cuda:N, not {self.device!r}",
+        )
 
     @property
     def timed(self) -> bool:

@@ -18,16 +18,16 @@ from ..errors import ImageReadError, SettingsError, StudioError
 from ..progress import drive
 from .options import MIN_HELDOUT, MIN_TRAIN
 
-MIN_SIDE = 32             # smaller photos cannot be cropped or scored; they are skipped
-MIN_PATCH = 32            # a patch never shrinks below this for small photos
-FEW_PHOTOS = 10           # below this many training photos, warn that the model may overfit
-CACHE_WARN_BYTES = 3_000_000_000   # the trainer keeps decoded photos in memory; warn past this
+MIN_SIDE = 32  # smaller photos cannot be cropped or scored; they are skipped
+MIN_PATCH = 32  # a patch never shrinks below this for small photos
+FEW_PHOTOS = 10  # below this many training photos, warn that the model may overfit
+CACHE_WARN_BYTES = 3_000_000_000  # the trainer keeps decoded photos in memory; warn past this
 
 
 @dataclass(frozen=True)
 class Photo:
     path: Path
-    rel: str             # POSIX path relative to the scanned folder
+    rel: str  # POSIX path relative to the scanned folder
     width: int
     height: int
 
@@ -47,9 +47,9 @@ class ScanProgress:
 class FolderScan:
     folder: Path
     usable: list[Photo] = field(default_factory=list)
-    bad: list[tuple[Path, str]] = field(default_factory=list)     # skipped, with the reason
+    bad: list[tuple[Path, str]] = field(default_factory=list)  # skipped, with the reason
     warnings: list[str] = field(default_factory=list)
-    patch_size: int = 96          # the patch asked for; small photos may shrink the run's patch
+    patch_size: int = 96  # the patch asked for; small photos may shrink the run's patch
 
     @property
     def ok(self) -> bool:
@@ -68,8 +68,10 @@ class FolderScan:
             return "no images found in this folder"
         if not self.usable:
             return f"none of the {len(self.bad)} images can be used ({self.bad[0][1]})"
-        return (f"only {len(self.usable)} usable image(s); fine-tuning needs at least {need} "
-                f"({MIN_HELDOUT} are held out to measure the result)")
+        return (
+            f"only {len(self.usable)} usable image(s); fine-tuning needs at least {need} "
+            f"({MIN_HELDOUT} are held out to measure the result)"
+        )
 
 
 def _probe_photo(path: Path) -> tuple[int, int]:
@@ -83,7 +85,7 @@ def _probe_photo(path: Path) -> tuple[int, int]:
             raise ImageReadError("file is empty (0 bytes)", path)
     except OSError as exc:
         raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
-    im = _open(path, DEFAULT_MAX_PIXELS)   # keeps Pillow's decompression-bomb limit on
+    im = _open(path, DEFAULT_MAX_PIXELS)  # keeps Pillow's decompression-bomb limit on
     try:
         size = im.size
         if im.format == "JPEG":
@@ -98,8 +100,9 @@ def _probe_photo(path: Path) -> tuple[int, int]:
         im.close()
 
 
-def scan_photos(folder: str | Path, patch_size: int = 96, cancel: CancelToken = NEVER
-                ) -> Generator[ScanProgress, None, FolderScan]:
+def scan_photos(
+    folder: str | Path, patch_size: int = 96, cancel: CancelToken = NEVER
+) -> Generator[ScanProgress, None, FolderScan]:
     """Yield once per file; return the FolderScan. ``patch_size`` is the training patch asked for."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -126,18 +129,23 @@ def _warnings(scan: FolderScan) -> list[str]:
     out = []
     small = [p for p in scan.usable if p.side < scan.patch_size]
     if small:
-        out.append(f"{len(small)} photo(s) are smaller than the {scan.patch_size} px training patch, so this run "
-                   f"trains on patches of about {run_patch_size(scan.usable, scan.patch_size, 1)} px: they can teach fine "
-                   "detail and noise, less of larger shapes. Fine-tuning learns most from your own best, "
-                   "largest photos.")
+        out.append(
+            f"{len(small)} photo(s) are smaller than the {scan.patch_size} px training patch, so this run "
+            f"trains on patches of about {run_patch_size(scan.usable, scan.patch_size, 1)} px: they can teach fine "
+            "detail and noise, less of larger shapes. Fine-tuning learns most from your own best, "
+            "largest photos."
+        )
     n_train = len(scan.usable) - len(choose_heldout(scan.usable))
     if scan.ok and n_train < FEW_PHOTOS:
-        out.append(f"only {n_train} training photo(s): the model may learn them by heart; "
-                   f"{FEW_PHOTOS} or more work better")
+        out.append(
+            f"only {n_train} training photo(s): the model may learn them by heart; {FEW_PHOTOS} or more work better"
+        )
     cache = sum(p.width * p.height * 3 for p in scan.usable)
     if cache > CACHE_WARN_BYTES:
-        out.append(f"training keeps every photo decoded in memory (about {cache / 1e9:.1f} GB here); "
-                   "use fewer or smaller photos if this machine has less free memory")
+        out.append(
+            f"training keeps every photo decoded in memory (about {cache / 1e9:.1f} GB here); "
+            "use fewer or smaller photos if this machine has less free memory"
+        )
     return out
 
 

@@ -42,11 +42,30 @@ class PreviewFiles:
 def _render(run: FinetuneRun, weights: Path, out: Path) -> str:
     """Render ``weights`` on the preview crop into ``out``; '' on success, else why not (one line)."""
     files = PreviewFiles(run)
-    argv = [sys.executable, "-m", "srgan_studio.training.preview", str(weights), str(files.hr), str(out),
-            "--preset", run.options.preset, "--lr-out", str(files.lr), "--bicubic-out", str(files.bicubic)]
+    argv = [
+        sys.executable,
+        "-m",
+        "srgan_studio.training.preview",
+        str(weights),
+        str(files.hr),
+        str(out),
+        "--preset",
+        run.options.preset,
+        "--lr-out",
+        str(files.lr),
+        "--bicubic-out",
+        str(files.bicubic),
+    ]
     try:
-        res = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                             timeout=PREVIEW_TIMEOUT_S, preexec_fn=child_setup if os.name == "posix" else None)
+        res = subprocess.run(
+            argv,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PREVIEW_TIMEOUT_S,
+            preexec_fn=child_setup if os.name == "posix" else None,
+        )
     except subprocess.TimeoutExpired:
         return f"the preview took longer than {PREVIEW_TIMEOUT_S} s"
     except OSError as exc:
@@ -77,8 +96,9 @@ class Previewer:
     def request(self, stage: str, step: int, weights: Path) -> bool:
         if not self.run.options.previews or (self.thread is not None and self.thread.is_alive()):
             return False
-        self.thread = threading.Thread(target=self._work, args=(stage, step, weights), daemon=True,
-                                       name="finetune-preview")
+        self.thread = threading.Thread(
+            target=self._work, args=(stage, step, weights), daemon=True, name="finetune-preview"
+        )
         self.thread.start()
         return True
 

@@ -40,8 +40,10 @@ def _popen_options() -> dict[str, Any]:
     if os.name == "posix":
         # Ctrl-C in a terminal reaches us, and we stop the child cleanly.
         return {"start_new_session": True, "preexec_fn": child_setup}
-    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-            | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)}
+    return {
+        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
+        | getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0)
+    }
 
 
 class TrainProcess:
@@ -53,9 +55,18 @@ class TrainProcess:
         self.log_path = log_path
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-                                         bufsize=1, env=child_env, **_popen_options())
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                env=child_env,
+                **_popen_options(),
+            )
         except OSError as exc:
             raise StudioError(f"cannot start the training process ({exc})") from None
         self._stderr_thread = threading.Thread(target=self._read_stderr, daemon=True, name="train-stderr")
@@ -118,7 +129,7 @@ class TrainProcess:
         if os.name == "posix":
             self._signal(signal.SIGTERM)
             if self.paused:
-                self.cont()   # a stopped process only acts on SIGTERM once it runs again
+                self.cont()  # a stopped process only acts on SIGTERM once it runs again
         else:
             self._signal(getattr(signal, "CTRL_BREAK_EVENT", signal.SIGTERM))
 

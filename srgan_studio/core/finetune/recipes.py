@@ -19,9 +19,21 @@ def detail_sampling(opts: FinetuneOptions) -> bool:
     return opts.detail_sampling and opts.preset not in DAMAGED
 
 
-def build_recipe(opts: FinetuneOptions, plan: Plan, stage: str, *, arch: dict[str, Any], init: str, train_dir: str,
-                 val_dirs: list[str], steps: int, expected_steps: int, checkpoint_minutes: float, val_every: int,
-                 threads: int) -> Recipe:
+def build_recipe(
+    opts: FinetuneOptions,
+    plan: Plan,
+    stage: str,
+    *,
+    arch: dict[str, Any],
+    init: str,
+    train_dir: str,
+    val_dirs: list[str],
+    steps: int,
+    expected_steps: int,
+    checkpoint_minutes: float,
+    val_every: int,
+    threads: int,
+) -> Recipe:
     """The recipe for one stage (core/recipe_schema.py holds the schema)."""
     train = TrainSection(
         stage=stage,
@@ -48,19 +60,33 @@ def build_recipe(opts: FinetuneOptions, plan: Plan, stage: str, *, arch: dict[st
         keep_best=stage == "psnr" and bool(val_dirs),
     )
     recipe = Recipe(
-        experiment=ExperimentSection(name=f"finetune-{opts.name}-{stage}", seed=int(opts.seed),
-                                     description=f"fine-tune {opts.base} on {opts.photos} ({opts.goal}, {opts.preset})"),
+        experiment=ExperimentSection(
+            name=f"finetune-{opts.name}-{stage}",
+            seed=int(opts.seed),
+            description=f"fine-tune {opts.base} on {opts.photos} ({opts.goal}, {opts.preset})",
+        ),
         model=ModelSection(type=arch["type"], options=dict(arch.get("options", {}))),
-        data=DataSection(train=train_dir, val=list(val_dirs), patch_size=int(plan.patch_size),
-                         batch_size=int(plan.batch_size), degradation=opts.preset,
-                         detail_sampling=detail_sampling(opts)),
+        data=DataSection(
+            train=train_dir,
+            val=list(val_dirs),
+            patch_size=int(plan.patch_size),
+            batch_size=int(plan.batch_size),
+            degradation=opts.preset,
+            detail_sampling=detail_sampling(opts),
+        ),
         train=train,
     )
     if stage == "gan":
         # Fine-tuning GANs collapses colours without a pixel anchor (Real-ESRGAN #148, #745);
         # ESRGAN's L1 weight keeps it; feature matching needs no downloaded VGG weights.
-        recipe.gan = GanSection(adversarial="bce", adv_weight=1e-3, pixel_weight=1e-2, content_loss="feature_match",
-                                content_weight=1.0, d_lr=float(plan.lr))
+        recipe.gan = GanSection(
+            adversarial="bce",
+            adv_weight=1e-3,
+            pixel_weight=1e-2,
+            content_loss="feature_match",
+            content_weight=1.0,
+            d_lr=float(plan.lr),
+        )
     return recipe
 
 

@@ -24,8 +24,10 @@ def did_not_beat_base(run: FinetuneRun) -> str:
     if run.beat_base() is not False:
         return ""
     mean = run.state.metrics["heldout"]
-    return (f"the fine-tuned model did not beat its base {run.state.base.name} on your held-out photos "
-            f"({mean['finetuned']['psnr_y']:.2f} dB against {mean['base']['psnr_y']:.2f} dB)")
+    return (
+        f"the fine-tuned model did not beat its base {run.state.base.name} on your held-out photos "
+        f"({mean['finetuned']['psnr_y']:.2f} dB against {mean['base']['psnr_y']:.2f} dB)"
+    )
 
 
 def _recipes(run: FinetuneRun) -> dict[str, str]:
@@ -53,9 +55,15 @@ def _provenance(run: FinetuneRun, exported: ModelDescriptor, name: str) -> dict[
         "kept_step": {st.name: st.best_step for st in run.stages if st.best_step >= 0},
         "seconds": {st.name: round(st.seconds, 1) for st in run.stages},
         "recipe": _recipes(run),
-        "options": {"lr": plan.lr if plan else o.lr, "batch_size": plan.batch_size if plan else o.batch_size,
-                    "patch_size": run.state.patch_size, "ema": o.ema, "minutes": o.minutes, "steps": o.steps,
-                    "seed": o.seed},
+        "options": {
+            "lr": plan.lr if plan else o.lr,
+            "batch_size": plan.batch_size if plan else o.batch_size,
+            "patch_size": run.state.patch_size,
+            "ema": o.ema,
+            "minutes": o.minutes,
+            "steps": o.steps,
+            "seed": o.seed,
+        },
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "weights": f"{name}.safetensors",
     }
@@ -83,10 +91,16 @@ def register(run: FinetuneRun, title: str = "", registry=None, *, anyway: bool =
         m = run.state.metrics
         metrics["heldout"] = {**m["heldout"], "eval_side": m["eval_side"], "photos": len(m["rows"])}
     o = run.options
-    desc = replace(exported, name=name, title=title or f"{name} (fine-tuned {run.state.base.title})",
-                   file=f"{name}.onnx", provenance=_provenance(run, exported, name), metrics=metrics,
-                   notes=f"Fine-tuned in SRGAN Studio on {Path(o.photos).name} "
-                         f"({'PSNR + GAN' if o.goal == 'realistic' else 'PSNR'}, {PRESET_TITLES[o.preset].lower()}).")
+    desc = replace(
+        exported,
+        name=name,
+        title=title or f"{name} (fine-tuned {run.state.base.title})",
+        file=f"{name}.onnx",
+        provenance=_provenance(run, exported, name),
+        metrics=metrics,
+        notes=f"Fine-tuned in SRGAN Studio on {Path(o.photos).name} "
+        f"({'PSNR + GAN' if o.goal == 'realistic' else 'PSNR'}, {PRESET_TITLES[o.preset].lower()}).",
+    )
     _install(registry.user_dir, name, onnx, weights, desc)
     run.state.model = name
     run.set_status(RunStatus.REGISTERED)

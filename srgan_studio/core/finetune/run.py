@@ -46,8 +46,15 @@ class FinetuneRun:
 
     # ---- creation and loading -------------------------------------------
     @classmethod
-    def create(cls, options: FinetuneOptions, scan: FolderScan | None = None, *, base: BaseModel | None = None,
-               registry=None, replace: bool = False) -> FinetuneRun:
+    def create(
+        cls,
+        options: FinetuneOptions,
+        scan: FolderScan | None = None,
+        *,
+        base: BaseModel | None = None,
+        registry=None,
+        replace: bool = False,
+    ) -> FinetuneRun:
         options.check()
         if registry is None:
             from ..registry import default_registry
@@ -58,16 +65,19 @@ class FinetuneRun:
         base = base or resolve_base(options.base, registry, options.preset)
         options.base = base.name
         if options.patch_size % base.scale:
-            raise SettingsError(f"patch size {options.patch_size} must be a multiple of the model's scale "
-                                f"({base.scale})")
+            raise SettingsError(
+                f"patch size {options.patch_size} must be a multiple of the model's scale ({base.scale})"
+            )
         if scan is None or scan.patch_size != options.patch_size:
             scan = scan_folder(options.photos, options.patch_size)
         scan.check()
         run_dir = finetune_root() / options.name
         if (run_dir / STATE_FILE).exists():
             if not replace:
-                raise SettingsError(f"a fine-tuning run named {options.name!r} exists already; resume it or "
-                                    "choose another name", run_dir)
+                raise SettingsError(
+                    f"a fine-tuning run named {options.name!r} exists already; resume it or choose another name",
+                    run_dir,
+                )
             shutil.rmtree(run_dir)
         heldout = choose_heldout(scan.usable, options.heldout)
         held = {p.rel for p in heldout}

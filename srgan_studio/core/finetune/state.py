@@ -20,15 +20,15 @@ READABLE_VERSIONS = (1, 2)
 
 
 class RunStatus(str, enum.Enum):
-    CREATED = "created"          # folder, links and recipes written
-    ESTIMATED = "estimated"      # the dry run measured the step time
-    TRAINING = "training"        # a trainer process runs (or ran, until the app died)
+    CREATED = "created"  # folder, links and recipes written
+    ESTIMATED = "estimated"  # the dry run measured the step time
+    TRAINING = "training"  # a trainer process runs (or ran, until the app died)
     PAUSED = "paused"
-    CANCELLED = "cancelled"      # stopped by the user; the last checkpoint is kept
-    FAILED = "failed"            # the trainer died; the last checkpoint is kept
+    CANCELLED = "cancelled"  # stopped by the user; the last checkpoint is kept
+    FAILED = "failed"  # the trainer died; the last checkpoint is kept
     TRAINED = "trained"
-    EVALUATED = "evaluated"      # scored on the held-out photos
-    REGISTERED = "registered"    # added to the user's models
+    EVALUATED = "evaluated"  # scored on the held-out photos
+    REGISTERED = "registered"  # added to the user's models
 
 
 _S = RunStatus
@@ -53,12 +53,12 @@ class StatusError(RuntimeError):
 
 @dataclass
 class StageState:
-    name: str                    # "psnr" or "gan"
-    steps: int = 0               # planned (0 until the budget is known)
-    step: int = 0                # last checkpointed step
-    seconds: float = 0.0         # training time used, pauses excluded
+    name: str  # "psnr" or "gan"
+    steps: int = 0  # planned (0 until the budget is known)
+    step: int = 0  # last checkpointed step
+    seconds: float = 0.0  # training time used, pauses excluded
     done: bool = False
-    best_step: int = -1          # the step of the kept (best) weights; 0: the base won; -1: not known
+    best_step: int = -1  # the step of the kept (best) weights; 0: the base won; -1: not known
     best_psnr: float | None = None
     base_psnr: float | None = None
 
@@ -77,7 +77,7 @@ class BaseInfo:
 class PhotoSplit:
     train: list[str]
     heldout: list[str]
-    skipped: list[list[str]] = field(default_factory=list)    # [path, reason]
+    skipped: list[list[str]] = field(default_factory=list)  # [path, reason]
 
 
 @dataclass
@@ -96,14 +96,14 @@ class RunState:
     base: BaseInfo
     photos: PhotoSplit
     stages: list[StageState]
-    patch_size: int = 96                       # the run's HR patch: the one asked for, shrunk for small photos
-    seconds_per_sample: dict[str, float] = field(default_factory=dict)   # per stage, from the dry run
+    patch_size: int = 96  # the run's HR patch: the one asked for, shrunk for small photos
+    seconds_per_sample: dict[str, float] = field(default_factory=dict)  # per stage, from the dry run
     plan: Plan | None = None
     created: float = 0.0
     updated: float = 0.0
     error: str = ""
-    metrics: dict[str, Any] | None = None      # held-out scores after evaluation
-    model: str = ""                            # the registered model's name
+    metrics: dict[str, Any] | None = None  # held-out scores after evaluation
+    model: str = ""  # the registered model's name
     version: int = STATE_VERSION
 
     def move_to(self, status: RunStatus) -> None:
@@ -137,7 +137,7 @@ class RunState:
 
 def _parse(data: dict[str, Any]) -> RunState:
     options = FinetuneOptions.from_dict(data["options"])
-    if data["version"] == 1:   # v1 kept seconds per step at the user's batch size
+    if data["version"] == 1:  # v1 kept seconds per step at the user's batch size
         batch = options.batch_size or 8
         per_sample = {k: float(v) / batch for k, v in (data.get("seconds_per_step") or {}).items()}
     else:

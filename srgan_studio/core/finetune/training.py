@@ -44,7 +44,7 @@ from .state import RunStatus
 if TYPE_CHECKING:
     from .run import FinetuneRun
 
-PROBE_STEPS = 4           # timed steps of the dry run (its first, warm-up step is not counted)
+PROBE_STEPS = 4  # timed steps of the dry run (its first, warm-up step is not counted)
 MAX_OUTSIDE_STOPS = 3
 
 
@@ -87,10 +87,20 @@ def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -
     out.mkdir(parents=True)
     plan = budget.choose_plan(run.options, {}, run.state.patch_size)
     plan.batch_size = batch
-    recipe = build_recipe(run.options, plan, stage, arch=run.state.base.arch, init=run.state.base.weights,
-                          train_dir=str(run.train_dir), val_dirs=[], steps=PROBE_STEPS + 1,
-                          expected_steps=PROBE_STEPS + 1, checkpoint_minutes=1e4, val_every=0,
-                          threads=stage_threads(run))
+    recipe = build_recipe(
+        run.options,
+        plan,
+        stage,
+        arch=run.state.base.arch,
+        init=run.state.base.weights,
+        train_dir=str(run.train_dir),
+        val_dirs=[],
+        steps=PROBE_STEPS + 1,
+        expected_steps=PROBE_STEPS + 1,
+        checkpoint_minutes=1e4,
+        val_every=0,
+        threads=stage_threads(run),
+    )
     recipe.train.checkpoint_keep = 1
     path = write_recipe(out / "recipe-src.toml", recipe)
     argv = [*process.train_command(), "train", str(path), "--out", str(out), "--progress", "json"]
@@ -169,25 +179,47 @@ class _Stage:
 
     def recipe(self) -> Path:
         run, st = self.run, self.st
-        init = run.state.base.weights if self.index == 0 else str(
-            run.stage_dir(run.stages[self.index - 1].name) / "generator.safetensors")
+        init = (
+            run.state.base.weights
+            if self.index == 0
+            else str(run.stage_dir(run.stages[self.index - 1].name) / "generator.safetensors")
+        )
         sps = seconds_per_step(run)
         expected = budget.expected_steps(run.options, _names(run), sps)[st.name] if sps else st.steps
         assert run.state.plan is not None
-        recipe = build_recipe(run.options, run.state.plan, st.name, arch=run.state.base.arch, init=init,
-                              train_dir=str(run.train_dir), val_dirs=[str(run.preview_dir / "crops")],
-                              steps=st.steps, expected_steps=min(expected, st.steps),
-                              checkpoint_minutes=run.options.preview_seconds / 60,
-                              val_every=run.options.val_every or max(1, min(expected, st.steps) // 15),
-                              threads=stage_threads(run))
-        comment = (f"Fine-tuning stage {self.index + 1}/{len(run.stages)} ({st.name}) written by SRGAN Studio.\n"
-                   f"Base model: {run.options.base}; photos: {run.options.photos}.")
+        recipe = build_recipe(
+            run.options,
+            run.state.plan,
+            st.name,
+            arch=run.state.base.arch,
+            init=init,
+            train_dir=str(run.train_dir),
+            val_dirs=[str(run.preview_dir / "crops")],
+            steps=st.steps,
+            expected_steps=min(expected, st.steps),
+            checkpoint_minutes=run.options.preview_seconds / 60,
+            val_every=run.options.val_every or max(1, min(expected, st.steps) // 15),
+            threads=stage_threads(run),
+        )
+        comment = (
+            f"Fine-tuning stage {self.index + 1}/{len(run.stages)} ({st.name}) written by SRGAN Studio.\n"
+            f"Base model: {run.options.base}; photos: {run.options.photos}."
+        )
         return write_recipe(run.dir / f"recipe-{st.name}.toml", recipe, comment)
 
     def argv(self, recipe: Path, resuming: bool) -> list[str]:
         # The run's state decides the steps, also over the recipe saved in a resumed run folder.
-        argv = [*process.train_command(), "train", str(recipe), "--out", str(self.out), "--progress", "json",
-                "--set", f"train.steps={self.st.steps}"]
+        argv = [
+            *process.train_command(),
+            "train",
+            str(recipe),
+            "--out",
+            str(self.out),
+            "--progress",
+            "json",
+            "--set",
+            f"train.steps={self.st.steps}",
+        ]
         if resuming:
             argv.append("--resume")
         minutes = budget.stage_minutes(self.run.options, _names(self.run), self.st.name, self.st.seconds)
@@ -215,8 +247,10 @@ class _Stage:
                 outside_stops += 1
                 if outside_stops > MAX_OUTSIDE_STOPS:
                     self.run.set_status(RunStatus.FAILED, "stopped from outside")
-                    raise StudioError(f"the training process keeps being stopped from outside (step {self.st.step}); "
-                                      "resume the run to continue")
+                    raise StudioError(
+                        f"the training process keeps being stopped from outside (step {self.st.step}); "
+                        "resume the run to continue"
+                    )
         self.st.done = True
         self.st.best_step, self.st.best_psnr, self.st.base_psnr = ended.best_step, ended.best_psnr, ended.base_psnr
         self.run.save()
@@ -263,8 +297,9 @@ class _Stage:
             reason = proc.failure(code, last_error)
             run.set_status(RunStatus.FAILED, reason)
             kept = f"; the last checkpoint (step {st.step}) is kept, resume to continue" if resuming or st.step else ""
-            raise StudioError(f"training failed in the {st.name.upper()} stage: {reason}{kept} "
-                              f"(log: {run.log_path(st.name)})")
+            raise StudioError(
+                f"training failed in the {st.name.upper()} stage: {reason}{kept} (log: {run.log_path(st.name)})"
+            )
         if ended.status == "stopped":
             self._raise_if_cancelled()
         return ended
@@ -272,15 +307,31 @@ class _Stage:
     def _event(self, rec: TrainRecord) -> Generator[Any, None, None]:
         run, st = self.run, self.st
         if isinstance(rec, StartRecord):
-            yield StageStarted(st.name, self.index, len(run.stages), rec.steps, rec.step, rec.device, rec.precision,
-                               rec.threads)
+            yield StageStarted(
+                st.name, self.index, len(run.stages), rec.steps, rec.step, rec.device, rec.precision, rec.threads
+            )
         elif isinstance(rec, StepRecord):
             used = self.used_before + time.monotonic() - self.started
-            clock = budget.run_clock(run.options, done_steps=self.done_before + rec.step,
-                                     planned_total=self.planned_total, used_s=used, it_per_s=rec.it_per_s)
-            yield StepProgress(st.name, rec.step, rec.steps, dict(rec.losses), rec.lr, rec.it_per_s, clock.eta_s,
-                               clock.fraction, self.done_before + rec.step, clock.expected_total,
-                               run.options.minutes if run.options.timed else 0.0)
+            clock = budget.run_clock(
+                run.options,
+                done_steps=self.done_before + rec.step,
+                planned_total=self.planned_total,
+                used_s=used,
+                it_per_s=rec.it_per_s,
+            )
+            yield StepProgress(
+                st.name,
+                rec.step,
+                rec.steps,
+                dict(rec.losses),
+                rec.lr,
+                rec.it_per_s,
+                clock.eta_s,
+                clock.fraction,
+                self.done_before + rec.step,
+                clock.expected_total,
+                run.options.minutes if run.options.timed else 0.0,
+            )
         elif isinstance(rec, ValRecord):
             if rec.metrics:
                 yield Validation(st.name, rec.step, rec.psnr_y, rec.ssim_y, rec.best)
