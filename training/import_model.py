@@ -28,7 +28,9 @@ from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError, c
 from ..core.atomic import file_sha256
 from ..core.descriptor import ModelDescriptor
 from ..core.errors import ModelError
+from ..core.finetune.base import imported_base_problem
 from ..core.registry import PYTORCH_SUFFIXES, Registry
+from .checkpoint import save_weights
 from .export import OPSET, _fp16_safe, estimate_receptive_field, write_verified_onnx
 
 MAX_FILE_BYTES = 2 * 1024**3  # the largest community upscalers (HAT-L, DAT) are well under 1 GB
@@ -97,9 +99,10 @@ def _why(exc: BaseException) -> str:
     return found.group(1).strip()[:160] if found else type(exc).__name__
 
 
-def load_model(path: Path):
-    """spandrel's ImageModelDescriptor for ``path`` (float32, CPU, eval); ModelError if refused."""
-    state = read_state_dict(path)
+def load_model(path: Path, state: dict[str, Any] | None = None):
+    """spandrel's ImageModelDescriptor for ``path`` (or ``state`` read from it; float32, CPU, eval);
+    ModelError if refused."""
+    state = read_state_dict(path) if state is None else state
     try:
         desc = ModelLoader(device="cpu").load_from_state_dict(state)
     except UnsupportedModelError:
@@ -213,4 +216,26 @@ def import_pytorch_model(
             notes="Imported community model: check its source for the licence and what it was trained on.",
         )
         descriptor.provenance["export"]["import_seconds"] = round(time.monotonic() - started, 2)
-        return registry.add_user_model(onnx_tmp, descriptor, src)
+        weights = _keep_training_weights(model, descriptor, registry, src)
+        try:
+            return registry.add_user_model(onnx_tmp, descriptor, src)
+        except BaseException:
+            if weights is not None:
+                weights.unlink(missing_ok=True)
+            raise
+
+
+def _keep_training_weights(model: SpandrelCall, descriptor: ModelDescriptor, registry: Registry, src: Path):
+    """Write the weights beside the user model as a fine-tuning base (architecture ``spandrel``), and
+    name the file in the descriptor; None (nothing written) for models fine-tuning cannot use."""
+    if imported_base_problem(descriptor):
+        return None
+    path = (registry.user_dir / f"{descriptor.name}.safetensors").resolve()
+    arch = {"type": "spandrel", "options": {"weights": str(path), "scale": descriptor.scale}}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_weights(path, model.state_dict(), arch)
+    except OSError as exc:
+        raise ModelError(f"cannot write into {path.parent} ({exc.strerror or exc})", src) from None
+    descriptor.provenance["weights"] = path.name
+    return path

@@ -183,7 +183,9 @@ class Registry:
                 f"{name!r} is a {'built-in' if d.kind == 'bicubic' else 'bundled'} model and cannot be removed"
             )
         src = Path(d.source_path)
-        for p in (d.model_path, src):
+        # Training weights beside the model (fine-tunes, imports): a removed model leaves nothing behind.
+        weights = d.model_path.with_suffix(".safetensors") if d.model_path is not None else None
+        for p in (d.model_path, weights, src):
             if p is not None:
                 try:
                     p.unlink(missing_ok=True)

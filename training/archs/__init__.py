@@ -8,6 +8,7 @@ ARCH_MODULES = (
     "srresnet_arch",
     "rrdbnet_arch",
     "discriminator_arch",
+    "spandrel_arch",
 )
 
 for _name in ARCH_MODULES:

@@ -63,9 +63,31 @@ class Unusable:
     reason: str
 
 
+def imported_base_problem(d) -> str:
+    """Why a model imported through spandrel cannot be a base ('' when it can).
+
+    The trainer's data, losses and ONNX export assume an RGB-to-RGB upscaler that
+    takes any input size (no padding to a multiple)."""
+    p = d.provenance
+    if d.in_channels != 3 or d.out_channels != 3:
+        return f"only RGB models can be fine-tuned; {d.name!r} maps {d.in_channels} to {d.out_channels} channels"
+    if p.get("purpose") != "SR" or d.scale < 2:
+        return f"only upscaling models can be fine-tuned; {d.name!r} is a {p.get('purpose', 'unknown')} model"
+    if d.pad_multiple != 1:
+        return f"{d.name!r} needs inputs padded to a multiple of {d.pad_multiple}, which fine-tuning does not do"
+    return ""
+
+
+def _is_imported(d) -> bool:
+    return str(d.provenance.get("loader", "")).startswith("spandrel")
+
+
 def _base_of(d) -> BaseModel:
     if d.kind != "onnx" or d.model_path is None:
         raise SettingsError(f"model {d.name!r} is not a network and cannot be fine-tuned")
+    problem = imported_base_problem(d) if _is_imported(d) else ""
+    if problem:
+        raise SettingsError(problem)
     weights = d.model_path.with_suffix(".safetensors")
     if not weights.is_file():
         raise SettingsError(
@@ -81,7 +103,9 @@ def survey_bases(registry=None) -> tuple[list[BaseModel], list[Unusable]]:
     registry = registry or default_registry()
     bases, unusable = [], []
     for d in registry.list():
-        if d.kind != "onnx" or d.model_path is None or not d.model_path.with_suffix(".safetensors").is_file():
+        if d.kind != "onnx" or d.model_path is None:
+            continue
+        if not d.model_path.with_suffix(".safetensors").is_file() and not _is_imported(d):
             continue
         try:
             bases.append(_base_of(d))
