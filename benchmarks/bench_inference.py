@@ -235,6 +235,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2, help="threads for every engine")
     p.add_argument("--repeats", type=int, default=2, help="timed runs per engine; the best counts")
     p.add_argument("--no-set5", action="store_true", help="skip the Set5 precision check")
+    p.add_argument(
+        "--imported",
+        action="store_true",
+        help="also import a full-size ESRGAN (RRDBNet x4, random weights) through spandrel and time it on 128x128 "
+        "beside srresnet_x4 (benchmarks/bench_imported.py; needs the train extra, a few minutes)",
+    )
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -262,6 +268,12 @@ def main() -> None:
             f"\nSet5 Y-PSNR ({r['images']} images, LR bicubic /4, border 4; {r['engine']}): bf16 {r['bf16']:.3f} dB, "
             f"fp32 {r['fp32']:.3f} dB, difference {r['bf16'] - r['fp32']:+.3f} dB"
         )
+    if args.imported:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_imported import main as imported_main
+
+        print("\nimported community model (spandrel) beside srresnet_x4:")
+        imported_main(["--size", "128"])
 
 
 if __name__ == "__main__":
