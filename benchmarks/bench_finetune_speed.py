@@ -112,7 +112,7 @@ def psnr_after(steps: int, batch: int, threads: int) -> dict[str, float]:
 
     from srgan_studio.core.metrics import psnr_y
     from srgan_studio.training.data import load_eval_pairs
-    from srgan_studio.training.trainer import run_model
+    from srgan_studio.training.validation import run_model
 
     torch.set_num_threads(threads)
     ds = _dataset(batch)

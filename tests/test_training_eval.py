@@ -73,7 +73,7 @@ def test_eval_command_with_weights_and_export_metrics(tmp_path, capsys):
     torch = pytest.importorskip("torch")
     from srgan_studio.training.archs import build_model
     from srgan_studio.training.checkpoint import save_weights
-    from srgan_studio.training.trainer import run_model
+    from srgan_studio.training.validation import run_model
 
     torch.manual_seed(0)
     options = {"scale": 4, "blocks": 1, "channels": 8, "batch_norm": False, "bicubic_skip": True}

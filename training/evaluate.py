@@ -54,7 +54,7 @@ def torch_runner(path: str | Path) -> tuple[Runner, int, str]:
         ) from None
     from .checkpoint import CheckpointError
     from .export import load_generator
-    from .trainer import run_model
+    from .validation import run_model
 
     try:
         model, arch, extra = load_generator(path)

@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..core.degradation import PRESETS, degrade
     from .checkpoint import CheckpointError, load_weights
-    from .trainer import build_generator, run_model
+    from .trainer import build_generator
+    from .validation import run_model
 
     torch.set_num_threads(1)  # the trainer has the cores; a preview is small
     try:

@@ -8,12 +8,10 @@ validation metrics) and, at the end, ``generator.safetensors``.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +22,6 @@ import torch
 import torch.nn as nn
 
 from ..core import train_records as rec
-from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
-from ..core.progress import format_eta
 from . import distributed
 from .archs import build_model
 from .best import BestKeeper
@@ -34,24 +30,13 @@ from .data import PatchDataset, load_eval_pairs, prefetch
 from .device import DeviceError, choose_device
 from .losses import pixel_loss
 from .recipe import Recipe, RecipeError, degradation_config, load_recipe
+from .schedule import EMA, lr_at
 from .threads import ThreadTuner
+from .validation import evaluate_model, run_model  # noqa: F401 - run_model: the name callers know
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (bad data, non-finite loss, ...); message is one line."""
-
-
-def lr_at(recipe: Recipe, step: int) -> float:
-    t = recipe.train
-    if t.warmup_steps and step < t.warmup_steps:
-        return t.lr * (step + 1) / t.warmup_steps
-    if t.schedule == "cosine":
-        span = max(1, t.steps - t.warmup_steps)
-        frac = min(1.0, (step - t.warmup_steps) / span)
-        return t.min_lr + 0.5 * (t.lr - t.min_lr) * (1 + math.cos(math.pi * frac))
-    if t.schedule == "step":
-        return t.lr * 0.1 ** sum(step >= m for m in t.milestones)
-    return t.lr
 
 
 def arch_of(recipe: Recipe) -> dict[str, Any]:
@@ -63,53 +48,6 @@ def build_generator(arch: dict[str, Any]) -> nn.Module:
         return build_model(arch["type"], **arch.get("options", {}))
     except TypeError as exc:
         raise RecipeError(f"model options do not fit architecture {arch['type']!r}: {exc}") from None
-
-
-@torch.no_grad()
-def run_model(model: nn.Module, lr: np.ndarray, channels_last: bool = True) -> np.ndarray:
-    """uint8 HxWx3 in -> uint8 HxWx3 out (clamped, rounded)."""
-    device = next(model.parameters()).device
-    x = torch.from_numpy(lr.copy()).permute(2, 0, 1)[None].float().div_(255.0).to(device)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    y = model(x).clamp_(0, 1).mul_(255.0).round_()
-    return y[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
-
-
-def evaluate_model(
-    model: nn.Module, pairs: list[tuple[str, np.ndarray, np.ndarray]], scale: int, channels_last: bool = True
-) -> dict[str, float]:
-    was_training = model.training
-    model.eval()
-    ps, ss, tx, ck = [], [], [], []
-    for _name, lr, hr in pairs:
-        sr = run_model(model, lr, channels_last)
-        ps.append(psnr_y(sr, hr, scale))
-        ss.append(ssim_y(sr, hr, scale))
-        tx.append(texture_ratio(sr, hr, scale))
-        ck.append(lattice_amplitude(sr, scale))
-    model.train(was_training)
-    return {
-        "psnr_y": float(np.mean(ps)),
-        "ssim_y": float(np.mean(ss)),
-        "texture": float(np.mean(tx)),
-        "checker": float(np.mean(ck)),
-    }
-
-
-class EMA:
-    def __init__(self, model: nn.Module, decay: float):
-        self.decay = decay
-        self.model = copy.deepcopy(model).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        for e, p in zip(self.model.parameters(), model.parameters(), strict=True):
-            e.lerp_(p, 1.0 - self.decay)
-        for e, b in zip(self.model.buffers(), model.buffers(), strict=True):
-            e.copy_(b)
 
 
 class Trainer:
@@ -436,20 +374,3 @@ def prepare_run(
     tmp.write_text(recipe.to_toml(), encoding="utf-8")
     os.replace(tmp, saved)
     return recipe, run_dir
-
-
-def print_record(record: dict[str, Any], stream=sys.stderr) -> None:
-    """Human-readable progress for a terminal."""
-    ev = record.get("event")
-    if ev == "step":
-        losses = " ".join(f"{k}={v:.4f}" for k, v in record["losses"].items())
-        stream.write(
-            f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
-            f"{record['it_per_s']:.2f} it/s ETA {format_eta(record.get('eta_s'))}   "
-        )
-    elif ev == "val":
-        text = "  ".join(f"{k}: {v['psnr_y']:.2f} dB / {v['ssim_y']:.4f}" for k, v in record["metrics"].items())
-        stream.write(f"\n[val @ {record['step']}] {text}\n")
-    elif ev in ("start", "end", "error", "skipped"):
-        stream.write(f"\n{json.dumps(record)}\n")
-    stream.flush()

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ..core.errors import SettingsError, StudioError
+from ..core.progress import format_eta
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..training.checkpoint import CheckpointError
         from ..training.recipe import RecipeError
-        from ..training.trainer import Trainer, TrainingError, prepare_run, print_record
+        from ..training.trainer import Trainer, TrainingError, prepare_run
     except ImportError as exc:
         raise StudioError(f"training needs PyTorch: pip install 'srgan-studio[train]' ({exc})") from None
     overrides = list(args.overrides)
@@ -67,3 +68,21 @@ def run(args: argparse.Namespace) -> int:
     if mode != "json":
         print(f"\n{result['status']}: step {result['step']}, weights {result['weights']}", file=sys.stderr)
     return 0
+
+
+def print_record(record: dict, stream=None) -> None:
+    """Human-readable progress for a terminal."""
+    stream = stream or sys.stderr
+    ev = record.get("event")
+    if ev == "step":
+        losses = " ".join(f"{k}={v:.4f}" for k, v in record["losses"].items())
+        stream.write(
+            f"\rstep {record['step']}/{record['steps']} {losses} lr={record['lr']:.2e} "
+            f"{record['it_per_s']:.2f} it/s ETA {format_eta(record.get('eta_s'))}   "
+        )
+    elif ev == "val":
+        text = "  ".join(f"{k}: {v['psnr_y']:.2f} dB / {v['ssim_y']:.4f}" for k, v in record["metrics"].items())
+        stream.write(f"\n[val @ {record['step']}] {text}\n")
+    elif ev in ("start", "end", "error", "skipped"):
+        stream.write(f"\n{json.dumps(record)}\n")
+    stream.flush()
