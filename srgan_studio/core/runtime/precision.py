@@ -14,21 +14,20 @@ session carries that note so the app says it once.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
+from ..cpu import BF16_FLAGS, cpu_flags
 from .devices import Target, openvino_core
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPENVINO_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
-_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
 @functools.cache
 def cpu_has_bf16() -> bool:
     """True where the CPU does bf16 arithmetic natively (AVX512-BF16 or AMX)."""
-    flags = _cpuinfo_flags()
+    flags = cpu_flags()
     if flags is not None:
-        return bool(flags & _BF16_FLAGS)
+        return bool(flags & BF16_FLAGS)
     return "BF16" in _openvino_cpu_capabilities()  # Windows / macOS: OpenVINO reads CPUID itself
 
 
@@ -36,17 +35,6 @@ def cpu_has_bf16() -> bool:
 def cpu_has_fp16() -> bool:
     """True where OpenVINO's CPU plugin can compute in fp16 (AVX512-FP16 / AMX-FP16, or Arm fp16)."""
     return "FP16" in _openvino_cpu_capabilities()
-
-
-def _cpuinfo_flags() -> set[str] | None:
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):
-            return set(line.split(":", 1)[1].split())
-    return None
 
 
 def _openvino_cpu_capabilities() -> list[str]:
