@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
+from model_fixtures import export_onnx
 from PIL import Image, ImageDraw
 
 TINY_ARCH = {
@@ -47,19 +47,7 @@ def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
     model = build_model(TINY_ARCH["type"], **TINY_ARCH["options"]).eval()
     torch.nn.init.normal_(model.tail.weight, std=1e-3)  # a little off bicubic, so fine-tuning has work to do
     save_weights(models_dir / f"{name}.safetensors", model.state_dict(), TINY_ARCH)
-    onnx_path = models_dir / f"{name}.onnx"
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter, as the app's own
-        torch.onnx.export(
-            model,
-            (torch.rand(1, 3, 16, 16),),
-            str(onnx_path),
-            dynamo=False,
-            opset_version=17,
-            input_names=["input"],
-            output_names=["output"],
-            dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
-        )
+    onnx_path = export_onnx(model, models_dir / f"{name}.onnx")
     ModelDescriptor(
         name=name,
         title="Tiny SRResNet x4",
@@ -154,3 +142,23 @@ def isolated_registry():
     from srgan_studio.core.settings import data_dir
 
     return Registry(bundled_dir=data_dir() / "no-bundled-models")
+
+
+def cancel_after_step(run, step: int) -> dict:
+    """Drive ``run.train()`` and cancel it once it reports ``step``; the last checkpoint's JSON (one must exist)."""
+    import json
+
+    import pytest
+
+    from srgan_studio.core import finetune as ft
+    from srgan_studio.core.errors import Cancelled
+
+    gen = run.train()
+    with pytest.raises(Cancelled):
+        while True:
+            ev = next(gen)
+            if isinstance(ev, ft.StepProgress) and ev.step >= step:
+                run.cancel()
+    checkpoints = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
+    assert checkpoints, "the cancelled run kept no checkpoint"
+    return json.loads(checkpoints[-1].read_text())

@@ -11,6 +11,27 @@ from pathlib import Path
 from srgan_studio.core.descriptor import ModelDescriptor
 
 
+def export_onnx(model, onnx_path: Path) -> Path:
+    """The app's ONNX layout (opset 17, dynamic H/W, input/output names) with the legacy exporter, as the app's own."""
+    import warnings
+
+    import torch
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            (torch.rand(1, 3, 16, 16),),
+            str(onnx_path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
+        )
+    return onnx_path
+
+
 def export_srresnet(
     folder: Path,
     name: str = "tiny_x4",
@@ -43,18 +64,7 @@ def export_srresnet(
         model.tail.weight.mul_(residual_std / max(float(residual.std()), 1e-6))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    onnx_path = folder / f"{name}.onnx"
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            (torch.rand(1, 3, 16, 16),),
-            str(onnx_path),
-            dynamo=False,
-            opset_version=17,
-            input_names=["input"],
-            output_names=["output"],
-            dynamic_axes={"input": {2: "h", 3: "w"}, "output": {2: "H", 3: "W"}},
-        )
+    onnx_path = export_onnx(model, folder / f"{name}.onnx")
     if save_state:  # the same weights for a PyTorch comparison (benchmarks)
         torch.save(model.state_dict(), folder / f"{name}.pt")
     desc = ModelDescriptor(

@@ -4,8 +4,6 @@ upscales through the engine. Models that cannot be bases say why."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,14 +11,13 @@ from PIL import Image
 torch = pytest.importorskip("torch")
 pytest.importorskip("spandrel")
 
-from finetune_fixtures import isolated_registry, make_photos  # noqa: E402
+from finetune_fixtures import cancel_after_step, isolated_registry, make_photos  # noqa: E402
 from gen_helpers import collect  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 from spandrel.architectures.Compact import Compact  # noqa: E402
 
 from srgan_studio.cli import main  # noqa: E402
 from srgan_studio.core import finetune as ft  # noqa: E402
-from srgan_studio.core.errors import Cancelled  # noqa: E402
 from srgan_studio.core.registry import user_models_dir  # noqa: E402
 
 SCALE = 2
@@ -136,15 +133,9 @@ def test_a_cancelled_fine_tune_of_an_import_resumes_from_its_checkpoint(tmp_path
         threads=1,
     )
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
-    gen = run.train()
-    with pytest.raises(Cancelled):
-        while True:
-            ev = next(gen)
-            if isinstance(ev, ft.StepProgress) and ev.step >= 2:
-                run.cancel()
-    ckpts = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
-    kept = json.loads(ckpts[-1].read_text())["step"]
-    assert json.loads(ckpts[-1].read_text())["arch"]["type"] == "spandrel" and 2 <= kept < 400
+    checkpoint = cancel_after_step(run, 2)
+    kept = checkpoint["step"]
+    assert checkpoint["arch"]["type"] == "spandrel" and 2 <= kept < 400
 
     again = ft.FinetuneRun.open("mine")
     again.stages[0].steps = kept + 2

@@ -3,19 +3,16 @@ processes, and the CLI end to end, ending in a registered model that upscales.""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
 
 pytest.importorskip("torch")
 
-from finetune_fixtures import isolated_registry, make_base, make_photos
+from finetune_fixtures import cancel_after_step, isolated_registry, make_base, make_photos
 from gen_helpers import collect
 
 from srgan_studio.core import finetune as ft
-from srgan_studio.core.errors import Cancelled
 from srgan_studio.core.settings import data_dir
 
 
@@ -35,15 +32,7 @@ def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_p
         threads=1,
     )
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
-    gen = run.train()
-    with pytest.raises(Cancelled):
-        while True:
-            ev = next(gen)
-            if isinstance(ev, ft.StepProgress) and ev.step >= 2:
-                run.cancel()
-    ckpts = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
-    assert ckpts
-    kept = json.loads(ckpts[-1].read_text())["step"]
+    kept = cancel_after_step(run, 2)["step"]
     assert 2 <= kept < 400
 
     again = ft.FinetuneRun.open("mine")  # a new process would do exactly this
