@@ -17,7 +17,7 @@ from gen_helpers import collect
 from PIL import Image
 
 from srgan_studio.core import batch as batch_mod
-from srgan_studio.core import batch_plan
+from srgan_studio.core import batch_plan, batch_runner
 from srgan_studio.core.atomic import TEMP_MARK
 from srgan_studio.core.batch import (
     BatchJob,
@@ -265,7 +265,7 @@ def test_unwritable_output_folder_is_refused_before_any_work(tmp_path, monkeypat
     out = tmp_path / "out"
     out.mkdir()
     reads = []
-    monkeypatch.setattr(batch_mod, "read_input", lambda *a: reads.append(a) or (None, "x", 0.0))
+    monkeypatch.setattr(batch_runner, "read_input", lambda *a: reads.append(a) or (None, "x", 0.0))
 
     def read_only(*args, **kwargs):
         raise OSError(30, "Read-only file system")
@@ -437,7 +437,7 @@ def test_memory_stays_bounded_while_the_writer_lags(tmp_path, monkeypatch):
     good_folder(tmp_path / "in", 16, size=32)
     lock = threading.Lock()
     live = {"now": 0, "peak": 0}
-    real_read, real_write = batch_mod.read_input, batch_mod.write_output
+    real_read, real_write = batch_runner.read_input, batch_runner.write_output
 
     def counting_read(item, job):
         got = real_read(item, job)
@@ -453,8 +453,8 @@ def test_memory_stays_bounded_while_the_writer_lags(tmp_path, monkeypatch):
             live["now"] -= 1
         return got
 
-    monkeypatch.setattr(batch_mod, "read_input", counting_read)
-    monkeypatch.setattr(batch_mod, "write_output", slow_write)
+    monkeypatch.setattr(batch_runner, "read_input", counting_read)
+    monkeypatch.setattr(batch_runner, "write_output", slow_write)
     _, summary = collect(run_batch(BatchJob(tmp_path / "in", tmp_path / "out", [BICUBIC], workers=2)))
     assert summary.done == 16
     # read-ahead queue + one being read + one in the model + write queue + writers busy

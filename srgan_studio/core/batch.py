@@ -40,20 +40,12 @@ before any work. ``.srgan-partial-*`` temp files left there by a killed run are
 removed at start.
 
 Events, results and the report are described in ``batch_events``; reading and writing one
-file in ``batch_files``.
-
-Pipeline: a reader thread decodes ahead (at most ``READ_AHEAD`` decoded inputs
-waiting), the caller's thread runs the model, and ``workers`` threads encode
-(at most ``workers`` outputs waiting). Peak memory is therefore a few images,
-whatever the folder size.
+file in ``batch_files``; the run itself (reader, model and writer threads, and what bounds
+their memory) in ``batch_runner``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
-import time
 from collections.abc import Generator
 from typing import Any
 
@@ -69,12 +61,11 @@ from .batch_events import (
     report_data,
     write_report,
 )
-from .batch_files import read_input, reason, write_output
 from .batch_plan import BatchItem, BatchJob, BatchPlan, plan_batch
+from .batch_runner import READ_AHEAD, BatchRunner
 from .cancel import NEVER, CancelToken
 from .discover import Note
-from .errors import Cancelled, ImageWriteError
-from .progress import relay, remaining_seconds
+from .errors import ImageWriteError
 
 __all__ = [
     "BatchJob",
@@ -91,13 +82,10 @@ __all__ = [
     "BatchSummary",
     "Note",
     "report_data",
+    "READ_AHEAD",
 ]
 
-READ_AHEAD = 2
 SHARD_PARTIALS_AGE = 3600.0  # seconds: a temp file this old belongs to no running shard
-
-
-# ---------------------------------------------------------------- running
 
 
 def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEvent, None, BatchSummary]:
@@ -116,7 +104,7 @@ def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEven
     for p in clean_partials(plan.output_dir, recursive=job.recursive, min_age=min_age):
         notes.append(Note(p, "temp file of an interrupted run, removed"))
     upscalers = _make_upscalers(plan)
-    runner = _Runner(plan, upscalers, cancel, tuple(notes))
+    runner = BatchRunner(plan, upscalers, cancel, tuple(notes))
     try:
         yield from runner.run()
     finally:
@@ -147,298 +135,3 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
             up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
             upscalers[name] = up if job.size.is_native else SizedUpscaler(up, job.size, job.max_pixels)
     return upscalers
-
-
-class _FileState:
-    """Bookkeeping for one input; touched only by the thread that runs the generator."""
-
-    __slots__ = ("item", "status", "pending", "outputs", "errors", "seconds", "dispatched", "reported")
-
-    def __init__(self, item: BatchItem):
-        self.item = item
-        self.status = "pending"  # pending -> running -> (result) ; or cancelled
-        self.pending = set(item.todo)  # outputs not yet written or failed
-        self.outputs = [p for m, p in item.outputs.items() if m not in item.todo and not _refused(item, m)]
-        self.errors = list(item.errors)
-        self.seconds = 0.0
-        self.dispatched = False  # every model has run, failed or been stopped
-        self.reported = False
-
-    def result(self) -> FileResult:
-        status = self.status
-        if status == "running":
-            status = "failed" if self.errors else "done"
-        elif status == "pending" and self.dispatched:
-            status = "failed" if self.errors else "skipped"
-        return FileResult(self.item.input, status, tuple(self.outputs), self.seconds, "; ".join(self.errors) or None)
-
-
-def _refused(item: BatchItem, model: str) -> bool:
-    return any(e.startswith(f"{model}: ") for e in item.errors)
-
-
-class _Eta:
-    """ETA from the work done so far; skipped outputs cost nothing and are not counted."""
-
-    def __init__(self, units: int):
-        self.units = units
-        self.done = 0.0
-        self.start: float | None = None
-
-    def seconds(self, partial: float = 0.0) -> float | None:
-        if self.start is None:
-            return None
-        return remaining_seconds(time.monotonic() - self.start, self.done + partial, self.units)
-
-
-_END = object()
-
-
-class _Runner:
-    def __init__(self, plan: BatchPlan, upscalers: dict[str, Any], cancel: CancelToken, notes: tuple[Note, ...]):
-        self.plan = plan
-        self.job = plan.job
-        self.upscalers = upscalers
-        self.cancel = cancel
-        self.notes = notes
-        self.states = [_FileState(item) for item in plan.items]
-        self.eta = _Eta(sum(len(item.todo) for item in plan.items))
-        self.partial = 0.0  # fraction of the current output done, for the ETA
-        self.files_done = 0
-        self.cancelled = False
-        self.started = time.monotonic()
-        self.ended: float | None = None
-        # Pipelined mode only.
-        self.decoded: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
-        self.results: queue.Queue = queue.Queue()
-        self.to_write: queue.Queue | None = None
-        self.stop = threading.Event()
-
-    def _base(self) -> dict[str, Any]:
-        return {
-            "files_done": self.files_done,
-            "files_total": len(self.states),
-            "eta_seconds": self.eta.seconds(self.partial),
-        }
-
-    def _maybe_finish(self, state: _FileState):
-        if state.dispatched and not state.pending and not state.reported:
-            state.reported = True
-            self.files_done += 1
-            yield FileFinished(index=state.item.index, result=state.result(), **self._base())
-
-    # -- main flow
-
-    def run(self) -> Generator[BatchEvent, None, None]:
-        try:
-            yield BatchStarted(
-                inputs=tuple(s.item.input for s in self.states),
-                models=tuple(self.job.models),
-                output_dir=self.plan.output_dir,
-                notes=self.notes,
-                **self._base(),
-            )
-            work = []
-            for state in self.states:
-                if state.item.todo:
-                    work.append(state)
-                else:
-                    state.dispatched = True
-                    yield from self._maybe_finish(state)
-            if not work:
-                return
-            self.eta.start = time.monotonic()
-            if self.job.workers <= 0:
-                yield from self._run_sequential(work)
-            else:
-                yield from self._run_pipelined(work)
-        except (GeneratorExit, KeyboardInterrupt):
-            self.cancelled = True
-            raise
-        finally:
-            self.ended = time.monotonic()
-
-    def _run_sequential(self, work: list[_FileState]):
-        for state in work:
-            if self.cancel.cancelled:
-                self.cancelled = True
-                return
-            image, error, seconds = read_input(state.item, self.job)
-            try:
-                yield from self._infer_file(state, image, error, seconds)
-            except Cancelled:
-                self.cancelled = True
-                yield from self._maybe_finish(state)
-                return
-            finally:
-                image = None
-
-    def _run_pipelined(self, work: list[_FileState]):
-        self.to_write = queue.Queue(maxsize=self.job.workers)
-        reader = threading.Thread(target=self._read_loop, args=(work,), name="batch-reader", daemon=True)
-        writers = [
-            threading.Thread(target=self._write_loop, name=f"batch-writer-{i}", daemon=True)
-            for i in range(self.job.workers)
-        ]
-        reader.start()
-        for w in writers:
-            w.start()
-        try:
-            while True:
-                yield from self._drain_results()
-                try:
-                    # The timeout keeps a GUI cancel responsive while a large file decodes.
-                    msg = self.decoded.get(timeout=0.1)
-                except queue.Empty:
-                    self.cancel.raise_if_cancelled()
-                    continue
-                if msg is _END:
-                    break
-                state, image, error, seconds = msg
-                msg = None  # the queue slot must not keep the image alive
-                try:
-                    yield from self._infer_file(state, image, error, seconds)
-                finally:
-                    image = None
-        except Cancelled:
-            self.cancelled = True
-        finally:
-            # Stop reading; the writers finish what is queued (each image is
-            # already computed and each write is atomic), then exit.
-            self.stop.set()
-            for _ in writers:
-                self.to_write.put(_END)
-            for w in writers:
-                w.join()
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    self.decoded.get_nowait()
-            reader.join()
-        yield from self._drain_results()
-
-    def _read_loop(self, work: list[_FileState]) -> None:
-        for state in work:
-            if self.stop.is_set():
-                return
-            msg = (state, *read_input(state.item, self.job))
-            if not self._put_decoded(msg):
-                return
-            msg = None
-        self._put_decoded(_END)
-
-    def _put_decoded(self, msg) -> bool:
-        while not self.stop.is_set():
-            try:
-                self.decoded.put(msg, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _write_loop(self) -> None:
-        while True:
-            task = self.to_write.get()
-            if task is _END:
-                return
-            state, model, image, dpi_scale = task
-            task = None
-            error, seconds = write_output(image, model, state.item, self.plan, self.job, dpi_scale)
-            image = None
-            self.results.put((state, model, error, seconds))
-
-    def _drain_results(self):
-        while True:
-            try:
-                state, model, error, seconds = self.results.get_nowait()
-            except queue.Empty:
-                return
-            yield from self._on_written(state, model, error, seconds)
-
-    def _on_written(self, state: _FileState, model: str, error: str | None, seconds: float):
-        state.seconds += seconds
-        state.pending.discard(model)
-        if error:
-            state.errors.append(f"{model}: {error}")
-        else:
-            state.outputs.append(state.item.outputs[model])
-        yield from self._maybe_finish(state)
-
-    def _infer_file(self, state: _FileState, image, error: str | None, seconds: float):
-        state.status = "running"
-        state.seconds += seconds
-        item = state.item
-        if error is not None:
-            state.errors.append(error)
-            state.pending.clear()
-            state.dispatched = True
-            self.eta.done += len(item.todo)
-            yield from self._maybe_finish(state)
-            return
-        for model in item.todo:
-            if self.cancel.cancelled:
-                self._mark_cancelled(state, model)
-                raise Cancelled()
-            yield FileStarted(index=item.index, path=item.input, model=model, **self._base())
-            start = time.monotonic()
-            try:
-                output = yield from self._tiles(state, model, image)
-            except Cancelled:
-                self._mark_cancelled(state, model)
-                raise
-            except Exception as exc:  # noqa: BLE001 - errors stay with their file
-                output = None
-                state.errors.append(f"{model}: {reason(exc)}")
-                state.pending.discard(model)
-            finally:
-                self.partial = 0.0
-                state.seconds += time.monotonic() - start
-                self.eta.done += 1
-            if output is not None:
-                yield from self._submit(state, model, output, output.width / image.width)
-            output = None
-        state.dispatched = True
-        yield from self._maybe_finish(state)
-
-    def _mark_cancelled(self, state: _FileState, model: str) -> None:
-        # Outputs of earlier models stay queued: they are complete. This one and later ones are dropped.
-        state.status = "cancelled"
-        for m in state.item.todo[state.item.todo.index(model) :]:
-            state.pending.discard(m)
-        state.dispatched = True
-
-    def _tiles(self, state: _FileState, model: str, image):
-        item = state.item
-
-        def events(p):
-            self.partial = p.done / p.total if p.total else 0.0
-            yield TileProgress(
-                index=item.index,
-                path=item.input,
-                model=model,
-                done=p.done,
-                total=p.total,
-                stage=p.stage,
-                message=p.message,
-                **self._base(),
-            )
-            if self.to_write is not None:
-                yield from self._drain_results()
-
-        return (yield from relay(self.upscalers[model].run(image, cancel=self.cancel), events))
-
-    def _submit(self, state: _FileState, model: str, output, dpi_scale: float):
-        if self.to_write is None:
-            error, seconds = write_output(output, model, state.item, self.plan, self.job, dpi_scale)
-            yield from self._on_written(state, model, error, seconds)
-            return
-        # Blocks only while every writer is busy and the queue is full: that bounds memory.
-        self.to_write.put((state, model, output, dpi_scale))
-
-    def summary(self) -> BatchSummary:
-        end = self.ended if self.ended is not None else time.monotonic()
-        results = []
-        for state in self.states:
-            if self.cancelled and state.status == "running" and not state.reported:
-                state.status = "cancelled"
-            results.append(state.result())
-        return BatchSummary(tuple(results), self.notes, self.cancelled, end - self.started)
