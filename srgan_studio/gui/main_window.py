@@ -1,4 +1,4 @@
-"""The main window: opening images, the compare view, saving, and the other windows.
+"""The main window: the compare view, the status bar and the window state; its other concerns are mixins.
 
 Heavy work never runs here: reading an image, every preview render, the
 Realism blend and the full-resolution save all go through ``Worker``.
@@ -7,12 +7,9 @@ Realism blend and the full-resolution save all go through ``Worker``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -21,27 +18,28 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from ..core import formats
 from ..core.settings import Settings, save_settings
 from .actions import build_actions
 from .compare_view import CompareView
 from .drop_hint import DropHint
 from .icons import app_icon, set_icon
+from .main_window_models import ModelsMixin
+from .main_window_opening import OpeningMixin
 from .main_window_others import OtherWindowsMixin
 from .main_window_saving import SavingMixin
-from .model_roles import ModelRoles, input_kind_of
+from .model_roles import ModelRoles
 from .preview import PAUSED_TEXT, PreviewController, UpscalerCache
-from .qimage import DisplayImage, qimage_to_rgb
+from .qimage import DisplayImage
 from .realism_control import RealismControl
 from .render_slot import display_rgb
-from .session import ImageList, split_dropped
+from .session import ImageList
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 APP_TITLE = "SRGAN Studio"
 
 
-class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
+class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMainWindow):
     def __init__(self, settings: Settings | None = None, registry=None, persist: bool = True):
         super().__init__()
         self.settings = settings or Settings()
@@ -141,113 +139,7 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
             "engine": s.engine,
         }
 
-    @property
-    def registry(self):
-        if self._registry is None:
-            from ..core.registry import default_registry
-
-            self._registry = default_registry()
-        return self._registry
-
-    def _descriptor(self, name: str):
-        try:
-            return self.registry.get(name)
-        except Exception:  # noqa: BLE001 - a missing or broken model shows in its pane
-            return None
-
-    def refresh_models(self) -> None:
-        """(Re)read the registry and give each pane its model, or 'not installed'."""
-        self.registry.refresh()
-        models = self.registry.list()
-        self.compare.set_model_choices([(d.name, d.title) for d in models])
-        self.realism.update_availability()
-        self._apply_all_slot_models()
-
-    def _installed(self) -> list[str]:
-        return self.registry.names()
-
-    def _pair_descriptors(self) -> tuple:
-        faithful, realistic = self.roles.pair(self._installed())
-        return self._descriptor(faithful), self._descriptor(realistic)
-
-    def _apply_all_slot_models(self) -> None:
-        for i in range(len(self.compare.slots)):
-            self._apply_slot_model(i)
-
-    def _apply_slot_model(self, index: int) -> None:
-        slot = self.compare.slots[index]
-        name = self.roles.resolve(index, self._installed())
-        self.compare.select_model(index, name)
-        desc = self._descriptor(name)
-        if desc is None:
-            self.preview.set_slot_model(slot, None, "model not installed")
-            return
-        if self.roles.is_realistic(index) and self.realism.percent < 100 and self.actions.realism.isEnabled():
-            self.realism.schedule()  # the blend replaces this model once built
-            if slot.descriptor is not None and slot.descriptor.name.startswith(f"{name}@"):
-                return
-        if slot.descriptor != desc:
-            self.preview.set_slot_model(slot, desc)
-
-    def set_input_kind(self, kind: str) -> None:
-        """Photo or Clean source: switch the panes that follow the input to that pair."""
-        box = self.actions.input_kind
-        box.setCurrentIndex(max(0, box.findData(kind)))
-        if kind == self.roles.kind:
-            return
-        self.roles.kind = kind
-        self.realism.update_availability()
-        self._apply_all_slot_models()
-
-    # -- opening -------------------------------------------------------------
-    def open_paths(self, paths: list[str | Path]) -> None:
-        files, folders = split_dropped([Path(p) for p in paths])
-        if folders:
-            self.show_batch(folders[0])
-        if files:
-            self.images.replace(files)
-            self.load_current()
-
-    def step_image(self, delta: int) -> None:
-        if len(self.images.paths) > 1:
-            self.images.step(delta)
-            self.load_current()
-
-    def load_current(self) -> None:
-        path = self.images.current
-        if path is None:
-            return
-        if self.load_worker is not None:
-            self.load_worker.cancel()
-        max_pixels = int(self.settings.max_megapixels * 1_000_000)
-
-        def job(token):
-            from ..core.imageio import read_image
-
-            image = read_image(path, max_pixels=max_pixels)
-            token.raise_if_cancelled()
-            return image, input_kind_of(path, image)
-
-        worker = Worker(job, self, name=f"read {path.name}")
-        worker.finished.connect(lambda result, w=worker: self._on_image_read(w, path, *result))
-        worker.errored.connect(lambda text: self.show_error("Cannot open image", text))
-        worker.done.connect(lambda w=worker: self._on_load_done(w))
-        self.load_worker = worker
-        self.statusBar().showMessage(f"Opening {path.name}…")
-        worker.start()
-
-    def _on_load_done(self, worker: Worker) -> None:
-        if self.load_worker is worker:
-            self.load_worker = None
-        worker.release()
-
-    def _on_image_read(self, worker: Worker, path: Path, image, kind: str) -> None:
-        if worker is not self.load_worker:
-            return  # the user moved on to another image meanwhile
-        self.settings.add_recent(path)
-        self.set_input_kind(kind)
-        self.show_image(image, path.name)
-
+    # -- showing an image --------------------------------------------------------
     def show_image(self, image, name: str) -> None:
         """Show an engine Image in the compare view and start its preview."""
         if self.registry is not None and not self.compare.combos[0].count():
@@ -265,70 +157,6 @@ class MainWindow(SavingMixin, OtherWindowsMixin, QMainWindow):
     def _scale(self) -> int:
         scales = [s.descriptor.scale for s in self.compare.slots if s.descriptor is not None]
         return scales[0] if scales else 4
-
-    def paste_image(self) -> None:
-        clip = QApplication.clipboard()
-        mime = clip.mimeData()
-        if mime is not None and mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
-            self.open_paths([u.toLocalFile() for u in mime.urls()])
-            return
-        qimg = clip.image()
-        if qimg.isNull():
-            self.statusBar().showMessage("The clipboard holds no image", 4000)
-            return
-        from ..core.imageio import Image, ImageMeta
-
-        color, alpha = qimage_to_rgb(qimg)
-        self.images.replace([])
-        self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "pasted image")
-
-    def _on_open(self) -> None:
-        start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", start, f"{formats.file_dialog_filter()};;All files (*)"
-        )
-        if paths:
-            self.open_paths(paths)
-
-    def _update_recent_menu(self) -> None:
-        menu = self.actions.recent_menu
-        menu.clear()
-        for p in self.settings.recent_files:
-            menu.addAction(Path(p).name, lambda p=p: self.open_paths([p])).setToolTip(p)
-        if not self.settings.recent_files:
-            menu.addAction("(none)").setEnabled(False)
-
-    # -- drag and drop -------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasUrls() or event.mimeData().hasImage():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        if self.handle_drop(event.mimeData()):
-            event.acceptProposedAction()
-
-    def handle_drop(self, mime) -> bool:
-        urls = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        if urls:
-            self.open_paths(urls)
-            return True
-        if mime.hasImage():
-            from ..core.imageio import Image, ImageMeta
-
-            color, alpha = qimage_to_rgb(mime.imageData())
-            self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "dropped image")
-            return True
-        return False
-
-    # -- models and realism ------------------------------------------------------
-    def _on_model_chosen(self, index: int, name: str) -> None:
-        self.roles.choose(index, name, self._installed())
-        self._apply_slot_model(index)
-
-    def _on_realism_ready(self, desc) -> None:
-        for i, slot in enumerate(self.compare.slots):
-            if self.roles.is_realistic(i) and slot.descriptor != desc:
-                self.preview.set_slot_model(slot, desc)
 
     # -- status ------------------------------------------------------------------
     def show_error(self, title: str, text: str) -> None:
