@@ -6,53 +6,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QListWidgetItem, QMessageBox, QTreeWidgetItem, QWidget
 
 from ..core.batch_plan import AUTO
-from ..core.progress import format_eta
 from ..core.registry import find_name
 from ..core.settings import Settings
 from .batch_folders import default_output_for, needs_confirmation, resolved
-from .icons import set_icon
-from .save_dialog import format_widgets
-from .size_control import SizeControl
+from .batch_window_layout import REPORT_NAME, BatchLayoutMixin
+from .batch_window_progress import STATUS_TEXT, BatchProgressMixin
 from .worker import Worker
 
-REPORT_NAME = "srgan-batch-report.json"
-STATUS_TEXT = {
-    "done": "✔ done",
-    "skipped": "↷ skipped (exists)",
-    "failed": "✖ failed",
-    "cancelled": "■ stopped",
-    "pending": "… not started",
-}
+__all__ = ["BatchWindow", "REPORT_NAME", "STATUS_TEXT"]
 
 
-def _button(icon_name: str, text: str) -> QPushButton:
-    b = QPushButton(text)
-    set_icon(b, icon_name)
-    return b
-
-
-class BatchWindow(QWidget):
+class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
     finished = Signal(object)  # the BatchSummary
 
     def __init__(self, settings: Settings, registry, parent=None):
@@ -69,95 +36,7 @@ class BatchWindow(QWidget):
         self._update_buttons()
         self.resize(900, 640)
 
-    # -- layout --------------------------------------------------------------
-    def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
-        w = QWidget()
-        row = QHBoxLayout(w)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        b = _button("open", "Browse…")
-        b.clicked.connect(lambda: self._on_browse(edit, title))
-        row.addWidget(b)
-        return w
-
-    def _build(self) -> None:
-        self.input_dir = QLineEdit()
-        self.input_dir.setPlaceholderText("Folder with the photos to restore")
-        self.input_dir.textChanged.connect(self._on_input_changed)
-        self.output_dir = QLineEdit()
-        self.output_dir.setPlaceholderText("Where the upscaled images go")
-        self.output_dir.textEdited.connect(self._on_output_edited)
-        self._output_chosen = False  # the user typed or browsed an output: stop deriving it
-        self.models = QListWidget()
-        self.models.setMaximumHeight(96)
-        self.format, self.quality = format_widgets(
-            self.settings.output_format or None, self.settings.jpeg_quality, same_as_input=True
-        )
-        self.size = SizeControl()
-        self.recursive = QCheckBox("Include subfolders (mirrors the tree)")
-        self.overwrite = QCheckBox("Redo outputs that already exist (off: resume, skipping them)")
-        self.write_report = QCheckBox(f"Write a JSON report ({REPORT_NAME} in the output folder)")
-        self.write_report.setChecked(True)
-
-        form = QFormLayout()
-        form.addRow("Input folder", self._folder_row(self.input_dir, "Input folder"))
-        form.addRow("Output folder", self._folder_row(self.output_dir, "Output folder"))
-        form.addRow("Models", self.models)
-        fmt = QWidget()
-        fr = QHBoxLayout(fmt)
-        fr.setContentsMargins(0, 0, 0, 0)
-        fr.addWidget(self.format)
-        fr.addWidget(QLabel("Quality"))
-        fr.addWidget(self.quality)
-        fr.addStretch(1)
-        form.addRow("Format", fmt)
-        form.addRow("Size", self.size)
-        form.addRow("", self.recursive)
-        form.addRow("", self.overwrite)
-        form.addRow("", self.write_report)
-
-        self.files = QTreeWidget()
-        self.files.setHeaderLabels(["File", "Status", "Details", "Seconds"])
-        self.files.setRootIsDecorated(False)
-        self.files.setAlternatingRowColors(True)
-        self.files.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        head = self.files.header()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        head.resizeSection(1, 150)
-
-        self.progress = QProgressBar()
-        self.progress.setFormat("")  # no "0 / 100 files" before there is a folder
-        self.progress.setValue(0)
-        self.eta = QLabel()
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.start_button = _button("batch", "Start")
-        self.start_button.setDefault(True)
-        self.cancel_button = _button("cancel", "Stop")
-        self.report_button = _button("report", "Open Report")
-        self.folder_button = _button("open", "Open Output Folder")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.report_button.clicked.connect(self._on_open_report)
-        self.folder_button.clicked.connect(self._on_open_folder)
-
-        bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.eta)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.report_button)
-        buttons.addWidget(self.folder_button)
-        col = QVBoxLayout(self)
-        col.addLayout(form)
-        col.addWidget(self.files, 1)
-        col.addLayout(bar)
-        col.addWidget(self.summary_label)
-        col.addLayout(buttons)
-
+    # -- models ------------------------------------------------------------------
     def _load_models(self) -> None:
         self.models.clear()
         try:
@@ -265,77 +144,7 @@ class BatchWindow(QWidget):
             self.worker.cancel()
             self.summary_label.setText("Stopping at the next tile…")
 
-    # -- events from the batch ----------------------------------------------------
-    def _on_event(self, ev) -> None:
-        from ..core.batch import BatchStarted, FileFinished, FileStarted, TileProgress
-
-        self.progress.setRange(0, max(1, ev.files_total))
-        self.progress.setValue(ev.files_done)
-        self.eta.setText("" if ev.eta_seconds is None else f"ETA {format_eta(ev.eta_seconds)}")
-        if isinstance(ev, BatchStarted):
-            base = Path(self.input_dir.text().strip()).resolve()
-            for i, p in enumerate(ev.inputs):
-                try:
-                    shown = str(Path(p).resolve().relative_to(base))
-                except ValueError:
-                    shown = str(p)
-                row = QTreeWidgetItem([shown, "waiting", "", ""])
-                self._rows[i] = row
-                self.files.addTopLevelItem(row)
-            notes = len(ev.notes)
-            self.summary_label.setText(
-                f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
-                + (f"; {notes} note(s): skipped non-images etc." if notes else "")
-            )
-            if notes:
-                self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
-        elif isinstance(ev, FileStarted):
-            self._set_row(ev.index, f"working: {ev.model}")
-            self.files.scrollToItem(self._rows.get(ev.index))
-        elif isinstance(ev, TileProgress):
-            pct = int(100 * ev.done / ev.total) if ev.total else 0
-            self._set_row(ev.index, f"{ev.model} {pct}%")
-        elif isinstance(ev, FileFinished):
-            r = ev.result
-            detail = r.error or ", ".join(Path(p).name for p in r.outputs)
-            self._set_row(
-                ev.index, STATUS_TEXT.get(r.status, r.status), detail, f"{r.seconds:.1f}" if r.seconds else ""
-            )
-            row = self._rows.get(ev.index)
-            if row is not None and r.status == "failed":
-                row.setToolTip(2, r.error or "")
-                row.setForeground(1, Qt.GlobalColor.red)
-
-    def _set_row(self, index: int, status: str, detail: str | None = None, seconds: str | None = None) -> None:
-        row = self._rows.get(index)
-        if row is None:
-            return
-        row.setText(1, status)
-        if detail is not None:
-            row.setText(2, detail)
-        if seconds is not None:
-            row.setText(3, seconds)
-
-    def _on_finished(self, summary) -> None:
-        self.summary = summary
-        # The bar counts files with an outcome: a stopped file is not done, and there is no ETA any more.
-        self.progress.setRange(0, max(1, len(summary.results)))
-        self.progress.setValue(summary.done + summary.skipped + summary.failed)
-        self.eta.setText("")
-        for i, r in enumerate(summary.results):
-            if i in self._rows and r.status in ("pending", "cancelled"):
-                self._set_row(i, STATUS_TEXT[r.status])
-        text = ("Stopped: " if summary.cancelled else "Finished: ") + summary.line()
-        if summary.notes:
-            text += f"; {len(summary.notes)} other file(s) skipped (not images), see the tooltip"
-            self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
-        if summary.cancelled:
-            text += ". Press Start again to resume."
-        if summary.report_error:
-            text += f"\nReport not written: {summary.report_error}"
-        self.summary_label.setText(text)
-        self.finished.emit(summary)
-
+    # -- the worker ----------------------------------------------------------------
     def _on_done(self) -> None:
         if self.worker is not None:
             if self.worker.outcome == "cancelled":

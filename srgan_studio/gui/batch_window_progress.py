@@ -1,0 +1,98 @@
+"""The batch window's progress: the per-file list, the bar and the summary line, fed by the batch's events.
+
+A mixin of BatchWindow (gui/batch_window.py), kept apart to keep each module short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTreeWidgetItem
+
+from ..core.progress import format_eta
+
+STATUS_TEXT = {
+    "done": "✔ done",
+    "skipped": "↷ skipped (exists)",
+    "failed": "✖ failed",
+    "cancelled": "■ stopped",
+    "pending": "… not started",
+}
+
+
+class BatchProgressMixin:
+    # -- events from the batch ----------------------------------------------------
+    def _on_event(self, ev) -> None:
+        from ..core.batch import BatchStarted, FileFinished, FileStarted, TileProgress
+
+        self.progress.setRange(0, max(1, ev.files_total))
+        self.progress.setValue(ev.files_done)
+        self.eta.setText("" if ev.eta_seconds is None else f"ETA {format_eta(ev.eta_seconds)}")
+        if isinstance(ev, BatchStarted):
+            self._on_batch_started(ev)
+        elif isinstance(ev, FileStarted):
+            self._set_row(ev.index, f"working: {ev.model}")
+            self.files.scrollToItem(self._rows.get(ev.index))
+        elif isinstance(ev, TileProgress):
+            pct = int(100 * ev.done / ev.total) if ev.total else 0
+            self._set_row(ev.index, f"{ev.model} {pct}%")
+        elif isinstance(ev, FileFinished):
+            self._on_file_finished(ev)
+
+    def _on_batch_started(self, ev) -> None:
+        base = Path(self.input_dir.text().strip()).resolve()
+        for i, p in enumerate(ev.inputs):
+            try:
+                shown = str(Path(p).resolve().relative_to(base))
+            except ValueError:
+                shown = str(p)
+            row = QTreeWidgetItem([shown, "waiting", "", ""])
+            self._rows[i] = row
+            self.files.addTopLevelItem(row)
+        notes = len(ev.notes)
+        self.summary_label.setText(
+            f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
+            + (f"; {notes} note(s): skipped non-images etc." if notes else "")
+        )
+        if notes:
+            self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
+
+    def _on_file_finished(self, ev) -> None:
+        r = ev.result
+        detail = r.error or ", ".join(Path(p).name for p in r.outputs)
+        self._set_row(ev.index, STATUS_TEXT.get(r.status, r.status), detail, f"{r.seconds:.1f}" if r.seconds else "")
+        row = self._rows.get(ev.index)
+        if row is not None and r.status == "failed":
+            row.setToolTip(2, r.error or "")
+            row.setForeground(1, Qt.GlobalColor.red)
+
+    def _set_row(self, index: int, status: str, detail: str | None = None, seconds: str | None = None) -> None:
+        row = self._rows.get(index)
+        if row is None:
+            return
+        row.setText(1, status)
+        if detail is not None:
+            row.setText(2, detail)
+        if seconds is not None:
+            row.setText(3, seconds)
+
+    def _on_finished(self, summary) -> None:
+        self.summary = summary
+        # The bar counts files with an outcome: a stopped file is not done, and there is no ETA any more.
+        self.progress.setRange(0, max(1, len(summary.results)))
+        self.progress.setValue(summary.done + summary.skipped + summary.failed)
+        self.eta.setText("")
+        for i, r in enumerate(summary.results):
+            if i in self._rows and r.status in ("pending", "cancelled"):
+                self._set_row(i, STATUS_TEXT[r.status])
+        text = ("Stopped: " if summary.cancelled else "Finished: ") + summary.line()
+        if summary.notes:
+            text += f"; {len(summary.notes)} other file(s) skipped (not images), see the tooltip"
+            self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
+        if summary.cancelled:
+            text += ". Press Start again to resume."
+        if summary.report_error:
+            text += f"\nReport not written: {summary.report_error}"
+        self.summary_label.setText(text)
+        self.finished.emit(summary)
