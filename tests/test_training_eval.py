@@ -149,3 +149,66 @@ def test_eval_command_rejects_an_unknown_degradation(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["eval", "--model", "bicubic_x4", str(folder), "--degradation", "vintage"])
     assert "vintage" in capsys.readouterr().err
+
+
+def test_one_draw_is_the_single_draw_protocol_bit_for_bit(tmp_path):
+    """draws=1 degrades image i with default_rng([seed, i]), exactly as before --draws existed."""
+    from srgan_studio.core.degradation import config_from, degrade
+
+    folder = _hr_folder(tmp_path / "set", sizes=((64, 64), (48, 80)))
+    result = evaluate(bicubic_runner(4), [folder], 4, degradation="photo", seed=3, draws=1)
+    hand = []
+    for index, path in enumerate(sorted(folder.glob("*.png"))):
+        hr = np.asarray(Image.open(path).convert("RGB"))
+        lr = degrade(hr, 4, config_from("photo"), np.random.default_rng([3, index]))
+        hand.append(
+            _hand_psnr(np.asarray(Image.fromarray(lr).resize((hr.shape[1], hr.shape[0]), Image.BICUBIC)), hr, 4)
+        )
+    m = result["sets"]["set"]
+    assert [r["psnr_y"] for r in m["per_image"]] == pytest.approx(hand, abs=1e-9)
+    assert [r["draw"] for r in m["per_image"]] == [0, 0]
+    assert m["psnr_y"] == evaluate(bicubic_runner(4), [folder], 4, degradation="photo", seed=3)["sets"]["set"]["psnr_y"]
+    assert "1 draw per image" in result["protocol"] and result["draws"] == 1
+
+
+def test_more_draws_score_every_image_on_independent_fixed_draws(tmp_path):
+    folder = _hr_folder(tmp_path / "set", sizes=((64, 64), (48, 80)))
+    one = evaluate(bicubic_runner(4), [folder], 4, degradation="photo", seed=3)["sets"]["set"]
+    three = evaluate(bicubic_runner(4), [folder], 4, degradation="photo", seed=3, draws=3)
+    m = three["sets"]["set"]
+    rows = m["per_image"]
+    assert m["images"] == 2 and len(rows) == 6
+    assert [(r["image"], r["draw"]) for r in rows] == [(f"im{i}.png", d) for i in range(2) for d in range(3)]
+    # Draw 0 is the single-draw LR; the other draws are different LRs (different scores).
+    assert [r for r in rows if r["draw"] == 0] == one["per_image"]
+    for i in range(2):
+        scores = [r["bicubic_psnr_y"] for r in rows[3 * i : 3 * i + 3]]
+        assert len(set(scores)) == 3
+    assert m["psnr_y"] == pytest.approx(np.mean([r["psnr_y"] for r in rows]), abs=1e-12)
+    assert m["bicubic_ssim_y"] == pytest.approx(np.mean([r["bicubic_ssim_y"] for r in rows]), abs=1e-12)
+    assert m["psnr_y"] != one["psnr_y"]
+    again = evaluate(bicubic_runner(4), [folder], 4, degradation="photo", seed=3, draws=3)
+    assert again["sets"]["set"]["per_image"] == rows  # fixed draws: a fixed test set
+    assert "3 draws per image" in three["protocol"] and three["draws"] == 3
+
+
+def test_eval_command_draws(tmp_path, capsys):
+    folder = _hr_folder(tmp_path / "set", sizes=((64, 64), (48, 80)))
+    assert main(["eval", "--model", "bicubic_x4", str(folder), "--degradation", "photo", "--draws", "2"]) == 0
+    table = capsys.readouterr().out
+    assert "2 draws per image" in table
+    assert main(["eval", "--model", "bicubic_x4", str(folder), "--degradation", "photo", "--draws", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["draws"] == 2 and len(result["sets"]["set"]["per_image"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--draws", "3"], "--draws needs --degradation"), (["--degradation", "photo", "--draws", "0"], "at least 1")],
+)
+def test_eval_command_draws_usage_errors_are_one_line(tmp_path, capsys, extra, message):
+    folder = _hr_folder(tmp_path / "set")
+    assert main(["eval", "--model", "bicubic_x4", str(folder), *extra]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert captured.out == ""

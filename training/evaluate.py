@@ -7,6 +7,10 @@ Set5 = 28.42 dB), and the texture ratio (Laplacian energy SR / HR; 1 = HR-like,
 PSNR models score far below 1), and the checkerboard amplitude (below). Bicubic
 upscaling of the same LR is reported alongside.
 
+Degraded LR (``degradation``) is random, so one draw per image leaves a 5-image set's
+figures noise-dominated; ``draws`` scores each image on that many fixed draws and
+reports the mean over all (image, draw) pairs.
+
 Checkerboard amplitude: sub-pixel upsampling artefacts repeat every ``scale``
 pixels, so they show as spectral peaks at the lattice frequencies (k/scale
 cycles per pixel). ``core.metrics.lattice_amplitude`` sums the amplitude (in 8-bit Y levels)
@@ -27,7 +31,7 @@ from typing import Any
 import numpy as np
 from PIL import Image as PILImage
 
-from ..core.degradation import config_from
+from ..core.degradation import DegradationConfig, config_from
 from ..core.errors import ModelError, StudioError
 from ..core.metrics import lattice_amplitude, psnr_y, ssim_y, texture_ratio
 from .data import find_images, load_eval_pairs
@@ -123,6 +127,53 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def _score(sr: np.ndarray, bi: np.ndarray, hr: np.ndarray, scale: int) -> dict[str, float]:
+    return {
+        "psnr_y": psnr_y(sr, hr, scale),
+        "ssim_y": ssim_y(sr, hr, scale),
+        "texture": texture_ratio(sr, hr, scale),
+        "bicubic_psnr_y": psnr_y(bi, hr, scale),
+        "bicubic_ssim_y": ssim_y(bi, hr, scale),
+        "bicubic_texture": texture_ratio(bi, hr, scale),
+        "checker": lattice_amplitude(sr, scale),
+        "bicubic_checker": lattice_amplitude(bi, scale),
+        "hr_checker": lattice_amplitude(hr, scale),
+    }
+
+
+def _draws_text(draws: int) -> str:
+    return f"{draws} draw{'s' if draws > 1 else ''} per image"
+
+
+def _score_set(
+    runner: Runner,
+    name: str,
+    folder: Path,
+    scale: int,
+    config: DegradationConfig,
+    seed: int,
+    draws: int,
+    progress: Callable[[str], None] | None,
+) -> list[dict[str, Any]]:
+    """One row per (image, draw), an image's draws together; one draw's LRs in memory at a time."""
+    bicubic = bicubic_runner(scale)
+    scored = []
+    for draw in range(draws):
+        try:
+            pairs = load_eval_pairs(folder, scale, config, seed, draw)
+        except OSError as exc:
+            raise StudioError(f"cannot read an image ({exc})", folder) from None
+        for index, (img_name, lr, hr) in enumerate(pairs):
+            sr = runner(lr)
+            if sr.shape != hr.shape:
+                raise ModelError(f"model output {sr.shape} for {img_name} does not match HR {hr.shape} (wrong scale?)")
+            row = {"image": img_name, "draw": draw, **_score(sr, bicubic(lr), hr, scale)}
+            scored.append((index, draw, row))
+            if progress:
+                progress(f"{name}/{img_name}{f' draw {draw}' if draws > 1 else ''}: {row['psnr_y']:.2f} dB")
+    return [row for _, _, row in sorted(scored, key=lambda t: t[:2])]
+
+
 def evaluate(
     runner: Runner,
     folders: list[str | Path],
@@ -130,57 +181,42 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     degradation: str = "clean",
     seed: int = 0,
+    draws: int = 1,
 ) -> dict[str, Any]:
     """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio.
 
     ``degradation`` names a preset of core.degradation: the LR is then the pipeline's output for
-    (seed, image index), scored against the clean HR; nothing degraded is written to disk."""
-    bicubic = bicubic_runner(scale)
+    (seed, image index, draw), scored against the clean HR; nothing degraded is written to disk.
+    With ``draws`` > 1 each image is degraded that many times (independent fixed streams, see
+    ``load_eval_pairs``): ``per_image`` holds one row per (image, draw) and the set's figures are
+    the mean over all of them. Bicubic is scored on the same LRs."""
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, not {draws}")
     config = config_from(degradation)
-    lr_text = "Pillow BICUBIC" if config.is_clean else f"degradation preset {degradation!r} (seed {seed})"
+    lr_text = "Pillow BICUBIC"
+    if not config.is_clean:
+        lr_text = f"degradation preset {degradation!r} (seed {seed}, {_draws_text(draws)})"
     result: dict[str, Any] = {
         "scale": scale,
         "border": scale,
         "degradation": degradation,
         "seed": seed,
+        "draws": draws,
         "protocol": f"HR mod-crop, LR = {lr_text}, Y (BT.601), border = scale",
         "sets": {},
     }
     for name, folder in eval_sets(folders).items():
-        try:
-            pairs = load_eval_pairs(folder, scale, config, seed)
-        except OSError as exc:
-            raise StudioError(f"cannot read an image ({exc})", folder) from None
-        rows = []
-        for img_name, lr, hr in pairs:
-            sr = runner(lr)
-            if sr.shape != hr.shape:
-                raise ModelError(f"model output {sr.shape} for {img_name} does not match HR {hr.shape} (wrong scale?)")
-            bi = bicubic(lr)
-            rows.append(
-                {
-                    "image": img_name,
-                    "psnr_y": psnr_y(sr, hr, scale),
-                    "ssim_y": ssim_y(sr, hr, scale),
-                    "texture": texture_ratio(sr, hr, scale),
-                    "bicubic_psnr_y": psnr_y(bi, hr, scale),
-                    "bicubic_ssim_y": ssim_y(bi, hr, scale),
-                    "bicubic_texture": texture_ratio(bi, hr, scale),
-                    "checker": lattice_amplitude(sr, scale),
-                    "bicubic_checker": lattice_amplitude(bi, scale),
-                    "hr_checker": lattice_amplitude(hr, scale),
-                }
-            )
-            if progress:
-                progress(f"{name}/{img_name}: {rows[-1]['psnr_y']:.2f} dB")
-        summary = {k: _mean([r[k] for r in rows]) for k in rows[0] if k != "image"}
-        result["sets"][name] = {"images": len(rows), **summary, "per_image": rows}
+        rows = _score_set(runner, name, folder, scale, config, seed, draws, progress)
+        summary = {k: _mean([r[k] for r in rows]) for k in rows[0] if k not in ("image", "draw")}
+        result["sets"][name] = {"images": len(rows) // draws, **summary, "per_image": rows}
     return result
 
 
 def format_table(result: dict[str, Any], label: str) -> str:
-    degraded = result.get("degradation", "clean")
-    inputs = "clean bicubic LR" if degraded == "clean" else f"LR degraded by {degraded!r}, seed {result.get('seed', 0)}"
+    degraded, seed = result.get("degradation", "clean"), result.get("seed", 0)
+    inputs = "clean bicubic LR"
+    if degraded != "clean":
+        inputs = f"LR degraded by {degraded!r}, seed {seed}, {_draws_text(result.get('draws', 1))} (mean over all)"
     lines = [
         f"{label}: x{result['scale']}, Y channel, border {result['border']}, {inputs}",
         f"{'set':<10} {'images':>6}  {'PSNR':>7} {'SSIM':>7} {'texture':>8} {'checker':>8}   "

@@ -36,6 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"bicubic downscale ({', '.join(sorted(PRESETS))}); scored against the clean HR",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the degradation draws (default 0)")
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --degradation: degrade each image N times (fixed, independent draws; draw 0 is the "
+        "single-draw LR) and report the mean over all of them (default 1)",
+    )
     p.add_argument("--json", action="store_true", help="print the full result (per image) as JSON on stdout")
     p.add_argument("--output", "-o", metavar="FILE", help="also write the JSON result to FILE (for export --metrics)")
     p.set_defaults(func=run)
@@ -44,11 +52,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..training.evaluate import evaluate, format_table, resolve_model
 
+    if args.draws is not None and args.draws < 1:
+        raise StudioError(f"--draws must be at least 1, not {args.draws}")
+    if args.draws is not None and args.degradation == "clean":
+        raise StudioError("--draws needs --degradation PRESET: a clean bicubic LR is the same on every draw")
     runner, scale, label = resolve_model(args.model, args.scale)
     if args.scale and args.scale != scale:
         raise StudioError(f"model {args.model} upscales x{scale}, not x{args.scale}")
     show = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr))
-    result = evaluate(runner, args.dirs, scale, progress=show, degradation=args.degradation, seed=args.seed)
+    result = evaluate(
+        runner, args.dirs, scale, progress=show, degradation=args.degradation, seed=args.seed, draws=args.draws or 1
+    )
     result["model"] = args.model
     result["label"] = label
     text = json.dumps(result, indent=1)
