@@ -10,8 +10,12 @@ without torch installed.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import io
+import os
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
@@ -26,11 +30,30 @@ SUBCOMMAND_MODULES = (
     "finetune_cmd",
 )
 
+EXAMPLES = """examples:
+  srgan-studio photo.jpg                        open the app with a photo
+  srgan-studio upscale photo.jpg                -> photo_x4.jpg beside it
+  srgan-studio upscale a.png b.png -o out/      several files into a folder
+  srgan-studio batch photos/ restored/          a whole folder, resumable
+  srgan-studio models                           the installed models and their scores
+  srgan-studio finetune my_scans/ --name scans_x4 --minutes 10
+
+`srgan-studio COMMAND --help` shows each command's options."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line too, with where to look, instead of the whole usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="srgan-studio",
         description="Photo restoration by super-resolution. With no subcommand, or only image paths, opens the app.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"srgan-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,17 +72,42 @@ def _subcommand_names() -> set[str]:
     return {m.removesuffix("_cmd") for m in SUBCOMMAND_MODULES}
 
 
+def _mistyped_command(word: str) -> str | None:
+    """The error for a first word that is neither a command nor a file (``srgan-studio upscal x.jpg``),
+    which would otherwise open the app on a file that does not exist."""
+    if Path(word).suffix or "/" in word or os.sep in word or Path(word).exists():
+        return None
+    close = difflib.get_close_matches(word, sorted(_subcommand_names()), n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; commands: {', '.join(sorted(_subcommand_names()))}"
+    return f"srgan-studio: error: unknown command '{word}'{hint} (see srgan-studio --help)"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if _wants_gui(argv):
+        mistyped = _mistyped_command(argv[0]) if argv else None
+        if mistyped:
+            print(mistyped, file=sys.stderr)
+            return 2
         return gui_main(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # The subcommand's own usage line, not the top-level one, says what it takes.
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # `srgan-studio models --json | head`: the reader has gone, which is not an error;
+        # stdout goes to devnull so that the flush at exit does not raise it again.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        return 0
     except StudioError as exc:
         print(f"srgan-studio: error: {exc}", file=sys.stderr)
         return 1
@@ -71,8 +119,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if command in getattr(action, "choices", {}):
+            return action.choices[command]
+    return parser
+
+
 def gui_main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        # Qt would abort with a core dump and a page about xcb plugins.
+        print(
+            "srgan-studio: error: the desktop app needs a graphical session (no DISPLAY or WAYLAND_DISPLAY); "
+            "on a server use `srgan-studio upscale` or `srgan-studio batch`",
+            file=sys.stderr,
+        )
+        return 1
     try:
         from ..gui.app import run_app
     except ImportError as exc:
