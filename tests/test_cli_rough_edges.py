@@ -71,3 +71,59 @@ def test_output_piped_into_head_is_no_traceback(capsys, monkeypatch):
     monkeypatch.setattr(models_cmd, "run", closed_pipe)
     assert main(["models", "--json"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def _png(path, size=(32, 24)):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_upscale_creates_the_output_folder_like_batch(tmp_path, capsys):
+    src = _png(tmp_path / "a.png")
+    assert main(["upscale", str(src), "-o", f"{tmp_path / 'new'}/", "--model", "bicubic_x4", "-q"]) == 0
+    assert (tmp_path / "new" / "a_x4.png").is_file()
+    assert main(["upscale", str(src), "-o", f"{tmp_path / 'no' / 'such'}/", "--model", "bicubic_x4"]) == 1
+    _one_line_error(capsys.readouterr().err, "nor does its parent")
+    assert not (tmp_path / "no").exists()
+
+
+def test_upscale_several_inputs_into_a_file_is_one_line(tmp_path, capsys):
+    a, b = _png(tmp_path / "a.png"), _png(tmp_path / "b.png")
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"mine")
+    assert main(["upscale", str(a), str(b), "-o", str(mine), "--model", "bicubic_x4"]) == 1
+    _one_line_error(capsys.readouterr().err, "mine.png", "not a folder")
+    assert mine.read_bytes() == b"mine"
+
+
+def test_upscale_several_inputs_end_with_a_summary(tmp_path, capsys):
+    good = _png(tmp_path / "a.png")
+    bad = tmp_path / "b.jpg"
+    bad.write_text("not a JPEG")
+    assert main(["upscale", str(good), str(bad), "-o", str(tmp_path), "--model", "bicubic_x4"]) == 1
+    err = capsys.readouterr().err
+    assert "b.jpg: not an image" in err and err.strip().splitlines()[-1] == "1 upscaled, 1 failed"
+    assert (tmp_path / "a_x4.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["upscale", "IN/a.png", "--threads", "-2"],
+        ["batch", "IN", "OUT", "--threads", "-2"],
+        ["batch", "IN", "OUT", "--max-megapixels", "0"],
+        ["upscale", "IN/a.png", "--max-megapixels", "-1"],
+    ],
+)
+def test_negative_threads_and_zero_pixel_limit_are_refused(tmp_path, capsys, argv):
+    (tmp_path / "IN").mkdir()
+    _png(tmp_path / "IN" / "a.png")
+    argv = [a.replace("IN", str(tmp_path / "IN")).replace("OUT", str(tmp_path / "OUT")) for a in argv]
+    assert main([*argv, "--model", "bicubic_x4"]) == 1
+    flag = argv[-2]
+    _one_line_error(capsys.readouterr().err, f"{flag} must be")
+    assert not (tmp_path / "OUT").exists() and not (tmp_path / "IN" / "a_x4.png").exists()

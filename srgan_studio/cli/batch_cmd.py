@@ -15,6 +15,7 @@ from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, Tile
 from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
+from .limits import check_limits
 from .size_args import add_size_arguments, size_from_args
 
 MAX_NOTES_SHOWN = 20
@@ -125,6 +126,7 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
     def pick(value, default):
         return default if value is None else value
 
+    check_limits(pick(args.threads, st.threads), pick(args.max_megapixels, st.max_megapixels))
     return BatchJob(
         input_dir=args.input_dir,
         output_dir=args.output_dir,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core import formats
 from ..core.progress import drive, format_eta, remaining_seconds
+from .limits import check_limits
 from .size_args import add_size_arguments, size_from_args
 
 
@@ -67,10 +68,24 @@ def _outputs(args, inputs: list[Path], scales: list[int], fmt: str | None) -> li
         return [default_output_path(p, scale, fmt) for p, scale in zip(inputs, scales)]
     out = Path(args.output)
     if out.is_dir() or len(inputs) > 1 or args.output.endswith(("/", "\\")):
-        if not out.is_dir():
-            raise StudioError("output folder does not exist", out)
+        if out.exists() and not out.is_dir():
+            raise StudioError("is a file, not a folder; several inputs need an output folder", out)
+        if not out.is_dir() and not out.absolute().parent.is_dir():
+            raise StudioError("output folder does not exist, nor does its parent", out)
         return [out / default_output_path(p, scale, fmt).name for p, scale in zip(inputs, scales)]
     return [out]
+
+
+def _make_folder(outputs: list[Path]) -> None:
+    """Create the -o folder (its parent exists, checked earlier), as batch does with OUTPUT_DIR."""
+    from ..core.errors import StudioError
+
+    for folder in {dst.parent for dst in outputs}:
+        if not folder.is_dir():
+            try:
+                folder.mkdir()
+            except OSError as exc:
+                raise StudioError(f"cannot create the output folder ({exc.strerror or exc})", folder) from None
 
 
 def _choose_model(src: Path, fixed: str | None, registry, max_pixels: int) -> tuple[str, str]:
@@ -107,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= quality <= 100:
         raise StudioError(f"--quality must be 1-100, not {quality}")
     max_mp = args.max_megapixels if args.max_megapixels is not None else settings.max_megapixels
-    if max_mp <= 0:
-        raise StudioError(f"--max-megapixels must be positive, not {max_mp}")
+    threads = args.threads if args.threads is not None else settings.threads
+    check_limits(threads, max_mp)
     size = size_from_args(args)
     upscalers: dict[str, Upscaler] = {}
 
@@ -119,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
                 device=args.device or settings.device,
                 precision=args.precision or settings.precision,
                 engine=settings.engine,
-                threads=args.threads if args.threads is not None else settings.threads,
+                threads=threads,
                 tile=args.tile if args.tile is not None else settings.tile,
                 overlap=args.overlap,
                 alpha_mode=args.alpha or settings.alpha_mode,
@@ -134,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
     _check_plan(inputs, outputs)
     runners = [upscaler_for(model) for model, _ in choices]
     _check_sizes(inputs, runners)
+    if args.output:
+        _make_folder(outputs)
     keep_metadata = settings.keep_metadata and not args.no_metadata
 
     bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
@@ -167,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
         except (Cancelled, KeyboardInterrupt):
             bar.finish()
             raise
+    if len(inputs) > 1 and (failures or not args.quiet):
+        print(f"{len(inputs) - failures} upscaled, {failures} failed", file=sys.stderr)
     return 1 if failures else 0
 
 
