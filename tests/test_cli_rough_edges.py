@@ -127,3 +127,24 @@ def test_negative_threads_and_zero_pixel_limit_are_refused(tmp_path, capsys, arg
     flag = argv[-2]
     _one_line_error(capsys.readouterr().err, f"{flag} must be")
     assert not (tmp_path / "OUT").exists() and not (tmp_path / "IN" / "a_x4.png").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["finetune", "PHOTOS", "--name", "mine", "--steps", "0"], "--steps must be 1 or more, not 0"),
+        (["finetune", "PHOTOS", "--name", "mine", "--steps", "-3"], "--steps must be 1 or more, not -3"),
+        (["finetune", "PHOTOS", "--name", "mine", "--minutes", "0"], "--minutes must be more than 0"),
+        (["finetune", "PHOTOS", "--name", "mine", "--threads", "-1"], "--threads must be 0"),
+        (["train", "RECIPE", "--minutes", "-1"], "--minutes must be more than 0, not -1"),
+        (["train", "RECIPE", "--steps", "0"], "--steps must be 1 or more, not 0"),
+    ],
+)
+def test_a_zero_or_negative_budget_is_refused_not_replaced(tmp_path, capsys, monkeypatch, argv, message):
+    """Before, `finetune --steps 0` trained for the default 5 minutes and `train --minutes -1` ran one step."""
+    from srgan_studio.core import finetune
+
+    monkeypatch.setattr(finetune, "scan_folder", lambda *a: pytest.fail("went on to scan the photos"))
+    argv = [str(tmp_path / a) if a in ("PHOTOS", "RECIPE") else a for a in argv]
+    assert main(argv) == 1
+    _one_line_error(capsys.readouterr().err, message)

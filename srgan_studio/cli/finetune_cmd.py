@@ -12,6 +12,7 @@ import sys
 
 from ..core.errors import Cancelled, SettingsError
 from ..core.progress import drive
+from .limits import check_budget, check_threads
 
 PRESETS = ("clean", "phone_jpeg", "old_print", "photo")  # core.finetune.presets.PRESET_TITLES, kept import-free
 
@@ -101,6 +102,8 @@ def _new_run(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from ..core import finetune as ft
 
+    check_budget(args.steps, args.minutes)
+    check_threads(args.threads)
     bar = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     if args.resume:
         run_ = ft.FinetuneRun.open(args.name)

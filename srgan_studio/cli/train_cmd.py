@@ -8,6 +8,7 @@ import sys
 
 from ..core.errors import SettingsError, StudioError
 from ..core.progress import format_eta
+from .limits import check_budget
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_budget(args.steps, args.minutes)
     try:
         from ..training.checkpoint import CheckpointError
         from ..training.recipe import RecipeError
