@@ -148,3 +148,9 @@ def test_a_zero_or_negative_budget_is_refused_not_replaced(tmp_path, capsys, mon
     argv = [str(tmp_path / a) if a in ("PHOTOS", "RECIPE") else a for a in argv]
     assert main(argv) == 1
     _one_line_error(capsys.readouterr().err, message)
+
+
+def test_models_import_of_an_image_says_it_is_not_a_model(tmp_path, capsys):
+    src = _png(tmp_path / "photo.png")
+    assert main(["models", "import", str(src)]) == 1
+    _one_line_error(capsys.readouterr().err, "photo.png: not a model file", ".onnx", ".safetensors")

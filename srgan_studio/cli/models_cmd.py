@@ -73,7 +73,13 @@ def _import(registry, args: argparse.Namespace):
     from ..core.errors import ModelError
     from ..core.registry import PYTORCH_SUFFIXES
 
-    if Path(args.file).suffix.lower() not in PYTORCH_SUFFIXES:
+    suffix = Path(args.file).suffix.lower()
+    if suffix not in (".onnx", *PYTORCH_SUFFIXES) and Path(args.file).is_file():
+        # An image or an archive would otherwise fail deep in the ONNX parser ("ir_version").
+        raise ModelError(
+            f"not a model file: import takes .onnx or PyTorch weights ({', '.join(PYTORCH_SUFFIXES)})", args.file
+        )
+    if suffix not in PYTORCH_SUFFIXES:
         return registry.import_onnx(args.file, name=args.name, title=args.title)
 
     try:
