@@ -154,3 +154,48 @@ def test_models_import_of_an_image_says_it_is_not_a_model(tmp_path, capsys):
     src = _png(tmp_path / "photo.png")
     assert main(["models", "import", str(src)]) == 1
     _one_line_error(capsys.readouterr().err, "photo.png: not a model file", ".onnx", ".safetensors")
+
+
+def test_export_never_replaces_a_file_unasked_nor_its_checkpoint(tmp_path, capsys):
+    pytest.importorskip("torch")
+    weights = tmp_path / "generator.safetensors"
+    weights.write_bytes(b"not read: the outputs are checked first")
+    mine = tmp_path / "mine.onnx"
+    mine.write_bytes(b"my model")
+    assert main(["export", str(weights), "-o", str(mine)]) == 1
+    _one_line_error(capsys.readouterr().err, "mine.onnx: already exists", "--overwrite")
+    (tmp_path / "notes.json").write_text("{}")
+    assert main(["export", str(weights), "-o", str(tmp_path / "notes.onnx")]) == 1
+    _one_line_error(capsys.readouterr().err, "notes.json: already exists")
+    # A training checkpoint is a .json: its descriptor would have been written over it, even with --overwrite.
+    ckpt = tmp_path / "ckpt_00000001.json"
+    ckpt.write_text("{}")
+    assert main(["export", str(ckpt), "-o", str(tmp_path / "ckpt_00000001.onnx"), "--overwrite"]) == 1
+    _one_line_error(capsys.readouterr().err, "would replace the checkpoint")
+    assert mine.read_bytes() == b"my model" and ckpt.read_text() == "{}"
+
+
+def test_eval_output_is_checked_before_the_evaluation(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("torch")
+    from srgan_studio.training import evaluate
+
+    monkeypatch.setattr(evaluate, "evaluate", lambda *a, **k: pytest.fail("evaluated first"))
+    (tmp_path / "hr").mkdir()
+    _png(tmp_path / "hr" / "a.png", (64, 64))
+    base = ["eval", "--model", "bicubic_x4", str(tmp_path / "hr"), "-o"]
+    assert main([*base, str(tmp_path / "no" / "r.json")]) == 1  # was a traceback after the whole evaluation
+    _one_line_error(capsys.readouterr().err, "r.json", "does not exist")
+    (tmp_path / "r.json").write_text("mine")
+    assert main([*base, str(tmp_path / "r.json")]) == 1
+    _one_line_error(capsys.readouterr().err, "r.json: already exists", "--overwrite")
+    assert (tmp_path / "r.json").read_text() == "mine"
+
+
+def test_eval_overwrite_replaces_its_output(tmp_path, capsys):
+    pytest.importorskip("torch")
+    (tmp_path / "hr").mkdir()
+    _png(tmp_path / "hr" / "a.png", (64, 64))
+    out = tmp_path / "r.json"
+    out.write_text("old")
+    assert main(["eval", "--model", "bicubic_x4", str(tmp_path / "hr"), "-o", str(out), "--overwrite"]) == 0
+    assert '"sets"' in out.read_text()

@@ -18,13 +18,13 @@ for arg in "$@"; do
   weights="$dir/generator.safetensors"
   [ -f "$weights" ] || { echo "no weights at $weights" >&2; exit 1; }
   mkdir -p "$dir/eval"
-  srgan-studio eval --model "$weights" "$VAL/Set5" "$VAL/Set14" --json -o "$dir/eval/torch.json" > /dev/null
+  srgan-studio eval --model "$weights" "$VAL/Set5" "$VAL/Set14" --json -o "$dir/eval/torch.json" --overwrite > /dev/null
   preset=$(python -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['data'].get('degradation','clean'))" "$dir/recipe.toml")
   metrics="$dir/eval/torch.json"
   if [ "$preset" != clean ]; then
     # Restore models are also scored where they are meant to work: on LR degraded by their preset (seed 0).
     srgan-studio eval --model "$weights" "$VAL/Set5" "$VAL/Set14" --degradation "$preset" --seed 0 --json \
-      -o "$dir/eval/torch_$preset.json" > /dev/null
+      -o "$dir/eval/torch_$preset.json" --overwrite > /dev/null
     python - "$dir/eval/torch.json" "$dir/eval/torch_$preset.json" "$preset" "$dir/eval/metrics.json" <<'PY'
 import json, sys
 clean, degraded, preset, out = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
@@ -34,11 +34,11 @@ json.dump(merged, open(out, "w"), indent=1)
 PY
     metrics="$dir/eval/metrics.json"
   fi
-  srgan-studio export "$weights" -o "resources/models/$name.onnx" --name "$name" \
+  srgan-studio export "$weights" -o "resources/models/$name.onnx" --overwrite --name "$name" \
     --title "${TITLES[$name]:-$name}" --metrics "$metrics"
   cp "$weights" "resources/models/.$name.safetensors.tmp" && mv "resources/models/.$name.safetensors.tmp" "resources/models/$name.safetensors"
   # The figures must reproduce through the app's own path (ONNX Runtime, tiled).
-  srgan-studio eval --model "$name" "$VAL/Set5" "$VAL/Set14" --json -o "$dir/eval/onnx.json" > /dev/null
+  srgan-studio eval --model "$name" "$VAL/Set5" "$VAL/Set14" --json -o "$dir/eval/onnx.json" --overwrite > /dev/null
   python - "$dir" <<'PY'
 import json, sys
 d = sys.argv[1]

@@ -15,7 +15,7 @@ from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, Tile
 from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
-from .limits import check_limits
+from .checks import check_limits
 from .size_args import add_size_arguments, size_from_args
 
 MAX_NOTES_SHOWN = 20

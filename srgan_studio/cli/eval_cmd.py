@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ..core.degradation import PRESETS
 from ..core.errors import StudioError
+from .checks import check_new_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the full result (per image) as JSON on stdout")
     p.add_argument("--output", "-o", metavar="FILE", help="also write the JSON result to FILE (for export --metrics)")
+    p.add_argument("--overwrite", action="store_true", help="replace the -o FILE if it exists")
     p.set_defaults(func=run)
 
 
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError(f"--draws must be at least 1, not {args.draws}")
     if args.draws is not None and args.degradation == "clean":
         raise StudioError("--draws needs --degradation PRESET: a clean bicubic LR is the same on every draw")
+    if args.output:
+        check_new_file(Path(args.output), args.overwrite)  # before the evaluation, not after it
     runner, scale, label = resolve_model(args.model, args.scale)
     if args.scale and args.scale != scale:
         raise StudioError(f"model {args.model} upscales x{scale}, not x{args.scale}")
@@ -67,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
     result["label"] = label
     text = json.dumps(result, indent=1)
     if args.output:
-        from pathlib import Path
-
         from ..core.atomic import atomic_write_bytes
 
-        atomic_write_bytes(Path(args.output), (text + "\n").encode("utf-8"))
+        try:
+            atomic_write_bytes(Path(args.output), (text + "\n").encode("utf-8"))
+        except OSError as exc:
+            raise StudioError(f"cannot write ({exc.strerror or exc})", args.output) from None
     if args.json:
         print(text)
     else:

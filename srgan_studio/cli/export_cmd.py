@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..core.errors import StudioError
+from .checks import check_new_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,10 +25,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--metrics", metavar="FILE", help="eval JSON (srgan-studio eval --json -o FILE) to record in the descriptor"
     )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing .onnx file and its descriptor")
     p.set_defaults(func=run)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """The .onnx and its descriptor beside it replace no file unasked, and never the weights exported."""
+    out = Path(args.output)
+    if out.suffix.lower() != ".onnx":
+        return  # the exporter says so
+    for path in (out, out.with_suffix(".json")):
+        if path.resolve() == Path(args.checkpoint).resolve():
+            raise StudioError("would replace the checkpoint being exported; choose another -o", path)
+        check_new_file(path, args.overwrite, folder_must_exist=False)
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_outputs(args)
     try:
         from ..training.checkpoint import CheckpointError
         from ..training.export import export_onnx

@@ -12,7 +12,7 @@ import sys
 
 from ..core.errors import Cancelled, SettingsError
 from ..core.progress import drive
-from .limits import check_budget, check_threads
+from .checks import check_budget, check_threads
 
 PRESETS = ("clean", "phone_jpeg", "old_print", "photo")  # core.finetune.presets.PRESET_TITLES, kept import-free
 

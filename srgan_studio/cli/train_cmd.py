@@ -8,7 +8,7 @@ import sys
 
 from ..core.errors import SettingsError, StudioError
 from ..core.progress import format_eta
-from .limits import check_budget
+from .checks import check_budget
 
 
 def register(sub: argparse._SubParsersAction) -> None:

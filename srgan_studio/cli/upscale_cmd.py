@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core import formats
 from ..core.progress import drive, format_eta, remaining_seconds
-from .limits import check_limits
+from .checks import check_limits
 from .size_args import add_size_arguments, size_from_args
 
 

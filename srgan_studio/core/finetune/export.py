@@ -33,7 +33,8 @@ def export(run: FinetuneRun) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = export_dir(run) / "export.log"
-    res = _run([*process.train_command(), "export", str(weights), "-o", str(out)], log)
+    # --overwrite: a resumed run re-exports over its own stale export, in the run folder.
+    res = _run([*process.train_command(), "export", str(weights), "-o", str(out), "--overwrite"], log)
     if res.returncode != 0 or not out.is_file():
         lines = [ln for ln in (res.stderr or "").splitlines() if ln.strip()]
         why = next(
