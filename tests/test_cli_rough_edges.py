@@ -199,3 +199,35 @@ def test_eval_overwrite_replaces_its_output(tmp_path, capsys):
     out.write_text("old")
     assert main(["eval", "--model", "bicubic_x4", str(tmp_path / "hr"), "-o", str(out), "--overwrite"]) == 0
     assert '"sets"' in out.read_text()
+
+
+def _help(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--help"])
+    assert exc.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [[], *([m.removesuffix("_cmd")] for m in cli.SUBCOMMAND_MODULES)])
+def test_every_help_has_examples_that_parse_and_fits_80_columns(capsys, monkeypatch, command):
+    import shlex
+
+    monkeypatch.setenv("COLUMNS", "80")
+    text = _help(capsys, command)
+    assert "examples:" in text and max(len(line) for line in text.splitlines()) < 80
+    examples = [ln.strip() for ln in text.split("examples:")[1].splitlines() if ln.strip().startswith("srgan-studio")]
+    assert examples
+    parser = cli.build_parser()
+    for line in examples:
+        argv = shlex.split(line)[1:]
+        if argv[0] in cli._subcommand_names() and "COMMAND" not in argv:
+            args, extra = parser.parse_known_args(argv)  # every flag in an example exists
+            assert not extra, line
+
+
+def test_every_option_has_help():
+    parser = cli.build_parser()
+    for name in sorted(cli._subcommand_names()):
+        sub = cli._subparser(parser, name)
+        missing = [a.option_strings[-1] for a in sub._actions if a.option_strings and not a.help]
+        assert not missing, f"{name}: {missing} without help"

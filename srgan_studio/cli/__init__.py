@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.errors import Cancelled, StudioError
+from .help import examples
 
 SUBCOMMAND_MODULES = (
     "upscale_cmd",
@@ -30,15 +31,14 @@ SUBCOMMAND_MODULES = (
     "finetune_cmd",
 )
 
-EXAMPLES = """examples:
-  srgan-studio photo.jpg                        open the app with a photo
-  srgan-studio upscale photo.jpg                -> photo_x4.jpg beside it
-  srgan-studio upscale a.png b.png -o out/      several files into a folder
-  srgan-studio batch photos/ restored/          a whole folder, resumable
-  srgan-studio models                           the installed models and their scores
-  srgan-studio finetune my_scans/ --name scans_x4 --minutes 10
-
-`srgan-studio COMMAND --help` shows each command's options."""
+EXAMPLES = (
+    ("srgan-studio photo.jpg", "open the app with a photo"),
+    ("srgan-studio upscale photo.jpg", "-> photo_x4.jpg beside it"),
+    ("srgan-studio batch photos/ restored/", "a whole folder; run it again to resume"),
+    ("srgan-studio models", "the installed models and their scores"),
+    ("srgan-studio finetune my_scans/ --name scans_x4", "fine-tune on your photos (needs torch)"),
+    ("srgan-studio COMMAND --help", "each command's options and examples"),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,8 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="srgan-studio",
         description="Photo restoration by super-resolution. With no subcommand, or only image paths, opens the app.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **examples(*EXAMPLES),
     )
     parser.add_argument("--version", action="version", version=f"srgan-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

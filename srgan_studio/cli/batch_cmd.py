@@ -16,6 +16,7 @@ from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
 from ..core.progress import drive, format_eta
 from .checks import check_limits
+from .help import examples
 from .size_args import add_size_arguments, size_from_args
 
 MAX_NOTES_SHOWN = 20
@@ -30,6 +31,15 @@ def register(sub) -> None:
             "Restore every image in INPUT_DIR into OUTPUT_DIR as <name>_<model>.<ext>. "
             "Existing complete outputs are skipped, so running the same command again resumes. "
             "Inputs are never overwritten. Exit code: 0 all good, 1 some file failed, 130 stopped."
+        ),
+        **examples(
+            ("srgan-studio batch photos/ restored/", "each file with the model for its kind"),
+            (
+                "srgan-studio batch photos/ restored/ -m srresnet_x4,srgan_x4 -r",
+                "two models side by side, subfolders too",
+            ),
+            ("srgan-studio batch photos/ restored/ --report restored/report.json", "a JSON report of every file"),
+            ("srgan-studio batch scans/ restored/ --shard 2/8 -q", "the 2nd of 8 machines sharing the work"),
         ),
     )
     p.add_argument("input_dir", type=Path, metavar="INPUT_DIR")

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..core.degradation import PRESETS
 from ..core.errors import StudioError
 from .checks import check_new_file
+from .help import examples
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Each HR image is mod-cropped, downscaled with bicubic, upscaled by the model and compared "
         "on the Y channel with SCALE pixels cropped from the border. A folder holding only "
         "sub-folders (e.g. val/ with Set5 and Set14) is evaluated per sub-folder.",
+        **examples(
+            ("srgan-studio eval --model srresnet_x4 val/Set5 val/Set14", "a model against bicubic"),
+            ("srgan-studio eval --model restore_x4 val/Set5 --degradation photo", "on damaged LR images"),
+            ("srgan-studio eval --model runs/x/generator.safetensors val/ --json -o x.json", "for export --metrics"),
+        ),
     )
     p.add_argument(
         "--model",

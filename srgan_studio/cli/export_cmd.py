@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..core.errors import StudioError
 from .checks import check_new_file
+from .help import examples
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="export trained weights to ONNX (dynamic size), verify it, write the descriptor",
         description="Exports with opset 17 and dynamic height/width, checks the file with onnx.checker and "
         "compares ONNX Runtime with PyTorch, then writes NAME.json beside the model.",
+        **examples(
+            ("srgan-studio export runs/x/generator.safetensors -o x.onnx", "-> x.onnx and its descriptor x.json"),
+            ("srgan-studio export runs/x/generator.safetensors -o x.onnx --metrics e.json", "with eval's figures"),
+            ("srgan-studio models import x.onnx", "then use it in the app"),
+        ),
     )
     p.add_argument(
         "checkpoint", help="weights (.safetensors, e.g. runs/NAME/generator.safetensors) or a checkpoint (.json)"

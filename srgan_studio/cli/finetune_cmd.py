@@ -13,6 +13,7 @@ import sys
 from ..core.errors import Cancelled, SettingsError
 from ..core.progress import drive
 from .checks import check_budget, check_threads
+from .help import examples
 
 PRESETS = ("clean", "phone_jpeg", "old_print", "photo")  # core.finetune.presets.PRESET_TITLES, kept import-free
 
@@ -23,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fine-tune a model on your own photos (needs torch)",
         description="Fine-tune a model on a folder of your own photos, measure the gain on held-out "
         "photos and register the result as a user model.",
+        **examples(
+            ("srgan-studio finetune scans/ --name scans_x4 --minutes 10 --preset old_print", "a 10-minute run"),
+            ("srgan-studio finetune --resume --name scans_x4", "continue after Ctrl-C"),
+            ("srgan-studio upscale old.jpg --model scans_x4", "use the new model"),
+        ),
     )
     p.add_argument("photos", metavar="PHOTO_DIR", nargs="?", help="folder of your own high-resolution photos")
     p.add_argument(
@@ -54,7 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="add the model even if it did not beat its base on the held-out photos",
     )
-    p.add_argument("--progress", choices=("auto", "bar", "none"), default="auto")
+    p.add_argument(
+        "--progress",
+        choices=("auto", "bar", "none"),
+        default="auto",
+        help="bar: one rewritten line; none: no progress; auto (default): bar on a terminal, else a line now and then",
+    )
     p.set_defaults(func=run)
 
 

@@ -7,6 +7,8 @@ import json
 import sys
 from dataclasses import asdict
 
+from .help import examples
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -15,6 +17,13 @@ def register(sub) -> None:
         description="List the models with their descriptors. `models import FILE` adds a user model: "
         "an .onnx file, or a PyTorch upscaler (.safetensors preferred, .pth, .pt, .ckpt; "
         "needs the [train] extra).",
+        **examples(
+            ("srgan-studio models", "the table (* = default model)"),
+            ("srgan-studio models --devices", "where models can run here"),
+            ("srgan-studio models import my_model.onnx --name mine_x4", "add an ONNX model"),
+            ("srgan-studio models import 4x_Community.safetensors", "add a PyTorch upscaler (through spandrel)"),
+            ("srgan-studio models remove mine_x4", "remove a model you added"),
+        ),
     )
     p.add_argument("--json", action="store_true", help="print the descriptors as JSON")
     p.add_argument(

@@ -9,10 +9,23 @@ import sys
 from ..core.errors import SettingsError, StudioError
 from ..core.progress import format_eta
 from .checks import check_budget
+from .help import examples
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a model from a TOML recipe (needs torch)")
+    p = sub.add_parser(
+        "train",
+        help="train a model from a TOML recipe (needs torch)",
+        description="Train the generator a recipe describes (training/recipes/, one strict TOML file per "
+        "experiment: an unknown key is an error). Checkpoints are written atomically, and --resume continues "
+        "bit for bit.",
+        **examples(
+            ("srgan-studio train training/recipes/srresnet_x4.toml", "into runs/srresnet_x4"),
+            ("srgan-studio train training/recipes/srresnet_x4.toml --resume", "continue it after Ctrl-C"),
+            ("srgan-studio train RECIPE --out runs/try2 --data my_photos/", "another run folder and data"),
+            ("srgan-studio train RECIPE --minutes 30 --set train.lr=1e-4", "a time budget and an override"),
+        ),
+    )
     p.add_argument("recipe", help="recipe TOML file, e.g. training/recipes/srresnet_x4.toml")
     p.add_argument("--data", help="training photo folder (overrides data.train)")
     p.add_argument("--out", help="run folder (default: runs/<experiment name>)")
@@ -32,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--progress",
         choices=("auto", "json", "bar", "none"),
         default="auto",
-        help="JSON lines on stdout (for the GUI) or a readable bar on stderr",
+        help="json: JSON lines on stdout (for the app); bar: a readable bar on stderr; none: quiet; "
+        "auto (default): bar on a terminal, else json",
     )
     p.set_defaults(func=run)
 

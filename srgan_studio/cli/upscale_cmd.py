@@ -16,14 +16,22 @@ from pathlib import Path
 from ..core import formats
 from ..core.progress import drive, format_eta, remaining_seconds
 from .checks import check_limits
+from .help import examples
 from .size_args import add_size_arguments, size_from_args
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "upscale",
-        help="upscale images (x4 by default with the bundled SRResNet)",
-        description="Upscale images. Output defaults to <name>_x4.<ext> beside each input.",
+        help="upscale image files, x4 or any size (the model suits each input unless --model)",
+        description="Upscale images. Each output is <name>_x<scale>.<ext> beside its input (or in -o), in the "
+        "input's format; an existing output is an error unless --overwrite, and an input is never replaced.",
+        **examples(
+            ("srgan-studio upscale photo.jpg", "-> photo_x4.jpg beside it"),
+            ("srgan-studio upscale a.png b.tif -o out/", "into a folder (created if its parent exists)"),
+            ("srgan-studio upscale scan.png --model srresnet --format tiff", "a chosen model and format"),
+            ("srgan-studio upscale photo.jpg --width 3000", "-> photo_3000w.jpg, 3000 px wide"),
+        ),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (PNG, JPEG, WebP, TIFF, BMP)")
     p.add_argument(
