@@ -231,3 +231,22 @@ def test_every_option_has_help():
         sub = cli._subparser(parser, name)
         missing = [a.option_strings[-1] for a in sub._actions if a.option_strings and not a.help]
         assert not missing, f"{name}: {missing} without help"
+
+
+def test_the_readmes_commands_use_options_that_exist():
+    import shlex
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    parser = cli.build_parser()
+    checked, in_code = 0, False
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        in_code ^= line.strip().startswith("```")
+        words = shlex.split(line.strip(), comments=True) if in_code and "srgan-studio " in line else []
+        if not words or not words[0].endswith("srgan-studio") or len(words) < 2:
+            continue
+        if words[1] in cli._subcommand_names():
+            args, extra = parser.parse_known_args(words[1:])
+            assert not extra, line
+            checked += 1
+    assert checked >= 20
