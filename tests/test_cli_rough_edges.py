@@ -250,3 +250,20 @@ def test_the_readmes_commands_use_options_that_exist():
             assert not extra, line
             checked += 1
     assert checked >= 20
+
+
+def test_batch_report_replaces_an_earlier_report_but_not_a_users_file(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    _png(tmp_path / "in" / "a.png")
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    argv = ["batch", str(tmp_path / "in"), str(tmp_path / "out"), "-m", "bicubic_x4", "-q"]
+    assert main([*argv, "--report", str(notes)]) == 1
+    _one_line_error(capsys.readouterr().err, "notes.json: exists and is not a batch report")
+    assert notes.read_text() == '{"my": "notes"}' and not (tmp_path / "out").exists()
+    report = tmp_path / "report.json"
+    assert main([*argv, "--report", str(report)]) == 0
+    assert main([*argv, "--report", str(report)]) == 0  # a resumed run rewrites its report
+    import json
+
+    assert json.loads(report.read_text())["totals"]["skipped"] == 1

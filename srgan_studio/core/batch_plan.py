@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
@@ -167,6 +168,15 @@ def _check_output_dir(output_dir: Path) -> bool:
     return not exists
 
 
+def _is_batch_report(path: Path) -> bool:
+    """An earlier run's report, which a resumed run replaces; any other file is the user's."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("tool", "")).startswith("srgan-studio")
+
+
 def _check_report(report: Path, input_dir: Path, output_dir: Path, protected: set[str]) -> None:
     parent = report.parent
     if _key(report) in protected:
@@ -175,6 +185,8 @@ def _check_report(report: Path, input_dir: Path, output_dir: Path, protected: se
         raise ImageWriteError("the report may not be written inside the input folder", report)
     if report.is_dir():
         raise ImageWriteError("the report path is a folder", report)
+    if report.is_file() and not _is_batch_report(report):
+        raise ImageWriteError("exists and is not a batch report; refusing to overwrite it", report)
     if not parent.is_dir():
         if parent == output_dir:
             return  # created with the output folder
