@@ -267,3 +267,22 @@ def test_batch_report_replaces_an_earlier_report_but_not_a_users_file(tmp_path, 
     import json
 
     assert json.loads(report.read_text())["totals"]["skipped"] == 1
+
+
+def test_upscale_takes_dash_m_like_batch(tmp_path):
+    src = _png(tmp_path / "a.png")
+    assert main(["upscale", str(src), "-m", "bicubic", "-q"]) == 0
+    assert (tmp_path / "a_x4.png").is_file()
+
+
+def test_upscale_output_name_and_format_must_agree(tmp_path, capsys):
+    src = _png(tmp_path / "a.png")
+    assert main(["upscale", str(src), "--format", "png", "-o", str(tmp_path / "b.jpg"), "-m", "bicubic_x4"]) == 1
+    _one_line_error(capsys.readouterr().err, "b.jpg", "jpeg", "png")
+    assert not (tmp_path / "b.jpg").exists()  # was PNG data in a .jpg
+    assert main(["upscale", str(src), "--format", "jpg", "-o", str(tmp_path / "b.JPEG"), "-m", "bicubic_x4"]) == 0
+
+
+def test_upscale_of_a_folder_points_to_batch(tmp_path, capsys):
+    assert main(["upscale", str(tmp_path), "-m", "bicubic_x4"]) == 1
+    _one_line_error(capsys.readouterr().err, "is a folder", "srgan-studio batch")

@@ -41,6 +41,7 @@ def register(sub) -> None:
         help="output file (one input) or folder (several inputs, or an existing folder)",
     )
     p.add_argument(
+        "-m",
         "--model",
         metavar="NAME",
         help="model name (see `srgan-studio models`); default: chosen per input, restore_x4 for "
@@ -81,6 +82,10 @@ def _outputs(args, inputs: list[Path], scales: list[int], fmt: str | None) -> li
         if not out.is_dir() and not out.absolute().parent.is_dir():
             raise StudioError("output folder does not exist, nor does its parent", out)
         return [out / default_output_path(p, scale, fmt).name for p, scale in zip(inputs, scales)]
+    named = formats.from_suffix(out)
+    if fmt and named and formats.normalize(fmt) != named:
+        # Otherwise a PNG would be written into photo.jpg.
+        raise StudioError(f"the name says {named} but --format says {formats.normalize(fmt)}; make them agree", out)
     return [out]
 
 
@@ -150,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
         return upscalers[model] if size.is_native else SizedUpscaler(upscalers[model], size, int(max_mp * 1e6))
 
     inputs = [Path(p) for p in args.inputs]
+    folder = next((p for p in inputs if p.is_dir()), None)
+    if folder is not None:
+        raise StudioError(
+            "is a folder; upscale takes image files (for a folder: srgan-studio batch FOLDER OUT_DIR)", folder
+        )
     choices = [_choose_model(p, fixed, registry, int(max_mp * 1e6)) for p in inputs]
     for model, _ in choices:
         upscaler_for(model)  # every chosen model is checked before any work
