@@ -286,3 +286,16 @@ def test_upscale_output_name_and_format_must_agree(tmp_path, capsys):
 def test_upscale_of_a_folder_points_to_batch(tmp_path, capsys):
     assert main(["upscale", str(tmp_path), "-m", "bicubic_x4"]) == 1
     _one_line_error(capsys.readouterr().err, "is a folder", "srgan-studio batch")
+
+
+def test_upscale_with_a_removed_default_model_in_the_settings_goes_on(tmp_path, capsys):
+    """The user did not type 'gone_x4': an 'unknown model' error about it was a riddle (batch falls back too)."""
+    from srgan_studio.core.settings import load_settings, save_settings
+
+    settings = load_settings()
+    settings.default_model = "gone_x4"
+    save_settings(settings)
+    src = _png(tmp_path / "a.png")
+    assert main(["upscale", str(src), "-o", str(tmp_path / "b.png")]) == 0
+    assert "'gone_x4', is not installed" in capsys.readouterr().err
+    assert main(["upscale", str(src), "-o", str(tmp_path / "c.png"), "-m", "gone"]) == 1  # typed: still an error

@@ -128,9 +128,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     registry = default_registry()
-    fixed = args.model or settings.default_model or None
-    if fixed:
-        fixed = registry.resolve(fixed)  # alias or prefix -> its name; an unknown one is an error before any work
+    # A typed name that is unknown is an error before any work; a saved default that is no longer
+    # installed is not the user's typo: like batch, each input then gets the model for its kind.
+    fixed = registry.resolve(args.model) if args.model else registry.find(settings.default_model or "")
+    if settings.default_model and not args.model and not fixed and not args.quiet:
+        print(f"note: the default model in the settings, {settings.default_model!r}, is not installed", file=sys.stderr)
     quality = args.quality if args.quality is not None else settings.jpeg_quality
     if not 1 <= quality <= 100:
         raise StudioError(f"--quality must be 1-100, not {quality}")
