@@ -40,119 +40,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-WORDS = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "they",
-    "you",
-    "were",
-    "her",
-    "all",
-    "she",
-    "there",
-    "would",
-    "their",
-    "we",
-    "him",
-    "been",
-    "has",
-    "when",
-    "who",
-    "will",
-    "more",
-    "no",
-    "if",
-    "out",
-    "so",
-    "said",
-    "what",
-    "up",
-    "its",
-    "about",
-    "into",
-    "than",
-    "them",
-    "can",
-    "only",
-    "other",
-    "new",
-    "some",
-    "could",
-    "time",
-    "these",
-    "two",
-    "may",
-    "then",
-    "do",
-    "first",
-    "any",
-    "my",
-    "now",
-    "such",
-    "like",
-    "our",
-    "over",
-    "man",
-    "me",
-    "even",
-    "most",
-    "made",
-    "after",
-    "also",
-    "did",
-    "many",
-    "before",
-    "must",
-    "through",
-    "back",
-    "years",
-    "where",
-    "much",
-    "your",
-    "way",
-    "INVOICE",
-    "TOTAL",
-    "DATE",
-    "No.",
-    "Ref.",
-    "Qty",
-    "Price",
-    "1923",
-    "2024",
-    "§4.2",
-    "(a)",
-    "(b)",
-    "[iii]",
-    "12.50",
-    "€3,400",
-    "#77",
-    "A-113",
-]
+WORDS = (
+    "the of and to in is that for it as was with be by on not he this are or his from at which but have "
+    "an they you were her all she there would their we him been has when who will more no if out so said "
+    "what up its about into than them can only other new some could time these two may then do first any "
+    "my now such like our over man me even most made after also did many before must through back years "
+    "where much your way INVOICE TOTAL DATE No. Ref. Qty Price 1923 2024 §4.2 (a) (b) [iii] 12.50 €3,400 "
+    "#77 A-113"
+).split()
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
@@ -303,6 +198,21 @@ def train_small_base(data: Path, minutes: float, work: Path) -> str:
     return d.name
 
 
+REFERENCES = ("restore_x4", "srresnet_x4")  # the issue's target is a gain over restore_x4, whatever the base
+
+
+def reference_psnr(run, registry, side: int) -> dict[str, float]:
+    """Each installed reference model's mean Y-PSNR on the held-out photos, scored as ``evaluate`` scores."""
+    from srgan_studio.core.finetune.evaluate import heldout_psnr
+
+    photos = sorted(run.heldout_dir.iterdir())
+    return {
+        name: float(np.mean(heldout_psnr(registry.get(name), photos, run.scale, run.options.preset, side)))
+        for name in REFERENCES
+        if name in registry and registry.get(name).scale == run.scale
+    }
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--base", default="srresnet_x4")
@@ -358,8 +268,10 @@ def main() -> int:
         previews=False,
         detail_sampling=not args.uniform_patches,
     )
-    run = ft.FinetuneRun.create(opts, registry=Registry())
+    registry = Registry()
+    run = ft.FinetuneRun.create(opts, registry=registry)
     print(f"{len(run.state.photos.train)} training pages, held out: {run.state.photos.heldout}")
+    print(ft.describe_base(run.state), flush=True)
     t0 = time.monotonic()
     outcome = _drive(run.train())
     minutes = (time.monotonic() - t0) / 60
@@ -372,8 +284,11 @@ def main() -> int:
     )
     print(f"held-out pages: {len(result.rows)} ({result.eval_side}px centre crops), PSNR / SSIM on Y:")
     for m in ("bicubic", "base", "finetuned"):
-        print(f"  {m:<10} {result.mean[m]['psnr_y']:7.2f} dB  {result.mean[m]['ssim_y']:.4f}")
+        print(f"  {m:<12} {result.mean[m]['psnr_y']:7.2f} dB  {result.mean[m]['ssim_y']:.4f}")
     print(f"  gain: {result.gain_db:+.2f} dB over the base, {result.gain_over_bicubic_db:+.2f} dB over bicubic")
+    for name, psnr in reference_psnr(run, registry, result.eval_side).items():
+        tuned = result.mean["finetuned"]["psnr_y"]
+        print(f"  {name:<12} {psnr:7.2f} dB  (fine-tuned {tuned - psnr:+.2f} dB over {name})")
     for row in result.rows:
         print(f"    {row['photo']}: base {row['base']['psnr_y']:.2f} -> fine-tuned {row['finetuned']['psnr_y']:.2f}")
     print(f"run folder: {run.dir}")

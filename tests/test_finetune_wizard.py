@@ -42,7 +42,7 @@ def open_wizard(qtbot, folder, **kw) -> FinetuneWizard:
 def to_budget(qtbot, wiz, steps: int) -> None:
     wiz.next()
     assert wiz.currentId() == PAGE_BASE
-    assert wiz.base_page.base_combo.count() == 1
+    assert wiz.base_page.base_combo.count() == 2  # automatic, then the one base
     wiz.base_page.name_edit.setText("mine")
     assert wiz.button(QWizard.WizardButton.NextButton).isEnabled()
     wiz.next()
@@ -204,13 +204,25 @@ def test_small_photos_are_accepted_with_a_warning(qtbot, tmp_path):
     assert "smaller than the 96 px training patch" in wiz.folder_page.warnings.text()
 
 
-def test_the_default_base_fits_the_default_goal(qtbot, tmp_path):
+def test_the_default_base_is_measured_and_the_choice_is_shown(qtbot, tmp_path):
     models = data_dir() / "models"
     make_fake_base(models, "aaa_gan_x4")  # listed first, but not the faithful default
     make_fake_base(models, "srresnet_x4")
     wiz = open_wizard(qtbot, make_photos(tmp_path / "photos", n=4))
     wiz.next()
-    assert wiz.base_page.goal == "faithful" and wiz.base_page.base_combo.currentData() == "srresnet_x4"
+    combo = wiz.base_page.base_combo
+    assert wiz.base_page.goal == "faithful" and combo.currentData() == "auto"
+    assert combo.currentText() == "Automatic (best on your photos)" and combo.count() == 3
+    assert wiz.base_page.name_edit.text() == "photos_x4"
+    wiz.base_page.name_edit.setText("mine")
+    wiz.next()
+    wiz.next()
+    run = wiz.prepare_run()
+    # Fake bases name no training stage, so nothing is measured and the rule picks SRResNet.
+    assert run.options.base == "srresnet_x4" and run.state.base_choice is not None
+    assert wiz.budget_page.base_note.text().startswith("Base: srresnet_x4 (")
+    assert "Base: srresnet_x4" in wiz.train_page.subTitle()
+    assert wiz.prepare_run() is run  # the measured choice stands while nothing changed
 
 
 def test_progress_shows_the_minutes_budget_with_steps_as_an_estimate(qtbot, tmp_path):

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--base",
         default="auto",
-        help="model to start from (default auto: restore_x4 for damaged photos if installed, else srresnet_x4)",
+        help="model to start from (default auto: the PSNR-trained model that scores best on your held-out photos)",
     )
     p.add_argument("--name", required=True, help="name of the new model (lowercase, e.g. my_scans)")
     budget = p.add_mutually_exclusive_group()
@@ -103,10 +103,8 @@ def _new_run(args: argparse.Namespace):
     for w in scan.warnings:
         _say(f"warning: {w}")
     run_ = ft.FinetuneRun.create(opts, scan)
-    _say(
-        f"{len(run_.state.photos.train)} training photos, held out: {', '.join(run_.state.photos.heldout)}; "
-        f"base {run_.state.base.name}"
-    )
+    _say(f"{len(run_.state.photos.train)} training photos, held out: {', '.join(run_.state.photos.heldout)}")
+    _say(ft.describe_base(run_.state))
     return run_
 
 

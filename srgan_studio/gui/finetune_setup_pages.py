@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 PAGE_FOLDER, PAGE_BASE, PAGE_PRESET, PAGE_BUDGET, PAGE_TRAIN, PAGE_EVAL, PAGE_SAVE = range(7)
 TYPING_PAUSE_MS = 400  # a typed folder is scanned this long after the last key
+AUTO_BASE_TITLE = "Automatic (best on your photos)"
 
 
 class FolderPage(QWizardPage):
@@ -196,6 +197,7 @@ class BasePage(QWizardPage):
         form.addRow("New model name:", self.name_edit)
         form.addRow(self.error)
         self._base_chosen = False
+        self._rule_base: ft.BaseModel | None = None  # auto's stand-in before measuring: its scale names the model
 
     def _on_base_chosen(self, _index: int) -> None:
         self._base_chosen = True
@@ -205,13 +207,14 @@ class BasePage(QWizardPage):
         self.base_combo.clear()
         self.wiz.registry.refresh()
         bases, unusable = ft.survey_bases(self.wiz.registry)
+        if bases:
+            self.base_combo.addItem(AUTO_BASE_TITLE, "auto")  # measured when the run is created
         for m in bases:
             self.base_combo.addItem(f"{m.title} ({m.name})", m.name)
         # Unreadable weights are said, not silently left out of the list.
         self.unusable.setText("\n".join(f"{u.name} cannot be a base: {u.reason}" for u in unusable))
-        default = ft.default_base(bases, self.wiz.preset_page.preset)
-        wanted = previous if self._base_chosen and previous else (default.name if default else None)
-        index = self.base_combo.findData(wanted)
+        self._rule_base = ft.default_base(bases, self.wiz.preset_page.preset)
+        index = self.base_combo.findData(previous if self._base_chosen and previous else "auto")
         self.base_combo.setCurrentIndex(max(0, index))
         if not bases:
             self.error.setText("No model with training weights (.safetensors) is installed, so none can be fine-tuned.")
@@ -222,7 +225,9 @@ class BasePage(QWizardPage):
     def _free_name(self) -> str:
         stem = "".join(c if c.isalnum() else "_" for c in self.wiz.scan.folder.name.lower()).strip("_") or "mine"
         if self.base_combo.count():
-            stem = f"{stem}_x{self.wiz.registry.get(self.base_combo.currentData()).scale}"
+            chosen = self.base_combo.currentData()
+            scale = self._rule_base.scale if chosen == "auto" else self.wiz.registry.get(chosen).scale
+            stem = f"{stem}_x{scale}"
         name, i = stem, 2
         while name in self.wiz.registry or (ft.finetune_root() / name).exists():
             name, i = f"{stem}_{i}", i + 1
@@ -295,6 +300,8 @@ class BudgetPage(QWizardPage):
         self.measure.clicked.connect(self._on_measure)
         self.estimate_label = QLabel("Not measured yet.")
         self.estimate_label.setWordWrap(True)
+        self.base_note = QLabel("")  # the base the run starts from, once the run exists
+        self.base_note.setWordWrap(True)
         self.error = error_label()
         adv = QGroupBox("Advanced")
         form = QFormLayout(adv)
@@ -311,6 +318,7 @@ class BudgetPage(QWizardPage):
         row.addWidget(self.measure)
         row.addWidget(self.estimate_label, 1)
         lay.addLayout(row)
+        lay.addWidget(self.base_note)
         lay.addWidget(self.error)
         lay.addWidget(adv)
         self.setCommitPage(True)

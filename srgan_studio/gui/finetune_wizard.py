@@ -99,6 +99,7 @@ class FinetuneWizard(QWizard):
             (PAGE_SAVE, self.save_page),
         ):
             self.setPage(pid, page)
+        self._train_subtitle = self.train_page.subTitle()
         self.setStartId(PAGE_FOLDER)
         self.resize(780, 760)
         if photos:
@@ -151,7 +152,7 @@ class FinetuneWizard(QWizard):
             return old
         if old is not None:
             wanted = asdict(opts)
-            wanted["photos"], wanted["base"] = old.options.photos, self.registry_name(opts.base)
+            wanted["photos"], wanted["base"] = old.options.photos, self._created_base(opts.base, old)
             if wanted == asdict(old.options):
                 return old
         run = ft.FinetuneRun.create(
@@ -167,7 +168,20 @@ class FinetuneWizard(QWizard):
             if old.name != run.name:
                 shutil.rmtree(old.dir, ignore_errors=True)  # nothing trained there yet
         self.run = run
+        self._show_base(run)
         return run
+
+    def _created_base(self, asked: str, old: ft.FinetuneRun) -> str:
+        """The base ``asked`` gave ``old``: auto's measured choice stands while nothing else changed."""
+        if asked == "auto":
+            return old.options.base if old.state.base_choice is not None else "auto"
+        return self.registry_name(asked)
+
+    def _show_base(self, run: ft.FinetuneRun) -> None:
+        text = ft.describe_base(run.state)
+        line = f"{text[0].upper()}{text[1:]}."
+        self.budget_page.base_note.setText(line)
+        self.train_page.setSubTitle(f"{self._train_subtitle} {line}")
 
     def registry_name(self, name: str) -> str:
         try:
@@ -183,6 +197,7 @@ class FinetuneWizard(QWizard):
             self.folder_page.error.setText(str(exc))
             return
         self.run = run
+        self._show_base(run)
         self.resuming = True
         self.folder_page.completeChanged.emit()
         self.next()

@@ -5,6 +5,7 @@ The wizard and ``srgan-studio finetune`` both drive this package:
 1. ``scan_photos(folder)`` (photos.py) counts the usable photos, lists the bad ones and warns;
 2. ``FinetuneRun.create(options, scan)`` (run.py) makes the run folder in
    ``data_dir()/finetune/<name>`` with links to the photos, at least two held out;
+   base ``auto`` is the faithful base that scores best on them (base_choice.py);
 3. ``run.estimate()`` and ``run.train()`` (training.py) time a dry run, choose batch,
    learning rate and steps for the budget (budget.py) and drive the trainer in a
    child process (process.py), turning its typed records into events (events.py);
@@ -30,6 +31,7 @@ from .base import (
     survey_bases,
     training_missing,
 )
+from .base_choice import describe_base
 from .budget import effective_ema, estimate_for, expected_seconds, expected_steps, format_eta, format_minutes
 from .evaluate import EvalProgress, EvalResult, evaluate, load_evaluation
 from .events import (
@@ -81,6 +83,7 @@ __all__ = [
     "Validation",
     "choose_heldout",
     "default_base",
+    "describe_base",
     "did_not_beat_base",
     "effective_ema",
     "estimate_for",

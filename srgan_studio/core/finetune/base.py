@@ -53,6 +53,7 @@ class BaseModel:
     onnx: Path
     arch: dict[str, Any]
     scale: int
+    faithful: bool = False  # trained for PSNR, not GAN textures: a candidate for ``auto`` (base_choice.py)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,12 @@ def imported_base_problem(d) -> str:
     return ""
 
 
+def is_faithful(d) -> bool:
+    """Trained with a pixel loss only (a PSNR stage), by the descriptor's provenance; unknown is not faithful."""
+    p = d.provenance
+    return p.get("stage") == "psnr" and not p.get("adversarial") and "interpolated" not in p
+
+
 def _is_imported(d) -> bool:
     return str(d.provenance.get("loader", "")).startswith("spandrel")
 
@@ -93,7 +100,7 @@ def _base_of(d) -> BaseModel:
         raise SettingsError(
             f"model {d.name!r} has no training weights ({weights.name}) beside it, so it cannot be fine-tuned", weights
         )
-    return BaseModel(d.name, d.title, weights, d.model_path, read_weights_arch(weights), d.scale)
+    return BaseModel(d.name, d.title, weights, d.model_path, read_weights_arch(weights), d.scale, is_faithful(d))
 
 
 def survey_bases(registry=None) -> tuple[list[BaseModel], list[Unusable]]:
@@ -119,7 +126,7 @@ def fine_tunable_models(registry=None) -> list[BaseModel]:
 
 
 def default_base(bases: list[BaseModel], preset: str = "clean") -> BaseModel | None:
-    """The base that suits the goal: the restore model for damaged photos, else SRResNet x4."""
+    """The rule: the restore model for damaged photos, else SRResNet x4 (``auto`` measures when it can)."""
     from .presets import DAMAGED
 
     by_name = {b.name: b for b in bases}
@@ -130,7 +137,9 @@ def default_base(bases: list[BaseModel], preset: str = "clean") -> BaseModel | N
 
 
 def resolve_base(name: str, registry=None, preset: str = "clean") -> BaseModel:
-    """A base model by registry name; ``srresnet`` finds ``srresnet_x4`` when unambiguous; ``auto`` picks."""
+    """A base model by registry name; ``srresnet`` finds ``srresnet_x4`` when unambiguous; ``auto``: the rule.
+
+    ``FinetuneRun.create`` measures instead of following the rule (base_choice.py)."""
     from ..registry import default_registry
 
     registry = registry or default_registry()

@@ -99,19 +99,24 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
 
 def _upscalers(run: FinetuneRun, onnx: Path) -> dict[str, Any]:
     from ..registry import bicubic_descriptor
-    from ..upscale import Upscaler
 
     base_json = Path(run.state.base.onnx).with_suffix(".json")
     try:
         base = ModelDescriptor.load(base_json)
     except (OSError, ValueError, StudioError) as exc:
         raise StudioError(f"the base model cannot be loaded for scoring ({exc})", base_json) from None
-    # fp32, as `srgan-studio eval`: the gain must not depend on whether this CPU has bf16.
     return {
-        "bicubic": Upscaler(bicubic_descriptor(run.scale), device="cpu", precision="fp32"),
-        "base": Upscaler(base, device="cpu", precision="fp32"),
-        "finetuned": Upscaler(ModelDescriptor.load(onnx.with_suffix(".json")), device="cpu", precision="fp32"),
+        "bicubic": fp32_upscaler(bicubic_descriptor(run.scale)),
+        "base": fp32_upscaler(base),
+        "finetuned": fp32_upscaler(ModelDescriptor.load(onnx.with_suffix(".json"))),
     }
+
+
+def fp32_upscaler(desc: ModelDescriptor):
+    """The scorer's engine: fp32, as `srgan-studio eval`, so a gain does not depend on whether this CPU has bf16."""
+    from ..upscale import Upscaler
+
+    return Upscaler(desc, device="cpu", precision="fp32")
 
 
 def _hr_of(path: Path, scale: int, side: int) -> np.ndarray:
@@ -124,23 +129,46 @@ def _hr_of(path: Path, scale: int, side: int) -> np.ndarray:
     return np.ascontiguousarray(color[top : top + ch, left : left + cw])
 
 
-def _score_photo(
-    run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: int, cancel: CancelToken
-) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
+def degraded_pair(path: Path, scale: int, preset: str, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(HR, LR) of a held-out photo: the LR is the preset's degradation with the photo's own fixed seed,
+    so every method, and every scoring of this photo, sees the very same input."""
+    hr = _hr_of(path, scale, side)
+    seed = int.from_bytes(hashlib.sha256(path.name.encode()).digest()[:4], "little")
+    return hr, degrade(hr, scale, preset, seed)
+
+
+def upscale_checked(up, lr: np.ndarray, hr: np.ndarray, path: Path, cancel: CancelToken = NEVER) -> np.ndarray:
     from ..imageio import Image
     from ..upscale import drain
 
-    hr = _hr_of(path, run.scale, eval_side)
-    seed = int.from_bytes(hashlib.sha256(path.name.encode()).digest()[:4], "little")
-    lr = degrade(hr, run.scale, run.options.preset, seed)
+    sr = drain(up.run(Image(lr), cancel)).color
+    if sr.shape != hr.shape:
+        name = up.descriptor.name
+        raise StudioError(f"{name} gave {sr.shape[1]}x{sr.shape[0]} for a {hr.shape[1]}x{hr.shape[0]} photo", path)
+    return sr
+
+
+def heldout_psnr(
+    desc: ModelDescriptor, photos: list[Path], scale: int, preset: str, side: int, cancel: CancelToken = NEVER
+) -> list[float]:
+    """One model's Y-PSNR on each held-out photo, degraded and cropped as ``evaluate`` does."""
+    up = fp32_upscaler(desc)
+    out = []
+    for path in photos:
+        cancel.raise_if_cancelled()
+        hr, lr = degraded_pair(path, scale, preset, side)
+        out.append(psnr_y(upscale_checked(up, lr, hr, path, cancel), hr, scale))
+    return out
+
+
+def _score_photo(
+    run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: int, cancel: CancelToken
+) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
+    hr, lr = degraded_pair(path, run.scale, run.options.preset, eval_side)
     row: dict[str, Any] = {"photo": path.name, "size": [int(hr.shape[1]), int(hr.shape[0])]}
     outs = {}
     for method, up in ups.items():
-        sr = drain(up.run(Image(lr), cancel)).color
-        if sr.shape != hr.shape:
-            raise StudioError(
-                f"{method} gave {sr.shape[1]}x{sr.shape[0]} for a {hr.shape[1]}x{hr.shape[0]} photo", path
-            )
+        sr = upscale_checked(up, lr, hr, path, cancel)
         outs[method] = sr
         row[method] = {"psnr_y": round(psnr_y(sr, hr, run.scale), 4), "ssim_y": round(ssim_y(sr, hr, run.scale), 5)}
     return row, hr, outs

@@ -16,7 +16,7 @@ PRESET_TITLES = {
     "old_print": "Old scanned print (blur, noise and JPEG)",
     "photo": "Damaged photo (blur, noise, resizing and JPEG)",
 }
-# Presets of damaged photos, for which a restore model is the better base when installed.
+# Presets of damaged photos: the rule starts them from the restore model when ``auto`` cannot measure.
 DAMAGED = ("phone_jpeg", "old_print", "photo")
 
 

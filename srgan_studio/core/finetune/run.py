@@ -20,7 +20,8 @@ from typing import Any
 from ..atomic import atomic_write_bytes
 from ..cancel import NEVER, CancelToken
 from ..errors import SettingsError
-from .base import BaseModel, resolve_base
+from .base import BaseModel, fine_tunable_models, resolve_base
+from .base_choice import choose_base
 from .events import Estimate, Notice, TrainOutcome
 from .folder import finetune_root, link_photos, make_preview_crops
 from .options import FinetuneOptions, stage_names
@@ -62,8 +63,10 @@ class FinetuneRun:
             registry = default_registry()
         if options.name in registry:
             raise SettingsError(f"a model named {options.name!r} already exists; choose another name")
+        # auto: the rule's base stands in (for its scale) until the held-out photos can score the candidates.
+        measure = base is None and options.base == "auto"
+        bases = fine_tunable_models(registry) if measure else []
         base = base or resolve_base(options.base, registry, options.preset)
-        options.base = base.name
         if options.patch_size % base.scale:
             raise SettingsError(
                 f"patch size {options.patch_size} must be a multiple of the model's scale ({base.scale})"
@@ -84,6 +87,10 @@ class FinetuneRun:
         train = [p for p in scan.usable if p.rel not in held]
         link_photos(run_dir, "train", train)
         link_photos(run_dir, "heldout", heldout)
+        choice = None
+        if measure:
+            base, choice = choose_base(bases, options.preset, sorted((run_dir / "heldout").iterdir()))
+        options.base = base.name
         options.photos = str(Path(options.photos).expanduser().resolve())
         state = RunState(
             status=RunStatus.CREATED,
@@ -93,6 +100,7 @@ class FinetuneRun:
             stages=[StageState(s) for s in stage_names(options.goal)],
             patch_size=run_patch_size(train, options.patch_size, base.scale),
             created=time.time(),
+            base_choice=choice,
         )
         run = cls(run_dir, state)
         make_preview_crops(run.preview_dir / "crops", heldout, base.scale)

@@ -74,6 +74,15 @@ class BaseInfo:
 
 
 @dataclass
+class BaseChoice:
+    """How ``auto`` chose the base (base_choice.py); runs given a base by name have none."""
+
+    scores: dict[str, float] = field(default_factory=dict)  # candidate -> mean Y-PSNR on the held-out photos
+    photos: int = 0  # held-out photos scored
+    reason: str = ""  # why the fixed rule chose instead ('' when the scores did)
+
+
+@dataclass
 class PhotoSplit:
     train: list[str]
     heldout: list[str]
@@ -104,6 +113,7 @@ class RunState:
     error: str = ""
     metrics: dict[str, Any] | None = None  # held-out scores after evaluation
     model: str = ""  # the registered model's name
+    base_choice: BaseChoice | None = None  # absent from runs made before auto measured
     version: int = STATE_VERSION
 
     def move_to(self, status: RunStatus) -> None:
@@ -142,7 +152,7 @@ def _parse(data: dict[str, Any]) -> RunState:
         per_sample = {k: float(v) / batch for k, v in (data.get("seconds_per_step") or {}).items()}
     else:
         per_sample = {k: float(v) for k, v in (data.get("seconds_per_sample") or {}).items()}
-    plan = data.get("plan")
+    plan, choice = data.get("plan"), data.get("base_choice")
     return RunState(
         status=RunStatus(data["status"]),
         options=options,
@@ -157,4 +167,5 @@ def _parse(data: dict[str, Any]) -> RunState:
         error=str(data.get("error", "")),
         metrics=data.get("metrics"),
         model=str(data.get("model", "")),
+        base_choice=BaseChoice(**choice) if choice else None,
     )
