@@ -1,19 +1,28 @@
 """Does the automatic model choice pay? ``auto`` against always-srresnet_x4 and always-restore_x4.
 
     python benchmarks/bench_input_kind.py [--sets ../shared/datasets/val/Set5 ../shared/datasets/val/Set14]
+                                          [--seeds 3] [--kinds-only]
 
-For every HR image two inputs are written to a temp folder, as a user would have them:
-- clean: HR bicubic /4, saved as PNG;
+For every HR image these inputs are written to a temp folder, as a user would have them:
+- clean: HR bicubic /4, saved as PNG (should read as clean);
 - photo: the HR through the "photo" degradation preset (seed 0), saved as a JPEG (q 90: a file that is
   a JPEG, as phone photos are; decided by name);
-- photo png: the same degraded pixels saved as PNG, so only the pixel rule (noise, 8-px grid) can tell.
+- photo png: the HR through the "photo" preset with each of --seeds seeds, saved as PNG, so only the
+  pixel rule (noise, 8-px grid, blur) can tell;
+- noise 5 png: the clean LR plus Gaussian noise (sigma 5 levels), saved as PNG;
+- jpeg q50 png: the clean LR through JPEG q 50, decoded and saved as PNG.
+Plus synthetic screenshots (tests/kind_fixtures.py: tables ruled every 12, 16 or 24 px at several
+offsets against the 8-px JPEG grid), which should read as clean; they have no HR and are only classified.
 Each input is classified by ``core/input_kind`` from its file, then upscaled x4 by both models; Y-PSNR
-(border 4) against the clean HR. Prints the classification counts and the mean PSNR of each policy per group.
+(border 4) against the clean HR. Prints per group how many were read as photo and as clean, and the
+mean PSNR of each policy ("best" picks the better model per image: the most a rule could get).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,56 +31,114 @@ from PIL import Image as PILImage
 
 from srgan_studio.core.degradation import config_from, degrade
 from srgan_studio.core.imageio import read_image
-from srgan_studio.core.input_kind import classify_file, faithful_model
+from srgan_studio.core.input_kind import CLEAN, PHOTO, classify_file, faithful_model
 from srgan_studio.core.metrics import mod_crop, psnr_y
-from srgan_studio.core.registry import default_registry
-from srgan_studio.core.upscale import Upscaler, drain
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from kind_fixtures import RULE_STYLES, ruled_screenshot  # noqa: E402
 
 MODELS = ("srresnet_x4", "restore_x4")
+EXPECTED = {"clean": CLEAN, "photo": PHOTO, "photo png": PHOTO, "noise 5 png": PHOTO, "jpeg q50 png": PHOTO}
+SCREENSHOTS = "screenshots"
 
 
-def inputs_for(hr_path: Path, tmp: Path, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Path]]:
+def _jpeg(arr: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    PILImage.fromarray(arr).save(buf, "JPEG", quality=quality)
+    return np.asarray(PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.ndarray, list[tuple[str, Path]]]:
     hr = mod_crop(read_image(hr_path).color, 4)
     if hr.shape[2] == 1:
         hr = np.repeat(hr, 3, axis=2)
     h, w = hr.shape[:2]
-    clean = tmp / f"{hr_path.stem}_clean.png"
-    PILImage.fromarray(hr).resize((w // 4, h // 4), PILImage.BICUBIC).save(clean)
-    degraded = PILImage.fromarray(degrade(hr, 4, config_from("photo"), rng))
-    photo, photo_png = tmp / f"{hr_path.stem}_photo.jpg", tmp / f"{hr_path.stem}_photo.png"
-    degraded.save(photo, quality=90)
-    degraded.save(photo_png)
-    return hr, {"clean": clean, "photo": photo, "photo png": photo_png}
+    stem = tmp / hr_path.stem
+    clean = np.asarray(PILImage.fromarray(hr).resize((w // 4, h // 4), PILImage.BICUBIC))
+    noisy = np.clip(clean + np.random.default_rng(index).normal(0, 5, clean.shape) + 0.5, 0, 255).astype(np.uint8)
+    arrays = [("clean", clean, ".png"), ("noise 5 png", noisy, ".png"), ("jpeg q50 png", _jpeg(clean, 50), ".png")]
+    for seed in range(seeds):
+        degraded = degrade(hr, 4, config_from("photo"), np.random.default_rng([seed, index]))
+        arrays.append(("photo png", degraded, ".png"))
+        if seed == 0:
+            arrays.append(("photo", degraded, ".jpg"))
+    files = []
+    for n, (group, arr, suffix) in enumerate(arrays):
+        path = Path(f"{stem}_{n}{suffix}")
+        PILImage.fromarray(arr).save(path, **({"quality": 90} if suffix == ".jpg" else {}))
+        files.append((group, path))
+    return hr, files
+
+
+def screenshot_kinds(tmp: Path) -> dict[str, int]:
+    counts = {PHOTO: 0, CLEAN: 0}
+    for period in (12, 16, 24):
+        for style in RULE_STYLES:
+            for offset in range(0, period, 3):
+                path = tmp / f"shot_{period}_{style}_{offset}.png"
+                PILImage.fromarray(ruled_screenshot(period, offset, style)).save(path)
+                counts[classify_file(path).kind] += 1
+    return counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     root = Path("../shared/datasets/val")
     parser.add_argument("--sets", nargs="*", type=Path, default=[root / "Set5", root / "Set14"])
+    parser.add_argument("--seeds", type=int, default=3, help="photo-preset seeds per image for the photo png group")
+    parser.add_argument("--kinds-only", action="store_true", help="classify only: no models, no PSNR")
     args = parser.parse_args()
-    registry = default_registry()
-    upscalers = {m: Upscaler(registry.get(m)) for m in MODELS}
-    rng = np.random.default_rng(0)
-    groups = ("clean", "photo", "photo png")
-    scores = {g: {p: [] for p in (*MODELS, "auto")} for g in groups}
-    kinds = {g: {"photo": 0, "clean": 0} for g in groups}
+    upscalers = registry = None
+    if not args.kinds_only:
+        from srgan_studio.core.registry import default_registry
+        from srgan_studio.core.upscale import Upscaler
+
+        registry = default_registry()
+        upscalers = {m: Upscaler(registry.get(m)) for m in MODELS}
+    kinds = {g: {PHOTO: 0, CLEAN: 0} for g in EXPECTED}
+    scores = {g: [] for g in EXPECTED}  # per input: (srresnet_x4, restore_x4, auto)
     with tempfile.TemporaryDirectory() as tmp:
-        for folder in args.sets:
-            for hr_path in sorted(folder.glob("*.png")):
-                hr, files = inputs_for(hr_path, Path(tmp), rng)
-                for group, path in files.items():
-                    kind = classify_file(path).kind
-                    kinds[group][kind] += 1
-                    lr = read_image(path)
-                    got = {m: psnr_y(drain(up.run(lr)).color, hr, 4) for m, up in upscalers.items()}
-                    got["auto"] = got[faithful_model(kind, registry)]
-                    for policy, value in got.items():
-                        scores[group][policy].append(value)
-    for group in groups:
-        line = " | ".join(f"{p} {np.mean(v):.2f} dB" for p, v in scores[group].items())
-        print(f"{group} inputs (classified photo {kinds[group]['photo']}, clean {kinds[group]['clean']}): {line}")
-    both = {p: np.mean(scores["clean"][p] + scores["photo"][p]) for p in (*MODELS, "auto")}
-    print("all inputs: " + " | ".join(f"{p} {v:.2f} dB" for p, v in both.items()))
+        paths = [p for folder in args.sets for p in sorted(folder.glob("*.png"))]
+        for index, hr_path in enumerate(paths):
+            hr, files = inputs_for(hr_path, index, Path(tmp), args.seeds)
+            for group, path in files:
+                kind = classify_file(path).kind
+                kinds[group][kind] += 1
+                if upscalers:
+                    got = {m: psnr_y(_run(up, path), hr, 4) for m, up in upscalers.items()}
+                    scores[group].append((*got.values(), got[faithful_model(kind, registry)]))
+        kinds[SCREENSHOTS] = screenshot_kinds(Path(tmp))
+    _report(kinds, scores)
+
+
+def _run(upscaler, path: Path) -> np.ndarray:
+    from srgan_studio.core.upscale import drain
+
+    return drain(upscaler.run(read_image(path))).color
+
+
+def _report(kinds: dict, scores: dict) -> None:
+    print(f"{'group':14s} {'should be':9s} {'photo':>5s} {'clean':>5s}   " + " ".join(f"{p:>11s}" for p in _POLICIES))
+    for group, counts in kinds.items():
+        expected = EXPECTED.get(group, CLEAN)
+        line = f"{group:14s} {expected:9s} {counts[PHOTO]:5d} {counts[CLEAN]:5d}"
+        if scores.get(group):
+            line += "   " + _psnr_line(scores[group])
+        print(line)
+    wrong = sum(c[PHOTO if EXPECTED.get(g, CLEAN) == CLEAN else CLEAN] for g, c in kinds.items())
+    print(f"misread: {wrong} of {sum(sum(c.values()) for c in kinds.values())}")
+    if scores["clean"]:
+        print(f"{'clean + photo (JPEG file)':40s}" + _psnr_line(scores["clean"] + scores["photo"]))
+        print(f"{'all scored inputs':40s}" + _psnr_line([s for v in scores.values() for s in v]))
+
+
+_POLICIES = (*MODELS, "auto", "best")
+
+
+def _psnr_line(rows: list[tuple[float, float, float]]) -> str:
+    a = np.asarray(rows)
+    means = (*a.mean(axis=0), np.maximum(a[:, 0], a[:, 1]).mean())
+    return " ".join(f"{v:8.2f} dB" for v in means)
 
 
 if __name__ == "__main__":

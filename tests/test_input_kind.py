@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from kind_fixtures import RULE_STYLES, dead_leaves, downscale, ruled_screenshot, soft_photo
 from PIL import Image as PILImage
 
 from srgan_studio.cli import main
@@ -75,7 +76,7 @@ def test_fine_texture_with_no_flat_area_is_not_taken_for_noise():
     assert report.kind == CLEAN and "texture" in report.reason
 
 
-@pytest.mark.parametrize("quality", [40, 60, 75, 90])  # 90: only the both-axes rule sees it
+@pytest.mark.parametrize("quality", [40, 60, 75, 90])  # 90: a faint grid, seen across the rows only
 def test_a_decoded_jpeg_saved_losslessly_is_a_photo_by_its_block_grid(quality):
     report = classify_pixels(jpeg_round_trip(clean_picture(), quality))
     assert report.kind == PHOTO and "grid" in report.reason
@@ -85,6 +86,34 @@ def test_the_grid_is_only_counted_on_the_jpeg_phase():
     # The same JPEG shifted by 3 px has its block edges off the crop's 8-px grid phase 7.
     shifted = jpeg_round_trip(clean_picture(), 40)[:, 3:]
     assert classify_pixels(jpeg_round_trip(clean_picture(), 40)).grid > classify_pixels(shifted).grid
+
+
+@pytest.mark.parametrize("style", RULE_STYLES)
+@pytest.mark.parametrize("period", [12, 16, 24])
+def test_a_screenshot_ruled_every_12_16_or_24_px_has_no_jpeg_grid(period, style):
+    # At some offsets the rules land on the 8-px block edges: on every other one at 12 px (and on the
+    # middle of the blocks between), on every second or third one at 16 and 24 px.
+    for offset in range(period):
+        report = classify_pixels(ruled_screenshot(period, offset, style))
+        assert report.kind == CLEAN, f"offset {offset}: {report.reason}"
+
+
+@pytest.mark.parametrize("resample", [PILImage.BICUBIC, PILImage.BOX, PILImage.LANCZOS])
+def test_clean_downscales_of_a_natural_picture_keep_their_fine_detail(resample):
+    assert classify_pixels(downscale(dead_leaves(), 4, resample)).kind == CLEAN
+
+
+def test_a_photo_whose_blur_hid_its_noise_is_a_photo_when_saved_as_png(tmp_path):
+    path = tmp_path / "soft.png"
+    PILImage.fromarray(soft_photo(downscale(dead_leaves()))).save(path)
+    report = classify_file(path)
+    assert report.kind == PHOTO and "blurred" in report.reason
+    assert report.noise < NOISE_LEVEL  # what is left of the noise would not tell
+
+
+def test_a_flat_image_is_clean():
+    report = classify_pixels(np.full((64, 64, 3), 90, np.uint8))
+    assert report.kind == CLEAN and report.detail == 1.0
 
 
 def test_big_images_are_judged_on_their_centre():
