@@ -5,8 +5,12 @@ which input: photos go to the restore twins (trained on blur, noise and JPEG),
 clean sources to the SRResNet/SRGAN twins (trained on clean bicubic
 downscaling). The rule, in order:
 
-1. A JPEG or a lossy WebP is a photo. This is decided from the name or the
-   file's signature, without decoding it.
+1. A lossy WebP, or a JPEG saved below quality ``HIGH_QUALITY``, is a photo.
+   This is decided from the name or signature and the JPEG's quantisation
+   tables, without decoding (core/jpeg_quality.py). A camera's or phone's
+   own JPEG (quality 85-95) carries so little compression damage that the
+   clean twin wins on it, so it goes on to the pixel rules of step 2, which
+   still call it a photo when its block grid, noise or blur shows.
 2. Otherwise the image is a photo when
    - its flattest 8x8 blocks still show noise above ``NOISE_LEVEL`` grey
      levels (of 255), by Immerkaer's estimator (J. Immerkaer, "Fast noise
@@ -36,12 +40,14 @@ model sharpening mild noise.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .formats import FORMATS
+from .jpeg_quality import jpeg_quality
 
 PHOTO = "photo"
 CLEAN = "clean"
@@ -58,6 +64,7 @@ GRID_RATIO = 1.2  # 8-px block edges over the strongest phase inside the blocks,
 GRID_RATIO_BOTH = 1.1  # ... or on both axes (a JPEG's grid is two-dimensional; a quantised ramp's aliasing is not)
 GRID_MIN_BLOCKS = 6  # fewer blocks across than this are too few edges to tell a grid from the content
 GRID_EVERY_BLOCK = 0.25  # each block edge of a 16 or 24 px cycle has at least this share of the strongest one's step
+HIGH_QUALITY = 85  # JPEG quality from which the pixels decide (srresnet_x4 wins from here up: jpeg_quality.py)
 SOFT_SHARE = 0.01  # finest-band power over mid-band power (medians over the bins) below this: blurred
 CROP = 512  # px per side looked at
 FLATTEST = 0.1  # share of the 8x8 blocks that count as "flattest"
@@ -112,15 +119,21 @@ def _webp_is_lossy(f) -> bool:
     return False
 
 
-def classify_file(path: str | Path, *, max_pixels: int | None = None) -> KindReport:
-    """The kind of an image file: JPEG / lossy WebP without decoding, else measured on its pixels."""
+def classify_file(path: str | Path, *, max_pixels: int | None = None, color: np.ndarray | None = None) -> KindReport:
+    """The kind of an image file: a lossy WebP or a compressed JPEG without decoding, else measured on its
+    pixels (``color`` when the caller has decoded them already, so nothing is decoded twice)."""
     lossy = lossy_format_of_file(path)
-    if lossy:
-        return KindReport(PHOTO, f"{lossy} file")
-    from .imageio import DEFAULT_MAX_PIXELS, read_image
+    quality = jpeg_quality(path) if lossy == "JPEG" else None
+    if lossy and (quality is None or quality < HIGH_QUALITY):
+        return KindReport(PHOTO, f"{lossy} file" + (f", quality {quality}" if quality else ""))
+    if color is None:
+        from .imageio import DEFAULT_MAX_PIXELS, read_image
 
-    image = read_image(path, max_pixels=max_pixels or DEFAULT_MAX_PIXELS)
-    return classify_pixels(image.color)
+        color = read_image(path, max_pixels=max_pixels or DEFAULT_MAX_PIXELS).color
+    report = classify_pixels(color)
+    if quality is None:
+        return report
+    return dataclasses.replace(report, reason=f"JPEG file, quality {quality}; {report.reason}")
 
 
 def kind_of_file(path: str | Path, *, max_pixels: int | None = None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ..core.input_kind import CLEAN, PHOTO, classify_pixels, lossy_format_of_file, models_for_kind
+from ..core.input_kind import CLEAN, classify_file, classify_pixels, models_for_kind
 
 FAITHFUL = "@faithful"
 REALISTIC = "@realistic"
@@ -43,7 +43,7 @@ class ModelRoles:
 
 
 def input_kind_of(path, image) -> str:
-    """The kind of an opened file: JPEG / lossy WebP by name or signature, else measured on its pixels."""
-    if path is not None and lossy_format_of_file(path):
-        return PHOTO
-    return classify_pixels(image.color).kind
+    """The kind of an opened file (core/input_kind.py's rule), measured on the pixels already decoded."""
+    if path is None:
+        return classify_pixels(image.color).kind
+    return classify_file(path, color=image.color).kind
