@@ -10,7 +10,10 @@ For every HR image these inputs are written to a temp folder, as a user would ha
 - photo png: the HR through the "photo" preset with each of --seeds seeds, saved as PNG, so only the
   pixel rule (noise, 8-px grid, blur) can tell;
 - noise 5 png: the clean LR plus Gaussian noise (sigma 5 levels), saved as PNG;
-- jpeg q50 png: the clean LR through JPEG q 50, decoded and saved as PNG.
+- jpeg q50 png: the clean LR through JPEG q 50, decoded and saved as PNG;
+- camera jpeg: the clean LR saved as a JPEG at q 92, as a camera or phone saves (should read as clean:
+  the clean twin wins on it; the JPEG's quality lets the pixels decide);
+- web jpeg: the clean LR saved as a JPEG at q 70, as a web page or messenger re-compresses (a photo).
 Plus synthetic screenshots (tests/kind_fixtures.py: tables ruled every 12, 16 or 24 px at several
 offsets against the 8-px JPEG grid), which should read as clean; they have no HR and are only classified.
 Each input is classified by ``core/input_kind`` from its file, then upscaled x4 by both models; Y-PSNR
@@ -38,7 +41,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from kind_fixtures import RULE_STYLES, ruled_screenshot  # noqa: E402
 
 MODELS = ("srresnet_x4", "restore_x4")
-EXPECTED = {"clean": CLEAN, "photo": PHOTO, "photo png": PHOTO, "noise 5 png": PHOTO, "jpeg q50 png": PHOTO}
+EXPECTED = {
+    "clean": CLEAN,
+    "photo": PHOTO,
+    "photo png": PHOTO,
+    "noise 5 png": PHOTO,
+    "jpeg q50 png": PHOTO,
+    "camera jpeg": CLEAN,
+    "web jpeg": PHOTO,
+}
+JPEG_QUALITY = {"photo": 90, "camera jpeg": 92, "web jpeg": 70}
 SCREENSHOTS = "screenshots"
 
 
@@ -57,6 +69,7 @@ def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.nda
     clean = np.asarray(PILImage.fromarray(hr).resize((w // 4, h // 4), PILImage.BICUBIC))
     noisy = np.clip(clean + np.random.default_rng(index).normal(0, 5, clean.shape) + 0.5, 0, 255).astype(np.uint8)
     arrays = [("clean", clean, ".png"), ("noise 5 png", noisy, ".png"), ("jpeg q50 png", _jpeg(clean, 50), ".png")]
+    arrays += [("camera jpeg", clean, ".jpg"), ("web jpeg", clean, ".jpg")]
     for seed in range(seeds):
         degraded = degrade(hr, 4, config_from("photo"), np.random.default_rng([seed, index]))
         arrays.append(("photo png", degraded, ".png"))
@@ -65,7 +78,7 @@ def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.nda
     files = []
     for n, (group, arr, suffix) in enumerate(arrays):
         path = Path(f"{stem}_{n}{suffix}")
-        PILImage.fromarray(arr).save(path, **({"quality": 90} if suffix == ".jpg" else {}))
+        PILImage.fromarray(arr).save(path, **({"quality": JPEG_QUALITY[group]} if suffix == ".jpg" else {}))
         files.append((group, path))
     return hr, files
 
