@@ -60,16 +60,14 @@ def test_model_card_has_no_absolute_machine_path():
 def test_the_check_catches_the_paths_it_is_for():
     for text in ("/work/shared/datasets/train", "C:\\Users\\me\\train", "run from /home/me/x", "~/photos"):
         assert _is_machine_path(text), text
-    for text in ("datasets/train", "training/runs/srresnet_x4/generator.safetensors", "L1 / MSE", "1/255"):
+    for text in ("datasets/train", "runs/srresnet_x4/generator.safetensors", "L1 / MSE", "1/255"):
         assert not _is_machine_path(text), text
 
 
 def test_export_writes_repository_relative_paths_or_the_datasets_name(tmp_path):
     export = pytest.importorskip("srgan_studio.training.export", reason="needs the train extra")
     repo = export.REPO_ROOT
-    assert export.portable_path(repo / "training" / "runs" / "a" / "generator.safetensors") == (
-        "training/runs/a/generator.safetensors"
-    )
+    assert export.portable_path(repo / "runs" / "a" / "generator.safetensors") == ("runs/a/generator.safetensors")
     assert export.portable_path("/work/shared/datasets/train") == "datasets/train"
     assert export.portable_path(tmp_path / "photos" / "train") == "photos/train"
     assert export.portable_path(repo / ".." / "shared" / "datasets" / "train") == "datasets/train"
@@ -82,10 +80,10 @@ def test_export_provenance_of_a_run_with_absolute_paths_is_portable(tmp_path):
     run.mkdir()
     (run / "recipe.toml").write_text(
         f'[data]\ntrain = "{tmp_path}/datasets/train"\n[train]\nstage = "psnr"\n'
-        f'init = "{export.REPO_ROOT}/training/runs/base/generator.safetensors"\n',
+        f'init = "{export.REPO_ROOT}/runs/base/generator.safetensors"\n',
         encoding="utf-8",
     )
     prov = export.provenance(run / "generator.safetensors", {"options": {}}, {})
     assert prov["data"] == "datasets/train"
-    assert prov["base"] == "training/runs/base/generator.safetensors"
+    assert prov["base"] == "runs/base/generator.safetensors"
     assert not any(_is_machine_path(text) for text in _strings(prov)), prov

@@ -5,7 +5,7 @@
 # file with its descriptor (metrics recorded), and copy the PyTorch weights the
 # fine-tuning wizard starts from. Run from the repo root:
 #   bash training/bundle_models.sh srresnet_x4 [srgan_x4]
-# NAME=RUN bundles the run RUN (runs/RUN, else training/runs/RUN) as model NAME, e.g.
+# NAME=RUN bundles the run RUN (runs/RUN) as model NAME, e.g.
 #   bash training/bundle_models.sh restore_x4 restore_gan_x4=restore_gan_x4
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ declare -A TITLES=([srresnet_x4]="SRResNet x4" [srgan_x4]="SRGAN x4" [restore_x4
                    [restore_gan_x4]="Restore GAN x4")
 for arg in "$@"; do
   name="${arg%%=*}"; run="${arg#*=}"
-  dir="runs/$run"; [ -d "$dir" ] || dir="training/runs/$run"
+  dir="runs/$run"
   weights="$dir/generator.safetensors"
   [ -f "$weights" ] || { echo "no weights at $weights" >&2; exit 1; }
   mkdir -p "$dir/eval"

@@ -118,7 +118,7 @@ def portable_path(path: str | Path) -> str:
     """A path as a shipped descriptor may carry it: never the building machine's.
 
     Inside the source tree it is relative to the repository
-    (``training/runs/srresnet_x4/generator.safetensors``); elsewhere it is the
+    (``runs/srresnet_x4/generator.safetensors``); elsewhere it is the
     last two parts, which name a dataset (``datasets/train``) or a run's file.
     """
     if not str(path):
