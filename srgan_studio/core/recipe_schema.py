@@ -10,7 +10,9 @@ the trainer reads them with the same code; ``training/recipe.py`` re-exports it.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import difflib
 import re
 import tomllib
 import typing
@@ -186,7 +188,10 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
     hints = typing.get_type_hints(Recipe)
     for sec_name, sec_value in data.items():
         if sec_name not in hints or sec_name == "source":
-            raise RecipeError(f"{source}: unknown section [{sec_name}]")
+            sections = sorted(set(hints) - {"source"})
+            close = _close_match(sec_name, sections)
+            hint = f"; did you mean [{close}]?" if close else ""
+            raise RecipeError(f"{source}: unknown section [{sec_name}]{hint} (sections: {', '.join(sections)})")
         if not isinstance(sec_value, dict):
             raise RecipeError(f"{source}: [{sec_name}] must be a table")
         section = getattr(recipe, sec_name)
@@ -200,7 +205,9 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
                 section.options[key] = value  # validated by the architecture builder
                 continue
             if key not in sec_hints:
-                raise RecipeError(f"{where} is not a known key (known: {', '.join(sorted(sec_hints))})")
+                close = _close_match(key, sorted(sec_hints))
+                hint = f"; did you mean {sec_name}.{close}?" if close else f" (known: {', '.join(sorted(sec_hints))})"
+                raise RecipeError(f"{where} is not a known key{hint}")
             value = _check_type(value, sec_hints[key], where)
             allowed = CHOICES.get((sec_name, key))
             if allowed and value not in allowed:
@@ -208,6 +215,11 @@ def recipe_from_dict(data: dict[str, Any], source: str = "<recipe>") -> Recipe:
             setattr(section, key, value)
     _check_ranges(recipe, source)
     return recipe
+
+
+def _close_match(word: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, known, n=1)
+    return close[0] if close else None
 
 
 def _check_ranges(r: Recipe, source: str) -> None:
@@ -244,13 +256,54 @@ def degradation_config(r: Recipe) -> DegradationConfig:
 def set_override(data: dict[str, Any], dotted: str, raw: str) -> None:
     """Apply ``section.key=value`` (value parsed as TOML, else taken as a string)."""
     if "." not in dotted:
-        raise RecipeError(f"override {dotted!r} must look like section.key=value")
+        raise RecipeError(f"--set {dotted}={raw}: must look like SECTION.KEY=VALUE")
     sec, key = dotted.split(".", 1)
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
     data.setdefault(sec, {})[key] = value
+
+
+def _apply_override(data: dict[str, Any], item: str) -> None:
+    if "=" not in item:
+        raise RecipeError(f"--set {item}: must look like SECTION.KEY=VALUE")
+    k, v = item.split("=", 1)
+    set_override(data, k.strip(), v.strip())
+
+
+def _with_overrides(data: dict[str, Any], overrides: list[str], source: str) -> Recipe:
+    """The checked recipe with each ``--set`` applied in turn. An error the file alone does not have is
+    reported against the override that brought it in: the user typed that, not the file."""
+    merged = copy.deepcopy(data)
+    for item in overrides:
+        _apply_override(merged, item)
+    try:
+        return recipe_from_dict(merged, source)
+    except RecipeError:
+        if overrides:
+            _blame_override(data, overrides)
+        raise
+
+
+def _blame_override(data: dict[str, Any], overrides: list[str]) -> None:
+    """Raise the error of the last override after which the recipe stopped checking (an earlier break a
+    later override mended is not the cause); return if the file alone is already wrong."""
+    try:
+        recipe_from_dict(data)
+    except RecipeError:
+        return
+    culprit, ok = None, True
+    for item in overrides:
+        _apply_override(data, item)
+        try:
+            recipe_from_dict(data, f"--set {item}")
+            ok = True
+        except RecipeError as exc:
+            culprit = exc if ok else culprit
+            ok = False
+    if culprit is not None:
+        raise culprit
 
 
 def load_recipe(path: str | Path, overrides: list[str] = (), base_dir: Path | None = None) -> Recipe:
@@ -262,12 +315,7 @@ def load_recipe(path: str | Path, overrides: list[str] = (), base_dir: Path | No
         raise RecipeError(f"{path}: recipe file does not exist") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RecipeError(f"{path}: not a valid TOML recipe ({exc})") from None
-    for item in overrides:
-        if "=" not in item:
-            raise RecipeError(f"override {item!r} must look like section.key=value")
-        k, v = item.split("=", 1)
-        set_override(data, k.strip(), v.strip())
-    recipe = recipe_from_dict(data, str(path))
+    recipe = _with_overrides(data, list(overrides), str(path))
     base = Path(base_dir) if base_dir else Path.cwd()
 
     def absolute(p: str) -> str:
