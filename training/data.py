@@ -155,16 +155,30 @@ def prefetch(
 
 
 def load_eval_pairs(
-    folder: Path, scale: int, degradation: DegradationConfig = CLEAN, seed: int = 0, draw: int = 0
+    folder: Path,
+    scale: int,
+    degradation: DegradationConfig = CLEAN,
+    seed: int = 0,
+    draw: int = 0,
+    skipped: dict[Path, Exception] | None = None,
 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, lr, hr) with HR mod-cropped to the scale and LR its BICUBIC downscale, or, with a
     degradation, the pipeline's LR drawn from (seed, image index, draw) so every run sees the same inputs.
 
     Draw 0 uses the generator [seed, index] that single-draw figures were always measured with, so they
-    stay bit for bit; draw k > 0 uses [seed, index, k], a stream independent of it."""
+    stay bit for bit; draw k > 0 uses [seed, index, k], a stream independent of it.
+
+    With ``skipped``, a file that cannot be decoded goes there instead of raising; the others keep
+    their index, so their draws are the same as with the file readable."""
     pairs = []
     for index, path in enumerate(find_images(Path(folder))):
-        hr = load_rgb(path)
+        try:
+            hr = load_rgb(path)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means "skip this file"
+            if skipped is None:
+                raise
+            skipped[path] = exc
+            continue
         h, w = hr.shape[0] - hr.shape[0] % scale, hr.shape[1] - hr.shape[1] % scale
         hr = np.ascontiguousarray(hr[:h, :w])
         rng = np.random.default_rng([seed, index] if draw == 0 else [seed, index, draw])

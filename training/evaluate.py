@@ -24,6 +24,7 @@ checkpoint runs through PyTorch.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,15 +155,18 @@ def _score_set(
     seed: int,
     draws: int,
     progress: Callable[[str], None] | None,
-) -> list[dict[str, Any]]:
-    """One row per (image, draw), an image's draws together; one draw's LRs in memory at a time."""
+    warn: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """(rows, skipped): one row per (image, draw), an image's draws together, one draw's LRs in memory
+    at a time; an unreadable file is skipped with a warning, and a set with none readable is an error."""
     bicubic = bicubic_runner(scale)
     scored = []
+    unreadable: dict[Path, Exception] = {}
+    skipped = []
     for draw in range(draws):
-        try:
-            pairs = load_eval_pairs(folder, scale, config, seed, draw)
-        except OSError as exc:
-            raise StudioError(f"cannot read an image ({exc})", folder) from None
+        pairs = load_eval_pairs(folder, scale, config, seed, draw, skipped=unreadable)
+        if draw == 0:
+            skipped = _skipped(folder, unreadable, bool(pairs), warn)
         for index, (img_name, lr, hr) in enumerate(pairs):
             sr = runner(lr)
             if sr.shape != hr.shape:
@@ -171,7 +175,35 @@ def _score_set(
             scored.append((index, draw, row))
             if progress:
                 progress(f"{name}/{img_name}{f' draw {draw}' if draws > 1 else ''}: {row['psnr_y']:.2f} dB")
-    return [row for _, _, row in sorted(scored, key=lambda t: t[:2])]
+    return [row for _, _, row in sorted(scored, key=lambda t: t[:2])], skipped
+
+
+def _skipped(folder: Path, unreadable: dict[Path, Exception], any_left: bool, warn: Callable[[str], None]):
+    """The set's unreadable files as JSON rows, each warned about; an error where none is left."""
+    rows = [{"image": str(p.relative_to(folder)), "reason": _why_unreadable(p, e)} for p, e in unreadable.items()]
+    for row in rows:
+        warn(f"warning: skipped {folder / row['image']}: {row['reason']}")
+    if not any_left:
+        raise StudioError(f"no readable images to evaluate on ({len(rows)} skipped)", folder)
+    return rows
+
+
+def _why_unreadable(path: Path, exc: Exception) -> str:
+    """The app's own one-line reason for the file (core.imageio's words, not Pillow's internals)."""
+    from ..core.imageio import read_image
+
+    try:
+        read_image(path)
+    except StudioError as err:
+        return str(err).removeprefix(f"{err.path}: ")
+    except Exception:  # noqa: BLE001 - any other failure: Pillow's own words below
+        pass
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def evaluate(
@@ -182,6 +214,7 @@ def evaluate(
     degradation: str = "clean",
     seed: int = 0,
     draws: int = 1,
+    warn: Callable[[str], None] = _stderr,
 ) -> dict[str, Any]:
     """Metrics per set: the model's and bicubic's mean PSNR/SSIM (Y, border=scale) and texture ratio.
 
@@ -189,7 +222,8 @@ def evaluate(
     (seed, image index, draw), scored against the clean HR; nothing degraded is written to disk.
     With ``draws`` > 1 each image is degraded that many times (independent fixed streams, see
     ``load_eval_pairs``): ``per_image`` holds one row per (image, draw) and the set's figures are
-    the mean over all of them. Bicubic is scored on the same LRs."""
+    the mean over all of them. Bicubic is scored on the same LRs. A file that cannot be read is
+    skipped, ``warn`` told (one line naming it and why), and listed in the set's ``skipped``."""
     if draws < 1:
         raise ValueError(f"draws must be at least 1, not {draws}")
     config = config_from(degradation)
@@ -206,9 +240,9 @@ def evaluate(
         "sets": {},
     }
     for name, folder in eval_sets(folders).items():
-        rows = _score_set(runner, name, folder, scale, config, seed, draws, progress)
+        rows, skipped = _score_set(runner, name, folder, scale, config, seed, draws, progress, warn)
         summary = {k: _mean([r[k] for r in rows]) for k in rows[0] if k not in ("image", "draw")}
-        result["sets"][name] = {"images": len(rows) // draws, **summary, "per_image": rows}
+        result["sets"][name] = {"images": len(rows) // draws, **summary, "per_image": rows, "skipped": skipped}
     return result
 
 
