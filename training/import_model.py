@@ -19,6 +19,7 @@ import pickle
 import re
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ MAX_FILE_BYTES = 2 * 1024**3  # the largest community upscalers (HAT-L, DAT) are
 PURPOSES = ("SR", "Restoration")
 CHANNELS = (1, 3)
 LICENCE = "unknown, check the source"
+# How a pre-1.6 torch.save file starts: protocol 2, then the magic number as a LONG1.
+LEGACY_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -83,20 +86,47 @@ def _load_weights_only(path: Path) -> Any:
         # torch's message is a page long; the line that matters names the refused global, if any.
         found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
         if found is None:
-            raise ModelError(f"not a readable PyTorch weights file ({_why(exc)})", path) from None
+            raise ModelError(f"not a readable PyTorch weights file ({_unreadable_why(path)})", path) from None
         raise ModelError(
             f"refused: the file holds pickled code or objects ({found.group(1)}), not just weights; "
             "prefer a .safetensors copy",
             path,
         ) from None
-    except Exception as exc:  # noqa: BLE001 - truncated zips, bad magic numbers, EOF: all one answer
-        raise ModelError(f"not a readable PyTorch weights file ({_first_line(exc)})", path) from None
+    except Exception:  # noqa: BLE001 - truncated zips, bad magic numbers, EOF: all one answer
+        raise ModelError(f"not a readable PyTorch weights file ({_unreadable_why(path)})", path) from None
 
 
-def _why(exc: BaseException) -> str:
-    """The WeightsUnpickler's own reason, without torch's advice to turn weights_only off."""
-    found = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
-    return found.group(1).strip()[:160] if found else type(exc).__name__
+def _unreadable_why(path: Path) -> str:
+    """What the file is instead, from its first bytes: torch's own reasons ("Unsupported operand 60",
+    "101", "failed finding central directory") name an opcode or offset, which tells a user nothing."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if not head:
+        return "the file is empty (0 bytes)"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return "truncated or damaged zip archive; download it again"
+        if any(n.endswith("/data.pkl") for n in names):
+            return "a PyTorch archive with damaged or unsupported contents"
+        return "a zip archive, but not one torch.save wrote"
+    if head.startswith(LEGACY_MAGIC):
+        return "truncated or damaged legacy-format PyTorch file; download it again"
+    if head.startswith(b"\x80"):
+        return "a pickle archive, but not one torch.save wrote"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "a web page, not a zip or pickle archive; download the raw file, not its page"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not a zip or pickle archive"
+    return "a text file, not a zip or pickle archive"
 
 
 def load_model(path: Path, state: dict[str, Any] | None = None):
