@@ -46,6 +46,8 @@ from .imagewrite import write_image  # noqa: F401 - re-exported
 # two threads from opening with each other's limit.
 _open_lock = threading.Lock()
 
+TRUNCATED = "truncated or damaged file"
+
 
 def format_from_suffix(path: str | Path) -> str | None:
     """Pillow's name for the format a file name asks for (``photo.JPG`` -> ``JPEG``), or None."""
@@ -98,7 +100,7 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
             return None
         raise ImageReadError("not an image in a supported format (PNG, JPEG, WebP, TIFF, BMP)", path) from None
     except OSError as exc:
-        raise ImageReadError(f"cannot read ({exc.strerror or exc})", path) from None
+        raise ImageReadError(_truncated_or(exc, f"cannot read ({exc.strerror or exc})"), path) from None
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types on corrupt headers
         raise ImageReadError(f"corrupt image header ({exc})", path) from None
     w, h = im.size
@@ -106,6 +108,12 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
         im.close()
         raise ImageReadError(_too_big_text(w * h, max_pixels), path)
     return im
+
+
+def _truncated_or(exc: BaseException, text: str) -> str:
+    """Pillow's words for a file that ends early ("Truncated File Read", "image file is truncated
+    (142 bytes not processed)") are its internals; the user needs to know the file is cut off."""
+    return TRUNCATED if "truncated" in str(exc).lower() else text
 
 
 def _is_tiff(path: Path) -> bool:
@@ -169,7 +177,7 @@ def _decode(im: PILImage.Image, path: Path) -> Image:
     except ImageReadError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
-        raise ImageReadError(f"file is truncated or corrupt ({exc})", path) from None
+        raise ImageReadError(_truncated_or(exc, f"file is truncated or corrupt ({exc})"), path) from None
     color = _orient(color, orientation)
     alpha = _orient(alpha, orientation) if alpha is not None else None
     if orientation in (5, 6, 7, 8) and dpi is not None:
