@@ -7,14 +7,17 @@ Realism blend and the full-resolution save all go through ``Worker``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QStackedWidget,
+    QStyle,
     QToolButton,
 )
 
@@ -37,6 +40,8 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 APP_TITLE = "SRGAN Studio"
+FIRST_SHARE = 0.9  # of the screen's free area, on a first start (no saved geometry)
+FIRST_MAX = (2000, 1250)  # px: beyond this a first window is more screen than a photo comparison needs
 
 
 class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMainWindow):
@@ -120,7 +125,7 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         a.input_kind.activated.connect(lambda _i: self.set_input_kind(a.input_kind.currentData()))
         self.realism.ready.connect(self._on_realism_ready)
         self.realism.failed.connect(lambda text: self.show_error("Realism blend failed", text))
-        self.realism.message.connect(lambda text: self.statusBar().showMessage(text, 3000))
+        self.realism.message.connect(self._on_realism_message)
         self.compare.model_chosen.connect(self._on_model_chosen)
         self.preview.error.connect(lambda text: self.show_error("Preview failed", text))
         self.preview.job_started.connect(self._update_actions)
@@ -154,6 +159,13 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         self._update_info()
         self._update_actions()
 
+    @property
+    def shown_path(self) -> Path | None:
+        """The file of the image shown (None when pasted). Not ``images.current``: after a failed open that
+        is the file that failed, while the photo before it stays on screen."""
+        source = self.image.meta.source if self.image is not None else None
+        return Path(source) if source else None
+
     def _scale(self) -> int:
         scales = [s.descriptor.scale for s in self.compare.slots if s.descriptor is not None]
         return scales[0] if scales else 4
@@ -168,6 +180,10 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def _on_realism_message(self, text: str) -> None:
+        if self.image is not None:  # a blend built at startup must not replace the hint on how to open a photo
+            self.statusBar().showMessage(text, 3000)
+
     def _update_info(self) -> None:
         if self.image is None:
             self.info_label.setText("")
@@ -181,9 +197,7 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
 
     def _update_status_progress(self, slot) -> None:
         busy = [s for s in self.compare.slots if s.busy]
-        # Routine progress never hides a message the user must see ("Saved …", an error) before it times out.
-        shown = self.statusBar().currentMessage()
-        if shown and not shown.startswith("Rendering") and shown != PAUSED_TEXT:
+        if not self._status_is_routine():
             return
         if busy and not self.preview.paused:  # after Esc, queued progress must not bring "Rendering" back
             self.statusBar().showMessage("Rendering: " + ", ".join(f"{s.title} {int(s.fraction * 100)}%" for s in busy))
@@ -192,8 +206,15 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         self._update_actions()
         if self.preview.paused and outcome == "cancelled":
             self.statusBar().showMessage(PAUSED_TEXT)
-        if outcome == "finished" and all(s.fraction >= 1.0 for s in self.compare.slots if s.target is not None):
+        done = all(s.fraction >= 1.0 for s in self.compare.slots if s.target is not None)
+        if outcome == "finished" and done and self._status_is_routine():
             self.statusBar().showMessage("Preview complete", 4000)
+
+    def _status_is_routine(self) -> bool:
+        """Preview progress may replace the message shown; never one the user must read ("Saved …", an error)
+        before it times out."""
+        shown = self.statusBar().currentMessage()
+        return not shown or shown.startswith("Rendering") or shown == PAUSED_TEXT
 
     def _update_actions(self) -> None:
         has_image = self.image is not None
@@ -211,9 +232,20 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         if s.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(s.window_geometry.encode()))
         else:
-            self.resize(1280, 800)
+            self._first_geometry()
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
+
+    def _first_geometry(self) -> None:
+        """Most of the screen, centred: three panes side by side need the room (a fixed 1280x800 left a
+        1600x1000 screen a third empty, and overflowed an 800x600 one)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        avail = screen.availableGeometry()
+        w = min(int(avail.width() * FIRST_SHARE), FIRST_MAX[0])
+        h = min(int(avail.height() * FIRST_SHARE), FIRST_MAX[1])
+        self.setGeometry(
+            QStyle.alignedRect(Qt.LayoutDirection.LeftToRight, Qt.AlignmentFlag.AlignCenter, QSize(w, h), avail)
+        )
 
     def _save_settings(self) -> None:
         if not self.persist:

@@ -15,6 +15,15 @@ from .qimage import qimage_to_rgb
 from .session import split_dropped
 from .worker import Worker
 
+LIMIT_HINT = "Tools › Settings › Largest input"
+
+
+def with_limit_hint(text: str) -> str:
+    """The reader's "over the limit of N megapixels … raise the limit" names no place; here it is a setting."""
+    if "over the limit of" in text and "megapixels" in text:
+        return f"{text} ({LIMIT_HINT})"
+    return text
+
 
 class OpeningMixin:
     # -- opening -------------------------------------------------------------
@@ -48,7 +57,7 @@ class OpeningMixin:
 
         worker = Worker(job, self, name=f"read {path.name}")
         worker.finished.connect(lambda result, w=worker: self._on_image_read(w, path, *result))
-        worker.errored.connect(lambda text: self.show_error("Cannot open image", text))
+        worker.errored.connect(lambda text: self.show_error("Cannot open image", with_limit_hint(text)))
         worker.done.connect(lambda w=worker: self._on_load_done(w))
         self.load_worker = worker
         self.statusBar().showMessage(f"Opening {path.name}…")

@@ -24,7 +24,7 @@ class SavingMixin:
             self,
             self.settings,
             self.save_choices(),
-            self.images.current,
+            self.shown_path,
             default_name=self.roles.pair(self._installed())[0],
         )
         if dialog.exec():

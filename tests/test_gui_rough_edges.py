@@ -1,0 +1,105 @@
+"""Rough edges a new user met in the GUI: window size, why Photo/Clean, messages that vanished, bad files."""
+
+from __future__ import annotations
+
+from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
+from PIL import Image as PILImage
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from srgan_studio.core.settings import Settings
+
+
+def _open(qtbot, win, path):
+    win.open_paths([path])
+    wait_loaded(qtbot, win)
+
+
+def _close_boxes(win):
+    for box in win.findChildren(QMessageBox):
+        box.done(0)
+
+
+def _error_after_open(qtbot, win, path) -> str:
+    before = win.last_error
+    win.open_paths([path])
+    qtbot.waitUntil(lambda: win.last_error != before and win.load_worker is None, timeout=10000)
+    _close_boxes(win)
+    return win.last_error
+
+
+# -- first start ------------------------------------------------------------------
+
+
+def test_first_start_fits_the_screen_and_is_centred(qtbot, registry):
+    from srgan_studio.gui.main_window import MainWindow
+
+    win = MainWindow(Settings(), registry=registry, persist=False)  # no saved geometry: a first start
+    qtbot.addWidget(win)
+    avail = QGuiApplication.primaryScreen().availableGeometry()
+    assert avail.width() * 0.8 <= win.width() <= avail.width()
+    assert avail.height() * 0.8 <= win.height() <= avail.height()
+    assert abs(win.geometry().center().x() - avail.center().x()) <= 2
+    assert abs(win.geometry().center().y() - avail.center().y()) <= 2
+
+
+def test_first_start_keeps_the_open_hint_in_the_status_bar(qtbot, registry):
+    from srgan_studio.gui.main_window import MainWindow
+
+    win = MainWindow(Settings(realism=50), registry=registry, persist=False)
+    qtbot.addWidget(win)
+    win.show()
+    hint = win.statusBar().currentMessage()
+    win.refresh_models()  # builds the Realism blend before any image: no reason to tell the user
+    qtbot.waitUntil(lambda: win.realism.worker is None and not win.realism._timer.isActive(), timeout=20000)
+    assert win.statusBar().currentMessage() == hint
+    assert "Ctrl+O" in hint
+
+
+# -- messages that must stay ---------------------------------------------------------
+
+
+def test_preview_complete_does_not_hide_saved(qtbot, window, tmp_path):
+    _open(qtbot, window, make_photo(tmp_path / "photo.png", 40, 32))
+    wait_rendered(qtbot, window)
+    window.statusBar().showMessage("Saved /somewhere/photo_x4.png", 8000)
+    window.preview.set_image(window.image)  # the preview runs again (as after a save) and finishes
+    qtbot.waitUntil(lambda: window.preview.busy, timeout=5000)
+    wait_rendered(qtbot, window)
+    assert window.statusBar().currentMessage() == "Saved /somewhere/photo_x4.png"
+
+
+def test_an_error_stays_in_the_status_bar_while_the_preview_finishes(qtbot, window, tmp_path):
+    _open(qtbot, window, make_photo(tmp_path / "photo.png", 64, 48))
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not a photo")
+    text = _error_after_open(qtbot, window, bad)
+    wait_rendered(qtbot, window)
+    assert window.statusBar().currentMessage() == text
+
+
+# -- bad files ------------------------------------------------------------------------
+
+
+def test_save_after_a_failed_open_names_the_photo_shown(qtbot, window, tmp_path, monkeypatch):
+    from srgan_studio.gui import save_dialog
+
+    photo = make_photo(tmp_path / "holiday.png", 40, 32)
+    _open(qtbot, window, photo)
+    bad = tmp_path / "zz_broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    _error_after_open(qtbot, window, bad)
+    assert window.windowTitle().endswith("holiday.png")  # still shown
+    seen = []
+    monkeypatch.setattr(save_dialog.SaveDialog, "exec", lambda self: seen.append(self.path.text()) or 0)
+    window._on_save()
+    assert seen and seen[0].startswith(str(tmp_path / "holiday_")), seen  # not zz_broken_....jpg
+
+
+def test_a_decompression_bomb_says_where_the_limit_is_set(qtbot, window, tmp_path):
+    big = tmp_path / "panorama.png"
+    PILImage.new("L", (4000, 3000)).save(big)
+    window.settings.max_megapixels = 10
+    text = _error_after_open(qtbot, window, big)
+    assert "panorama.png" in text and "Settings" in text and "Largest input" in text
+    assert window.image is None and window.stack.currentWidget() is window.hint  # the app goes on, nothing half-open
