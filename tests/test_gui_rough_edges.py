@@ -103,3 +103,34 @@ def test_a_decompression_bomb_says_where_the_limit_is_set(qtbot, window, tmp_pat
     text = _error_after_open(qtbot, window, big)
     assert "panorama.png" in text and "Settings" in text and "Largest input" in text
     assert window.image is None and window.stack.currentWidget() is window.hint  # the app goes on, nothing half-open
+
+
+# -- why Photo or Clean source ------------------------------------------------------------
+
+
+def test_the_input_control_says_why_a_phone_jpeg_is_a_photo(qtbot, window, tmp_path):
+    make_photo(tmp_path / "src.png", 64, 48)
+    jpeg = tmp_path / "IMG_2041.jpg"
+    PILImage.open(tmp_path / "src.png").save(jpeg, quality=70)
+    _open(qtbot, window, jpeg)
+    combo = window.actions.input_kind
+    assert combo.currentData() == "photo"
+    assert "This image: Photo (compressed or noisy), because: JPEG file, quality 70." in combo.toolTip()
+    assert "Photo (compressed or noisy): JPEG file, quality 70" in window.statusBar().currentMessage()
+
+    combo.setCurrentIndex(combo.findData("clean"))
+    combo.activated.emit(combo.currentIndex())  # the user overrides the guess: the measurement stays, and says so
+    assert "because: JPEG file, quality 70.\nYou chose Clean source." in combo.toolTip()
+
+
+def test_a_pasted_image_is_measured_too(qtbot, window, tmp_path):
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    window.set_input_kind("photo")
+    flat = QImage(64, 48, QImage.Format.Format_RGB888)
+    flat.fill(0x5A8CC8)  # no noise, no grid, nothing blurred: a clean source
+    QApplication.clipboard().setImage(flat)
+    window.paste_image()
+    assert window.actions.input_kind.currentData() == "clean"
+    assert "because:" in window.actions.input_kind.toolTip()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .icons import set_icon
+from .model_roles import kind_tooltip
 from .view_state import LENS_FACTOR
 
 
@@ -153,10 +154,7 @@ def _input_kind_widget(tb: QToolBar) -> QComboBox:
     for kind in KINDS:
         combo.addItem(KIND_LABELS[kind], kind)
     combo.setCurrentIndex(combo.findData("clean"))
-    combo.setToolTip(
-        "Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
-        "Set from the file when it opens; change it if the guess is wrong."
-    )
+    combo.setToolTip(kind_tooltip("clean", None))
     row.addWidget(combo)
     tb.addWidget(box)
     return combo

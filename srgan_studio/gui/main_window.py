@@ -56,6 +56,7 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         self.load_worker: Worker | None = None
         self.save_worker: Worker | None = None
         self.roles = ModelRoles()  # which model each pane shows; the input kind picks the pair
+        self.kind_report = None  # why the shown image is a Photo or a Clean source (core/input_kind.py)
         self._batch_window = None
         self._models_window = None
 
@@ -155,7 +156,9 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         self.setWindowTitle(f"{APP_TITLE} — {name}")
         self.preview.set_image(image)
         pos = self.images.position_text()
-        self.statusBar().showMessage(f"{name}  {pos}".strip(), 5000)
+        kind = self.actions.input_kind.currentText()
+        why = f"  ·  {kind}: {self.kind_report.reason}" if self.kind_report is not None else ""
+        self.statusBar().showMessage(f"{name}  {pos}".strip() + why, 8000)
         self._update_info()
         self._update_actions()
 

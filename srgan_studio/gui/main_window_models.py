@@ -5,6 +5,8 @@ A mixin of MainWindow (gui/main_window.py), kept apart to keep each module short
 
 from __future__ import annotations
 
+from .model_roles import kind_tooltip
+
 
 class ModelsMixin:
     # -- models and realism ------------------------------------------------------
@@ -56,10 +58,14 @@ class ModelsMixin:
         if slot.descriptor != desc:
             self.preview.set_slot_model(slot, desc)
 
-    def set_input_kind(self, kind: str) -> None:
-        """Photo or Clean source: switch the panes that follow the input to that pair."""
+    def set_input_kind(self, kind: str, report=None) -> None:
+        """Photo or Clean source: switch the panes that follow the input to that pair. ``report``: the
+        measurement of a newly opened image (None: the user chose, the last measurement stays)."""
+        if report is not None:
+            self.kind_report = report
         box = self.actions.input_kind
         box.setCurrentIndex(max(0, box.findData(kind)))
+        box.setToolTip(kind_tooltip(kind, self.kind_report))
         if kind == self.roles.kind:
             return
         self.roles.kind = kind

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from ..core import formats
-from .model_roles import input_kind_of
+from .model_roles import input_report_of
 from .qimage import qimage_to_rgb
 from .session import split_dropped
 from .worker import Worker
@@ -53,7 +53,7 @@ class OpeningMixin:
 
             image = read_image(path, max_pixels=max_pixels)
             token.raise_if_cancelled()
-            return image, input_kind_of(path, image)
+            return image, input_report_of(path, image)
 
         worker = Worker(job, self, name=f"read {path.name}")
         worker.finished.connect(lambda result, w=worker: self._on_image_read(w, path, *result))
@@ -68,12 +68,18 @@ class OpeningMixin:
             self.load_worker = None
         worker.release()
 
-    def _on_image_read(self, worker: Worker, path: Path, image, kind: str) -> None:
+    def _on_image_read(self, worker: Worker, path: Path, image, report) -> None:
         if worker is not self.load_worker:
             return  # the user moved on to another image meanwhile
         self.settings.add_recent(path)
-        self.set_input_kind(kind)
+        self.set_input_kind(report.kind, report)
         self.show_image(image, path.name)
+
+    def _show_unsaved(self, image, name: str) -> None:
+        """A pasted or dropped image: measured like a file (its pixels only), then shown."""
+        report = input_report_of(None, image)
+        self.set_input_kind(report.kind, report)
+        self.show_image(image, name)
 
     def paste_image(self) -> None:
         clip = QApplication.clipboard()
@@ -89,7 +95,7 @@ class OpeningMixin:
 
         color, alpha = qimage_to_rgb(qimg)
         self.images.replace([])
-        self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "pasted image")
+        self._show_unsaved(Image(color, alpha, ImageMeta(format="PNG")), "pasted image")
 
     def _on_open(self) -> None:
         start = str(Path(self.settings.recent_files[0]).parent) if self.settings.recent_files else ""
@@ -125,6 +131,6 @@ class OpeningMixin:
             from ..core.imageio import Image, ImageMeta
 
             color, alpha = qimage_to_rgb(mime.imageData())
-            self.show_image(Image(color, alpha, ImageMeta(format="PNG")), "dropped image")
+            self._show_unsaved(Image(color, alpha, ImageMeta(format="PNG")), "dropped image")
             return True
         return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ..core.input_kind import CLEAN, classify_file, classify_pixels, models_for_kind
+from ..core.input_kind import CLEAN, KIND_LABELS, KindReport, classify_file, classify_pixels, models_for_kind
 
 FAITHFUL = "@faithful"
 REALISTIC = "@realistic"
@@ -42,8 +42,23 @@ class ModelRoles:
         return self.panes[index] == REALISTIC
 
 
-def input_kind_of(path, image) -> str:
-    """The kind of an opened file (core/input_kind.py's rule), measured on the pixels already decoded."""
+def input_report_of(path, image) -> KindReport:
+    """The kind of an opened file or pasted image (core/input_kind.py's rule) and why, measured on the
+    pixels already decoded."""
     if path is None:
-        return classify_pixels(image.color).kind
-    return classify_file(path, color=image.color).kind
+        return classify_pixels(image.color)
+    return classify_file(path, color=image.color)
+
+
+def kind_tooltip(chosen: str, report: KindReport | None) -> str:
+    """The Input control's tooltip: what each choice does, and why this image got its kind."""
+    text = (
+        "Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
+        "Set from the file when it opens; change it if the guess is wrong."
+    )
+    if report is None:
+        return text
+    measured = f"This image: {KIND_LABELS[report.kind]}, because: {report.reason}."
+    if chosen != report.kind:
+        measured += f"\nYou chose {KIND_LABELS[chosen]}."
+    return f"{text}\n\n{measured}"
