@@ -134,3 +134,14 @@ def test_a_pasted_image_is_measured_too(qtbot, window, tmp_path):
     window.paste_image()
     assert window.actions.input_kind.currentData() == "clean"
     assert "because:" in window.actions.input_kind.toolTip()
+
+
+# -- the Realism slider -----------------------------------------------------------------
+
+
+def test_the_realism_tooltip_names_the_pair_and_the_pane(qtbot, window):
+    slider = window.actions.realism
+    tip = slider.toolTip()
+    assert "0% = Test SRResNet x4: faithful" in tip and "100% = Test SRResNet x4: sharpest" in tip
+    assert "Changes the pane showing Test SRResNet x4" in tip and "Network interpolation" not in tip
+    assert slider.parentWidget().toolTip() == tip  # the "Realism" label beside it explains too

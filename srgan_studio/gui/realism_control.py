@@ -18,6 +18,15 @@ from .worker import Worker
 DELAY_MS = 250
 
 
+def realism_tooltip(faithful: str, realistic: str) -> str:
+    """What the slider does, in a photographer's words, naming the pair and the panes it changes."""
+    return (
+        f"How much fine texture {realistic} may invent.\n"
+        f"0% = {faithful}: faithful, smoother. 100% = {realistic}: sharpest, partly invented detail.\n"
+        f"Changes the pane showing {realistic}; Save offers the blend you see."
+    )
+
+
 class RealismControl(QObject):
     ready = Signal(object)  # the descriptor for the realistic panes
     failed = Signal(str)
@@ -41,14 +50,14 @@ class RealismControl(QObject):
 
     def update_availability(self) -> str:
         """Enable the slider when the current pair can be blended; '' or the reason."""
-        reason = can_interpolate(*self._pair())
+        psnr, gan = self._pair()
+        reason = can_interpolate(psnr, gan)
         self.slider.setEnabled(not reason)
         self.label.setEnabled(not reason)
-        self.slider.setToolTip(
-            f"Realism slider unavailable: {reason}"
-            if reason
-            else "Network interpolation: 0% = the faithful model, 100% = the realistic one (texture)"
-        )
+        tip = f"Realism slider unavailable: {reason}" if reason else realism_tooltip(psnr.title, gan.title)
+        for w in (self.slider, self.slider.parentWidget()):  # the parent: hovering the "Realism" label explains too
+            if w is not None:
+                w.setToolTip(tip)
         return reason
 
     def schedule(self) -> None:
