@@ -25,6 +25,13 @@ no phase and is unaffected. The offsets come from (seed, step), so resuming
 stays bit for bit.
 
 D's learning rate follows G's schedule: ``gan.d_lr * lr_now / train.lr``.
+
+fp16 (CUDA without bf16, training/device.py): both losses go through the trainer's one
+GradScaler, as PyTorch's AMP notes do for several models and optimisers: each
+``scaler.step`` skips its own optimiser when its gradients overflowed, and one
+``scaler.update`` per iteration lowers the scale if either did. Unscaled, fp16
+gradients of the small adversarial term underflow to zero and an overflow writes
+inf into the weights.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ class GanStage:
         generator: nn.Module,
         memory_format: torch.memory_format = torch.contiguous_format,
         dist_info: distributed.DistInfo | None = None,
+        scaler: torch.amp.GradScaler | None = None,
     ):
         self.recipe = recipe
         self.dist = dist_info or distributed.DistInfo()
@@ -74,6 +82,7 @@ class GanStage:
         self.shift = g.d_shift
         self.memory_format = memory_format
         self.seed = recipe.experiment.seed
+        self.scaler = scaler
 
     def _offsets(self, step: int, n: int) -> list[tuple[int, int]]:
         if not self.shift:
@@ -100,6 +109,15 @@ class GanStage:
         if self.vgg is not None:
             self.vgg.to(device)
         return self
+
+    def _backward(self, loss: torch.Tensor) -> None:
+        (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+
+    def _step(self, opt: torch.optim.Optimizer) -> None:
+        if self.scaler is None:
+            opt.step()
+        else:
+            self.scaler.step(opt)  # skipped when this optimiser's gradients hold inf or nan
 
     def step(
         self, lr_t: torch.Tensor, hr_t: torch.Tensor, opt_g: torch.optim.Optimizer, lr_now: float, step: int
@@ -145,10 +163,12 @@ class GanStage:
             total = total + g.content_weight * content
             losses["content"] = float(content.detach())
         opt_g.zero_grad(set_to_none=True)
-        total.backward()
+        self._backward(total)
         if t.grad_clip:
+            if self.scaler is not None:
+                self.scaler.unscale_(opt_g)  # clip the true gradients, not the scaled ones
             torch.nn.utils.clip_grad_norm_(self.generator.parameters(), t.grad_clip)
-        opt_g.step()
+        self._step(opt_g)
         losses["g"] = float(total.detach())
 
         # --- discriminator ---------------------------------------------------
@@ -156,9 +176,11 @@ class GanStage:
         fake = self.d(self._crop(sr.detach(), offsets))
         loss_d = d_loss(g.adversarial, real, fake)
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        self._backward(loss_d)
         distributed.average_gradients(self.d, self.dist)
-        self.opt_d.step()
+        self._step(self.opt_d)
+        if self.scaler is not None:
+            self.scaler.update()
         losses["d"] = float(loss_d.detach())
         # D's confidence (probability "real") on HR and SR: a quick health check of the game.
         losses["p_real"] = float(torch.sigmoid(real.detach()).mean())

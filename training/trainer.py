@@ -98,7 +98,7 @@ class Trainer:
         if t.stage == "gan":
             from .gan import GanStage
 
-            self.gan = GanStage(recipe, self.g_train, self.memory_format, dist_info=self.dist)
+            self.gan = GanStage(recipe, self.g_train, self.memory_format, dist_info=self.dist, scaler=self.scaler)
             self.gan.to(self.device.torch_device)
         self.best = BestKeeper(self.run_dir, self.arch) if t.keep_best else None
         self.step = 0
