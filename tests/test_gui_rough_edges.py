@@ -145,3 +145,54 @@ def test_the_realism_tooltip_names_the_pair_and_the_pane(qtbot, window):
     assert "0% = Test SRResNet x4: faithful" in tip and "100% = Test SRResNet x4: sharpest" in tip
     assert "Changes the pane showing Test SRResNet x4" in tip and "Network interpolation" not in tip
     assert slider.parentWidget().toolTip() == tip  # the "Realism" label beside it explains too
+
+
+# -- the batch window -------------------------------------------------------------------
+
+
+def _batch(qtbot, tmp_path):
+    from srgan_studio.core.registry import Registry
+    from srgan_studio.gui.batch_window import BatchWindow
+
+    empty = tmp_path / "no-bundled"
+    empty.mkdir(exist_ok=True)
+    win = BatchWindow(Settings(), Registry(bundled_dir=empty))
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def _phone_folder(tmp_path):
+    src = tmp_path / "phone"
+    src.mkdir()
+    make_photo(src / "IMG_1.png", 32, 24)
+    make_photo(src / "IMG_2.png", 40, 30, seed=1)
+    (src / "notes.jpg").write_text("shopping list")  # a text file named .jpg: fails, with its reason
+    (src / "readme.txt").write_text("not an image")  # left out before the run
+    return src
+
+
+def test_the_batch_window_says_what_the_folder_holds_before_start(qtbot, tmp_path):
+    win = _batch(qtbot, tmp_path)
+    win.set_input(_phone_folder(tmp_path))
+    qtbot.waitUntil(lambda: "Press Start" in win.summary_label.text(), timeout=5000)
+    assert win.summary_label.text() == "3 images in phone. Press Start.\nLeft out: readme.txt (not an image)"
+
+
+def test_the_batch_summary_names_what_was_left_out_and_shows_why_a_file_failed(qtbot, tmp_path):
+    win = _batch(qtbot, tmp_path)
+    win.resize(900, 640)
+    win.set_input(_phone_folder(tmp_path))
+    win.set_models(["bicubic_x4"])
+    win.start()
+    qtbot.waitUntil(lambda: win.summary is not None and win.worker is None, timeout=60000)
+    text = win.summary_label.text()
+    assert "2 done" in text and "1 failed" in text and "the list says why" in text
+    assert text.endswith("Left out: readme.txt (not an image)") and "tooltip" not in text
+    failed = next(
+        win.files.topLevelItem(i)
+        for i in range(win.files.topLevelItemCount())
+        if win.files.topLevelItem(i).text(0) == "notes.jpg"
+    )
+    shown = win.files.header().sectionSize(2)
+    assert win.files.fontMetrics().horizontalAdvance(failed.text(2)) < shown  # the reason, not "not an image in…"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QListWidgetItem, QMessageBox, QTreeWidgetItem, QWidget
 
@@ -13,10 +13,11 @@ from ..core.registry import find_name
 from ..core.settings import Settings
 from .batch_folders import default_output_for, needs_confirmation, resolved
 from .batch_window_layout import REPORT_NAME, BatchLayoutMixin
-from .batch_window_progress import STATUS_TEXT, BatchProgressMixin
+from .batch_window_progress import STATUS_TEXT, BatchProgressMixin, found_text
 from .worker import Worker
 
 __all__ = ["BatchWindow", "REPORT_NAME", "STATUS_TEXT"]
+COUNT_DELAY_MS = 300
 
 
 class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
@@ -31,7 +32,11 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
         self.summary = None
         self.last_error = ""
         self._rows: dict[int, QTreeWidgetItem] = {}
+        # Typing a folder changes it per key: count once the typing settles.
+        self._count_timer = QTimer(self, singleShot=True, interval=COUNT_DELAY_MS)
+        self._count_timer.timeout.connect(self._count_inputs)
         self._build()
+        self.recursive.toggled.connect(self._count_timer.start)
         self._load_models()
         self._update_buttons()
         self.resize(900, 640)
@@ -195,6 +200,26 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
             derived = default_output_for(text)
             self.output_dir.setText(str(derived) if derived is not None else "")
         self._update_buttons()
+        self._count_timer.start()
+
+    # -- before Start: what the folder holds ------------------------------------------------
+    def _count_inputs(self) -> None:
+        """Count the images a Start would take (off the UI thread: a tree with subfolders can be large)."""
+        folder = self.input_dir.text().strip()
+        if self.worker is not None or not folder or not Path(folder).expanduser().is_dir():
+            return
+        from ..core.discover import find_images
+
+        recursive = self.recursive.isChecked()
+        counter = Worker(lambda token: find_images(Path(folder).expanduser(), recursive=recursive), self, name="count")
+        counter.finished.connect(lambda result: self._on_counted(folder, *result))
+        counter.done.connect(counter.release)
+        counter.start()
+
+    def _on_counted(self, folder: str, found: list, notes: list) -> None:
+        if self.worker is None and folder == self.input_dir.text().strip():  # not a folder typed over since
+            self.summary_label.setText(found_text(found, notes, folder))
+            self.summary_label.setToolTip("\n".join(str(n) for n in notes))
 
     def _on_output_edited(self, text: str) -> None:
         self._output_chosen = bool(text.strip())  # emptied again: follow the input again

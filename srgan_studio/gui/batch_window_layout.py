@@ -105,10 +105,13 @@ class BatchLayoutMixin:
         self.files.setRootIsDecorated(False)
         self.files.setAlternatingRowColors(True)
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        # Details (the outputs, or why a file failed) takes the room; status and seconds only what they need.
         head = self.files.header()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        head.setStretchLastSection(False)
+        head.resizeSection(0, 220)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        head.resizeSection(1, 150)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
 
     def _build_footer(self) -> tuple[QHBoxLayout, QHBoxLayout]:
         """The progress bar with its ETA, the summary line, and the buttons."""

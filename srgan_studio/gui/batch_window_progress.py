@@ -21,6 +21,25 @@ STATUS_TEXT = {
 }
 
 
+SHOWN_NOTES = 3  # left-out entries named on the summary line; the tooltip and the report list all
+
+
+def left_out_text(notes) -> str:
+    """'Left out: readme.txt (not an image)', naming a few, not 'N other file(s) … see the tooltip'."""
+    named = [f"{Path(n.path).name} ({n.message.removesuffix(', skipped')})" for n in notes[:SHOWN_NOTES]]
+    more = len(notes) - SHOWN_NOTES
+    return "Left out: " + ", ".join(named) + (f" and {more} more (hover here for all)" if more > 0 else "")
+
+
+def found_text(found: list, notes: list, folder: str) -> str:
+    """Before Start: how many images the batch will take from ``folder``, and what it leaves out."""
+    if not found:
+        text = f"No images in {Path(folder).name}."
+    else:
+        text = f"{len(found)} image{'s' if len(found) != 1 else ''} in {Path(folder).name}. Press Start."
+    return text + (f"\n{left_out_text(notes)}" if notes else "")
+
+
 class BatchProgressMixin:
     # -- events from the batch ----------------------------------------------------
     def _on_event(self, ev) -> None:
@@ -50,13 +69,9 @@ class BatchProgressMixin:
             row = QTreeWidgetItem([shown, "waiting", "", ""])
             self._rows[i] = row
             self.files.addTopLevelItem(row)
-        notes = len(ev.notes)
-        self.summary_label.setText(
-            f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
-            + (f"; {notes} note(s): skipped non-images etc." if notes else "")
-        )
-        if notes:
-            self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
+        text = f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
+        self.summary_label.setText(text + (f"\n{left_out_text(ev.notes)}" if ev.notes else ""))
+        self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
 
     def _on_file_finished(self, ev) -> None:
         r = ev.result
@@ -87,9 +102,11 @@ class BatchProgressMixin:
             if i in self._rows and r.status in ("pending", "cancelled"):
                 self._set_row(i, STATUS_TEXT[r.status])
         text = ("Stopped: " if summary.cancelled else "Finished: ") + summary.line()
+        if summary.failed:
+            text += " (the list says why each failed)"
         if summary.notes:
-            text += f"; {len(summary.notes)} other file(s) skipped (not images), see the tooltip"
-            self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
+            text += f"\n{left_out_text(summary.notes)}"
+        self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
         if summary.cancelled:
             text += ". Press Start again to resume."
         if summary.report_error:
