@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
 from PIL import Image as PILImage
 from PySide6.QtGui import QGuiApplication
@@ -196,3 +197,35 @@ def test_the_batch_summary_names_what_was_left_out_and_shows_why_a_file_failed(q
     )
     shown = win.files.header().sectionSize(2)
     assert win.files.fontMetrics().horizontalAdvance(failed.text(2)) < shown  # the reason, not "not an image in…"
+
+
+# -- the dark theme -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def dark(qapp):
+    from srgan_studio.gui.theme import apply_theme
+
+    style, palette = qapp.style().name(), qapp.palette()
+    apply_theme(qapp, "dark")
+    yield qapp
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+def test_an_unchecked_box_shows_on_the_dark_theme(qtbot, dark):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QCheckBox
+
+    box = QCheckBox("Include subfolders")
+    qtbot.addWidget(box)
+    box.resize(160, 24)
+    from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+    opt = QStyleOptionButton()
+    box.initStyleOption(opt)
+    mark = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, opt, box)
+    img = box.grab().toImage()
+    field = dark.palette().base().color().lightness()
+    row = [QColor(img.pixel(x, mark.center().y())).lightness() for x in range(mark.left(), mark.right() + 1)]
+    assert max(row) - field > 60, row  # the box's edge stands out from the field inside it

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 THEMES = ("system", "light", "dark")
 
@@ -42,6 +43,41 @@ _LIGHT = {
 }
 
 
+class DarkStyle(QProxyStyle):
+    """Fusion with check boxes and radio buttons one can see on a dark palette.
+
+    Fusion outlines them in the window colour darkened, which on a dark theme is the colour of the
+    field inside them: an unchecked box (the batch window's model list) was invisible.
+    """
+
+    def __init__(self):
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element, option, painter, widget=None):  # noqa: N802 - Qt override
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in _INDICATORS:
+            return
+        painter.save()
+        painter.setRenderHint(
+            QPainter.RenderHint.Antialiasing, element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
+        )
+        painter.setPen(QColor(INDICATOR_EDGE))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        r = option.rect.adjusted(0, 0, -1, -1)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(r)
+        else:
+            painter.drawRect(r)
+        painter.restore()
+
+
+_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+    QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+)
+INDICATOR_EDGE = "#8a8d92"  # as the placeholder text: visible on the dark field, quieter than the text
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """``system`` keeps the platform palette; light and dark use Fusion."""
     if not hasattr(app, "_system_palette"):
@@ -49,7 +85,11 @@ def apply_theme(app: QApplication, theme: str) -> None:
     if theme not in ("light", "dark"):
         app.setPalette(app._system_palette)
         return
-    app.setStyle("Fusion")
+    if theme == "dark":
+        app._dark_style = DarkStyle()  # noqa: SLF001 - Qt does not keep a Python reference to the style
+        app.setStyle(app._dark_style)
+    else:
+        app.setStyle("Fusion")
     pal = QPalette()
     for role, color in (_DARK if theme == "dark" else _LIGHT).items():
         pal.setColor(role, QColor(color))
