@@ -61,7 +61,7 @@ def make_base(models_dir: Path, name: str = "tiny_x4", seed: int = 0) -> Path:
 
 
 # A stand-in for `srgan-studio train` that speaks the same JSON lines and
-# honours SIGTERM, checkpoints and --resume, without torch: fast tests of the
+# honours SIGTERM, --minutes, checkpoints and --resume, without torch: fast tests of the
 # orchestration. FAKE_TRAINER_MODE picks a failure to act out.
 FAKE_TRAINER = textwrap.dedent(r"""
     import json, os, signal, sys, time, tomllib
@@ -76,6 +76,8 @@ FAKE_TRAINER = textwrap.dedent(r"""
         if a == "--set" and args[i + 1].startswith("train.steps="):
             steps = int(args[i + 1].split("=")[1])
     mode = os.environ.get("FAKE_TRAINER_MODE", "ok")
+    minutes = float(args[args.index("--minutes") + 1]) if "--minutes" in args else 0.0
+    deadline = time.monotonic() + minutes * 60 if minutes else float("inf")  # wall clock, as the trainer's
     stop = False
     def on_term(*a):
         global stop
@@ -101,12 +103,13 @@ FAKE_TRAINER = textwrap.dedent(r"""
             sys.exit(1)
         if mode == "kill" and step == 2:
             os.kill(os.getpid(), signal.SIGKILL)
-        if stop:
+        if stop or time.monotonic() >= deadline:
             break
     (ck / f"ckpt_{step:08d}.json").write_text(json.dumps({"step": step}))
     emit(event="checkpoint", step=step, path=str(ck / f"ckpt_{step:08d}.json"))
     (out / "generator.safetensors").write_bytes(b"fake")
-    emit(event="end", status="stopped" if stop else "done", step=step)
+    status = "stopped" if stop else "time budget reached" if time.monotonic() >= deadline else "done"
+    emit(event="end", status=status, step=step)
 """)
 
 

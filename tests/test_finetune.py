@@ -245,6 +245,33 @@ def test_pause_freezes_the_process_and_resume_continues(tmp_path, monkeypatch):
     assert outcome.steps == 30 and not run.paused
 
 
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="SIGSTOP pause")
+def test_a_pause_does_not_count_against_the_minutes_budget(tmp_path, monkeypatch):
+    budget_s, pause_s = 3.0, 3.5  # paused longer than the whole budget
+    run = fake_run(tmp_path, monkeypatch, steps=0, minutes=budget_s / 60)
+    gen = run.train()
+    progress: list[ft.StepProgress] = []
+    resumed_at = None
+    while True:
+        try:
+            ev = next(gen)
+        except StopIteration as stop:
+            outcome = stop.value
+            break
+        if isinstance(ev, ft.StepProgress):
+            progress.append(ev)
+            if ev.step == 2 and resumed_at is None:
+                run.pause()
+                time.sleep(pause_s)
+                run.resume()
+                resumed_at = len(progress)
+    after = progress[resumed_at:]
+    assert outcome.steps - 2 >= 20  # the fake steps 0.05 s: most of the 3 s were still to train
+    assert after[0].fraction < 0.5 and after[-1].fraction <= 1.0
+    assert budget_s - 0.5 < run.stages[0].seconds < budget_s + 1.0  # training time, the pause left out
+    assert run.stages[0].done
+
+
 def test_pause_by_restart_resumes_from_the_checkpoint(tmp_path, monkeypatch):
     run = fake_run(tmp_path, monkeypatch, steps=30)
     run.pause_mode = "restart"  # what Windows gets

@@ -95,7 +95,7 @@ def expected_seconds(opts: FinetuneOptions, names: list[str], seconds_per_step: 
 
 
 def stage_minutes(opts: FinetuneOptions, names: list[str], stage: str, used_seconds: float) -> float:
-    """Wall-clock cap for a stage (0 = none), minus what it already used."""
+    """A stage's share of the minutes budget (0 = none), less the training time it already used."""
     if not opts.minutes:
         return 0.0
     return max(0.05, opts.minutes * stage_shares(opts, names)[stage] - used_seconds / 60)

@@ -33,7 +33,7 @@ class FinetuneOptions:
     goal: str = "faithful"
     preset: str = "clean"
     steps: int = 0  # total steps over all stages; 0: derive from minutes
-    minutes: float = 0.0  # total wall-clock budget; 0: steps only
+    minutes: float = 0.0  # total training-time budget, pauses not counted; 0: steps only
     lr: float = 0.0  # 0: chosen for the time available (budget.choose_schedule)
     batch_size: int = 0  # 0: chosen for the time available
     patch_size: int = 96

@@ -41,6 +41,8 @@ class FinetuneRun:
         self._cancel = threading.Event()
         self._pause_requested = False
         self._resume_event = threading.Event()
+        self._paused_since: float | None = None  # time.monotonic() of the pause going on
+        self._paused_s = 0.0  # pauses that ended
         # SIGSTOP freezes the trainer where it is; elsewhere (Windows) pausing
         # stops it at a checkpoint and resuming restarts it from there.
         self.pause_mode = "signal" if hasattr(signal, "SIGSTOP") else "restart"
@@ -208,6 +210,8 @@ class FinetuneRun:
         with self._lock:
             self._pause_requested = True
             self._resume_event.clear()
+            if self._paused_since is None:
+                self._paused_since = time.monotonic()
             if self._proc is None:
                 return
             if self.pause_mode == "signal":
@@ -218,6 +222,9 @@ class FinetuneRun:
     def resume(self) -> None:
         with self._lock:
             self._pause_requested = False
+            if self._paused_since is not None:
+                self._paused_s += time.monotonic() - self._paused_since
+                self._paused_since = None
             if self._proc is not None and self.pause_mode == "signal":
                 self._proc.cont()
             self._resume_event.set()
@@ -231,6 +238,12 @@ class FinetuneRun:
     @property
     def paused(self) -> bool:
         return self._pause_requested
+
+    def paused_seconds(self) -> float:
+        """Seconds this run object has spent paused, a pause still going on included (time.monotonic)."""
+        with self._lock:
+            going_on = time.monotonic() - self._paused_since if self._paused_since is not None else 0.0
+            return self._paused_s + going_on
 
     @property
     def cancelled(self) -> bool:

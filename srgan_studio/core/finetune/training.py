@@ -3,10 +3,19 @@
 The trainer's records (``core.train_records``) become the events the wizard and the
 CLI show. A stage that stops without a cancel (a restart-style pause, a SIGTERM from
 outside) goes round again with ``--resume``; a dead trainer is one line with its log.
+
+A minutes budget counts training time only, so this side keeps the clock, not the
+trainer's ``--minutes``: a pause is a SIGSTOP, which the stopped trainer cannot see
+(its monotonic clock runs on through it, and a pause longer than the budget would end
+the stage on resuming), while the run here knows each pause to the moment it began
+and ended. The stage's clock starts with the trainer's start record (startup is not
+training), leaves the pauses out, and at the budget the trainer is asked to stop: it
+finishes its step, scores and saves, as at its own deadline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Generator
@@ -175,7 +184,10 @@ class _Stage:
         self.done_before = sum(s.steps for s in run.stages[:index])
         self.planned_total = sum(s.steps for s in run.stages)
         self.used_before = 0.0
-        self.started = 0.0
+        self.clock_from: float | None = None  # time.monotonic() at this process's start record
+        self.paused_before = 0.0  # the run's paused seconds then
+        self.budget_s = 0.0  # this process's share of the minutes budget (0: none)
+        self.budget_spent = False
 
     def recipe(self) -> Path:
         run, st = self.run, self.st
@@ -222,10 +234,19 @@ class _Stage:
         ]
         if resuming:
             argv.append("--resume")
-        minutes = budget.stage_minutes(self.run.options, _names(self.run), self.st.name, self.st.seconds)
-        if minutes:
-            argv += ["--minutes", f"{minutes:.4f}"]
-        return argv
+        return argv  # no --minutes: the budget is kept here, pauses left out (module docstring)
+
+    def active_s(self) -> float:
+        """Training seconds of this process so far: from its start record, pauses left out."""
+        if self.clock_from is None:
+            return 0.0
+        return time.monotonic() - self.clock_from - (self.run.paused_seconds() - self.paused_before)
+
+    def _stop_at_budget(self, proc: process.TrainProcess) -> None:
+        # Not while paused: the clock stands still then, and a stop would wake a SIGSTOPped trainer.
+        if self.budget_s and not self.budget_spent and not self.run.paused and self.active_s() >= self.budget_s:
+            self.budget_spent = True
+            proc.stop()
 
     def drive(self) -> Generator[Any, None, None]:
         self.out.mkdir(exist_ok=True)
@@ -233,6 +254,8 @@ class _Stage:
         outside_stops = 0
         while True:
             ended = yield from self._one_process(recipe)
+            if self.budget_spent:
+                ended = dataclasses.replace(ended, status="time budget reached")
             if ended.status != "stopped":
                 break
             # Stopped without a cancel: a restart-style pause (even one already resumed
@@ -272,16 +295,21 @@ class _Stage:
         run.attach(proc)
         ended: EndRecord | None = None
         last_error = ""
-        self.started, self.used_before = time.monotonic(), sum(s.seconds for s in run.stages)
+        self.clock_from, self.used_before = None, sum(s.seconds for s in run.stages)
+        minutes = budget.stage_minutes(run.options, _names(run), st.name, st.seconds)
+        self.budget_s = minutes * 60
         try:
             for rec in proc.records():
                 if self.cancel.cancelled and not run.cancelled:
                     run.cancel()
+                if isinstance(rec, StartRecord):
+                    self.clock_from, self.paused_before = time.monotonic(), run.paused_seconds()
                 if isinstance(rec, EndRecord):
                     ended = rec
                 elif isinstance(rec, ErrorRecord):
                     last_error = rec.error
                 else:
+                    self._stop_at_budget(proc)
                     yield from self._event(rec)
                 yield from self.previewer.ready()
             code = proc.wait()
@@ -289,7 +317,7 @@ class _Stage:
         finally:
             run.detach()
             proc.finish()
-        st.seconds += time.monotonic() - self.started
+        st.seconds += self.active_s()
         if ended is not None:
             st.step = ended.step
         if code != 0 or ended is None:
@@ -311,7 +339,7 @@ class _Stage:
                 st.name, self.index, len(run.stages), rec.steps, rec.step, rec.device, rec.precision, rec.threads
             )
         elif isinstance(rec, StepRecord):
-            used = self.used_before + time.monotonic() - self.started
+            used = self.used_before + self.active_s()
             clock = budget.run_clock(
                 run.options,
                 done_steps=self.done_before + rec.step,
