@@ -229,3 +229,16 @@ def test_an_unchecked_box_shows_on_the_dark_theme(qtbot, dark):
     field = dark.palette().base().color().lightness()
     row = [QColor(img.pixel(x, mark.center().y())).lightness() for x in range(mark.left(), mark.right() + 1)]
     assert max(row) - field > 60, row  # the box's edge stands out from the field inside it
+
+
+# -- Save -----------------------------------------------------------------------------------
+
+
+def test_the_save_dialog_says_the_icc_profile_stays_as_the_writer_does(qtbot, window, tmp_path):
+    from srgan_studio.gui.save_dialog import SaveDialog
+
+    _open(qtbot, window, make_photo(tmp_path / "photo.png", 40, 32))
+    dialog = SaveDialog(window, window.settings, window.save_choices(), window.shown_path)
+    qtbot.addWidget(dialog)
+    text = dialog.keep_metadata.text()
+    assert "EXIF" in text and "ICC profile is always kept" in text  # unticked, core/imagewrite.py keeps the ICC

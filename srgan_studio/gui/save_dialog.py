@@ -25,6 +25,8 @@ from ..core.settings import Settings
 from .save_job import SaveOptions
 from .size_control import SizeControl
 
+# core/imagewrite.py: keep_metadata=False drops EXIF, XMP and DPI; the ICC profile stays (colours would shift).
+KEEP_METADATA_TEXT = "Keep EXIF, XMP and DPI (the ICC profile is always kept)"
 FORMATS = tuple((key, formats.FORMATS[key].label) for key in formats.WRITABLE)  # (key, label) for combo boxes
 
 
@@ -78,7 +80,7 @@ class SaveDialog(QDialog):
         self.model.setCurrentIndex(max(0, default))
         self.format, self.quality = format_widgets(settings.output_format, settings.jpeg_quality, same_as_input=True)
         self.size = SizeControl()
-        self.keep_metadata = QCheckBox("Keep ICC profile, EXIF, XMP and DPI")
+        self.keep_metadata = QCheckBox(KEEP_METADATA_TEXT)
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.path = QLineEdit()
         row = path_row(self.path, self._on_browse)

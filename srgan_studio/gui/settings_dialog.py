@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import StudioError
 from ..core.settings import Settings, validate
-from .save_dialog import format_widgets, path_row
+from .save_dialog import KEEP_METADATA_TEXT, format_widgets, path_row
 
 PRECISIONS = (
     ("auto", "Automatic (bf16 or fp16 where the hardware and model allow)"),
@@ -106,7 +106,7 @@ class SettingsDialog(QDialog):
         self.output_dir = QLineEdit(settings.output_dir)
         self.output_dir.setPlaceholderText("Beside the input image")
         out_row = path_row(self.output_dir, self._on_browse)
-        self.keep_metadata = QCheckBox("Keep EXIF, XMP and DPI (the ICC profile is always kept)")
+        self.keep_metadata = QCheckBox(KEEP_METADATA_TEXT)
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.alpha_mode = QComboBox()
         self.alpha_mode.addItem("Through the model", "model")
