@@ -2,9 +2,12 @@
 
 Opens the app the way ``srgan-studio photo.png`` does, waits for the preview
 to render, and captures the screen (QScreen.grabWindow(0): the X server's
-framebuffer, as a user would see it) for: the side-by-side compare view, a
-1:1 detail with the info overlay, the split slider, the dark theme, the
-batch window after a small folder, the settings dialog and the model manager.
+framebuffer, as a user would see it) for: the first start, the side-by-side
+compare view, a zoomed detail with the info overlay, the split slider, a
+phone JPEG at quality 70 and 95 (the preview filling in, the Input control's
+reason, 1:1, the Realism slider at 0 and 100 %), Save, three bad files, the
+dark theme, two batches (one with bad files, at the defaults), the settings
+dialog and the model manager. Inputs come from scripts/screenshot_samples.py.
 
 Usage: python scripts/screenshot_driver.py OUT_DIR
 """
@@ -15,143 +18,109 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image
+from screenshot_samples import bad_files, mixed_folder, phone_jpegs, sample_folder, sample_photo, transparent_photo
 
 
-def sample_photo(path: Path, w: int = 360, h: int = 240) -> Path:
-    """A synthetic low-resolution 'photo': sky, sun, hills, a house, text and fine texture."""
-    big_w, big_h = w * 4, h * 4
-    y = np.linspace(0, 1, big_h)[:, None]
-    sky = np.stack([120 + 100 * y, 170 + 60 * y, 235 - 30 * y], axis=2) * np.ones((1, big_w, 1))
-    im = Image.fromarray(sky.astype(np.uint8))
-    d = ImageDraw.Draw(im)
-    d.ellipse((big_w * 0.72, big_h * 0.10, big_w * 0.84, big_h * 0.28), fill=(255, 236, 170))
-    d.polygon(
-        [
-            (0, big_h * 0.70),
-            (big_w * 0.25, big_h * 0.42),
-            (big_w * 0.55, big_h * 0.68),
-            (big_w * 0.80, big_h * 0.46),
-            (big_w, big_h * 0.62),
-            (big_w, big_h),
-            (0, big_h),
-        ],
-        fill=(58, 98, 72),
-    )
-    rng = np.random.default_rng(3)
-    for _ in range(900):  # grass blades: fine texture the models must reconstruct
-        x0, y0 = rng.uniform(0, big_w), rng.uniform(big_h * 0.72, big_h)
-        d.line(
-            (x0, y0, x0 + rng.uniform(-6, 6), y0 - rng.uniform(10, 28)),
-            fill=(int(rng.uniform(40, 110)), int(rng.uniform(120, 190)), 60),
-            width=2,
-        )
-    hx, hy = big_w * 0.18, big_h * 0.52
-    d.rectangle((hx, hy, hx + 260, hy + 200), fill=(196, 90, 70))
-    d.polygon([(hx - 20, hy), (hx + 130, hy - 110), (hx + 280, hy)], fill=(90, 50, 45))
-    for i in range(3):
-        d.rectangle(
-            (hx + 25 + i * 80, hy + 50, hx + 75 + i * 80, hy + 110), fill=(240, 230, 190), outline=(60, 40, 30), width=5
-        )
-    try:
-        font = ImageFont.truetype("DejaVuSans-Bold.ttf", 64)
-    except OSError:
-        font = ImageFont.load_default()
-    d.text((big_w * 0.50, big_h * 0.80), "SRGAN Studio", fill=(255, 255, 255), font=font)
-    for i in range(0, big_w, 12):  # a fence: high-frequency stripes
-        d.line((i, big_h * 0.90, i, big_h * 0.97), fill=(235, 225, 200), width=4)
-    im = im.filter(ImageFilter.GaussianBlur(1.2)).resize((w, h), Image.BICUBIC)
-    im.save(path)
-    return path
+class Driver:
+    """The running app, a pump for its event loop and a camera."""
 
+    def __init__(self, out: Path):
+        from srgan_studio.gui.app import create_app
 
-def transparent_photo(path: Path, source: Path) -> Path:
-    """The sample with a disc cut out and a faded border: transparency the panes must show."""
-    im = Image.open(source).convert("RGBA")
-    w, h = im.size
-    y, x = np.mgrid[0:h, 0:w]
-    alpha = np.clip(np.minimum.reduce([x, y, w - 1 - x, h - 1 - y]) * 12, 0, 255).astype(np.float32)
-    alpha[(x - 0.3 * w) ** 2 + (y - 0.35 * h) ** 2 < (0.15 * h) ** 2] = 0
-    im.putalpha(Image.fromarray(alpha.astype(np.uint8)))
-    im.save(path)
-    return path
+        self.out = out
+        self.app = create_app([])
+        self.win = None
 
-
-def sample_folder(folder: Path, n: int = 6) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        sample_photo(folder / f"holiday_{i + 1:02d}.png", 96 + 16 * i, 64 + 8 * i)
-    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    (folder / "readme.txt").write_text("not an image")
-    return folder
-
-
-def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / "_work"
-    work.mkdir(exist_ok=True)
-    work = work.resolve()
-    photo = sample_photo(work / "photo.png")
-    album = sample_folder(work / "album")
-
-    from PySide6.QtWidgets import QApplication
-
-    from srgan_studio.core.settings import Settings
-    from srgan_studio.gui.app import build_main_window, create_app
-
-    app = create_app([])
-
-    def pump(seconds: float, until=None) -> bool:
+    def pump(self, seconds: float, until=None) -> bool:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            app.processEvents()
+            self.app.processEvents()
             if until is not None and until():
                 return True
             time.sleep(0.01)
         return until is None
 
-    def shot(name: str, widget=None) -> None:
-        pump(0.4)
-        screen = app.primaryScreen()
-        pix = screen.grabWindow(0) if widget is None else widget.grab()
-        path = out / f"{name}.png"
+    def shot(self, name: str, widget=None) -> None:
+        self.pump(0.4)
+        pix = self.app.primaryScreen().grabWindow(0) if widget is None else widget.grab()
+        path = self.out / f"{name}.png"
         pix.save(str(path))
         print(f"saved {path}")
 
-    t0 = time.perf_counter()
-    win = build_main_window([photo], settings=Settings(theme="light"), persist=False)
-    win.resize(1400, 860)
-    win.move(0, 0)
-    win.show()
-    pump(0.05)
-    print(f"window shown in {time.perf_counter() - t0:.2f} s")
-
-    def rendered() -> bool:
+    def rendered(self) -> bool:
+        win = self.win
         slots = [s for s in win.compare.slots if s.descriptor is not None]
         return win.image is not None and not win.preview.busy and all(s.fraction >= 1 for s in slots)
 
-    pump(120, rendered)
-    shot("01_compare_side_by_side")
+    def open_and_render(self, path: Path, seconds: float = 180) -> None:
+        self.win.open_paths([path])
+        self.pump(seconds, lambda: self.win.windowTitle().endswith(path.name) and self.rendered())
 
+    def message_boxes(self) -> list:
+        from PySide6.QtWidgets import QMessageBox
+
+        return [w for w in self.app.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+    def close_message_boxes(self) -> None:
+        for box in self.message_boxes():
+            box.done(0)
+        self.pump(0.1)
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    work = (out / "_work").resolve()
+    work.mkdir(exist_ok=True)
+    d = Driver(out)
+    first_start(d)
+    classic_views(d, work)
+    phone_photo(d, work)
+    saving(d, work)
+    bad_inputs(d, work)
+    dark_theme(d)
+    batches(d, work)
+    dialogs(d)
+    d.win.close()
+    return 0
+
+
+def first_start(d: Driver) -> None:
+    """No image yet, the window at the size it opens with on a 1600x1000 screen."""
+    from srgan_studio.core.settings import Settings
+    from srgan_studio.gui.app import build_main_window
+
+    t0 = time.perf_counter()
+    d.win = build_main_window([], settings=Settings(theme="light"), persist=False)
+    d.win.show()
+    d.pump(0.3)
+    print(
+        f"window shown in {time.perf_counter() - t0:.2f} s, {d.win.width()}x{d.win.height()} at {d.win.x()},{d.win.y()}"
+    )
+    d.shot("00_first_start")
+
+
+def classic_views(d: Driver, work: Path) -> None:
+    """The drawn sample: side by side, a zoomed detail with the info overlay, the lens, the split, transparency."""
+    win = d.win
+    photo = sample_photo(work / "photo.png")
+    d.open_and_render(photo, 120)
+    d.shot("01_compare_side_by_side")
     view = win.compare.view
     win.actions.info.setChecked(True)
     view.set_zoom(1.0)
     view.cx, view.cy = 0.28 * view.image_w, 0.62 * view.image_h
     view.set_zoom(2.0)
-    pump(120, rendered)
-    shot("02_detail_zoom_info")
+    d.pump(120, d.rendered)
+    d.shot("02_detail_zoom_info")
     win.actions.info.setChecked(False)
-
     view.fit()
-    pump(120, rendered)
+    d.pump(120, d.rendered)
     win.actions.lens.setChecked(True)
     view.set_lens((0.55 * view.image_w, 0.86 * view.image_h))
-    pump(0.3)
-    shot("02b_lens")
+    d.shot("02b_lens")
     win.actions.lens.setChecked(False)
-
     win.actions.split.trigger()
     view.fit()
     win.compare.split_left.setCurrentIndex(0)
@@ -159,58 +128,142 @@ def main() -> int:
     win.compare._on_split_choice()
     win.compare.split_pane.set_split(0.45)
     view.set_zoom(view.zoom * 1.6)
-    pump(120, rendered)
-    shot("03_split_slider")
+    d.pump(120, d.rendered)
+    d.shot("03_split_slider")
     win.actions.side.trigger()
-
-    win.open_paths([transparent_photo(work / "cutout.png", photo)])
-    pump(120, lambda: win.images.current == work / "cutout.png" and rendered())
-    shot("03b_transparent")
-
+    d.open_and_render(transparent_photo(work / "cutout.png", photo), 120)
+    d.shot("03b_transparent")
     jpeg = work / "photo_q40.jpg"
     Image.open(photo).save(jpeg, quality=40)
-    win.open_paths([jpeg])
-    pump(180, lambda: win.images.current == jpeg and rendered())
-    shot("03c_input_photo_jpeg")
+    d.open_and_render(jpeg)
+    d.shot("03c_input_photo_jpeg")
 
+
+def phone_photo(d: Driver, work: Path) -> None:
+    """A phone JPEG at q70 and q95: which models, why, the preview filling in, 1:1, the Realism slider."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QToolTip
+
+    win = d.win
+    q70, q95 = phone_jpegs(work)
+    win.open_paths([q70])
+    d.pump(120, lambda: win.image is not None and any(0 < s.fraction < 1 for s in win.compare.slots))
+    d.shot("10_phone_q70_rendering")
+    d.pump(240, lambda: win.windowTitle().endswith(q70.name) and d.rendered())
+    d.shot("10b_phone_q70_done")
+    combo = win.actions.input_kind
+    QToolTip.showText(combo.mapToGlobal(QPoint(10, combo.height())), combo.toolTip(), combo)
+    d.shot("10c_phone_q70_input_tooltip")
+    QToolTip.hideText()
+    d.open_and_render(q95, 240)
+    d.shot("11_phone_q95")
+    QToolTip.showText(combo.mapToGlobal(QPoint(10, combo.height())), combo.toolTip(), combo)
+    d.shot("11b_phone_q95_input_tooltip")
+    QToolTip.hideText()
+    view = win.compare.view
+    win.actions.one_to_one.trigger()
+    view.cx, view.cy = 0.30 * view.image_w, 0.60 * view.image_h
+    view.set_zoom(1.0)
+    d.pump(240, d.rendered)
+    d.shot("12_phone_one_to_one")
+    for percent in (0, 100):
+        win.actions.realism.setValue(percent)
+        d.pump(60, lambda: not win.realism._timer.isActive() and win.realism.worker is None and d.rendered())
+        d.shot(f"13_realism_{percent}")
+    slider = win.actions.realism
+    QToolTip.showText(slider.mapToGlobal(QPoint(10, slider.height())), slider.toolTip(), slider)
+    d.shot("13b_realism_tooltip")
+    QToolTip.hideText()
+    win.actions.realism.setValue(50)
+    view.fit()
+    d.pump(240, lambda: not win.realism._timer.isActive() and win.realism.worker is None and d.rendered())
+
+
+def saving(d: Driver, work: Path) -> None:
+    """Save: the dialog's defaults, then what the status bar says after."""
+    from srgan_studio.gui.save_dialog import SaveDialog
+
+    win = d.win
+    dialog = SaveDialog(
+        win, win.settings, win.save_choices(), win.images.current, default_name=win.roles.pair(win._installed())[0]
+    )
+    dialog.show()
+    dialog.move(300, 200)
+    d.shot("14_save_dialog")
+    print(f"save dialog: {dialog.model.currentData()} -> {dialog.path.text()}")
+    worker = win.save_to(dialog.options(), dialog.descriptor())
+    dialog.close()
+    d.pump(240, lambda: win.save_worker is None)
+    d.shot("14b_after_save")
+    print(f"saved: {worker is not None}; status: {win.statusBar().currentMessage()}")
+
+
+def bad_inputs(d: Driver, work: Path) -> None:
+    """A text file named .jpg, a cut-off JPEG, a PNG whose header claims 1.2 gigapixels."""
+    for kind, path in bad_files(work / "bad").items():
+        d.win.open_paths([path])
+        d.pump(30, lambda: bool(d.message_boxes()))
+        d.shot(f"15_bad_{kind}")
+        print(f"bad {kind}: {[b.text() for b in d.message_boxes()]}; status: {d.win.statusBar().currentMessage()}")
+        d.close_message_boxes()
+
+
+def dark_theme(d: Driver) -> None:
     from srgan_studio.gui.icons import retint_all
     from srgan_studio.gui.theme import apply_theme
 
-    win.actions.side.trigger()
-    apply_theme(QApplication.instance(), "dark")
+    apply_theme(d.app, "dark")
     retint_all()
-    view.fit()
-    pump(120, rendered)
-    shot("04_dark_theme")
-    apply_theme(QApplication.instance(), "light")
-    retint_all()
+    d.win.compare.view.fit()
+    d.pump(120, d.rendered)
+    d.shot("04_dark_theme")
 
+
+def batches(d: Driver, work: Path) -> None:
+    """The drawn album with every model, then a phone folder with bad files at the defaults (dark theme)."""
     from PySide6.QtTest import QTest
 
+    win = d.win
     batch = win.show_batch()
     batch.resize(1000, 640)
     batch.move(60, 40)
-    QTest.keyClicks(batch.input_dir, str(album))  # typed, as a user does (bug: output became /_upscaled)
-    shot("05a_batch_after_typing")
+    QTest.keyClicks(batch.input_dir, str(sample_folder(work / "album")))  # typed, as a user does
+    d.shot("05a_batch_after_typing")
     batch.set_models(["bicubic_x4", *[n for n in ("srresnet_x4", "srgan_x4") if n in win.registry]])
     batch.start()
-    pump(300, lambda: batch.summary is not None and batch.worker is None)
-    shot("05_batch_window")
+    d.pump(300, lambda: batch.summary is not None and batch.worker is None)
+    d.shot("05_batch_window")
+    batch.close()
+    win._batch_window = None  # a fresh window: the defaults a first-time user sees
+
+    batch = win.show_batch(mixed_folder(work / "phone"))
+    batch.move(60, 40)
+    d.shot("16_batch_mixed_defaults")
+    batch.start()
+    d.pump(300, lambda: batch.summary is not None and batch.worker is None)
+    d.shot("16b_batch_mixed_done")
+    print(f"batch summary: {batch.summary_label.text()}")
     batch.close()
 
-    dialog = win.show_settings()
-    pump(0.3)
-    dialog.move(200, 120)
-    shot("06_settings")
-    dialog.reject()
 
-    mm = win.show_models()
-    mm.move(160, 60)
-    mm.reload(select="srresnet_x4")
-    shot("07_model_manager")
-    mm.close()
-    win.close()
-    return 0
+def dialogs(d: Driver) -> None:
+    """Settings and the model manager, in the dark theme and then the light one."""
+    from srgan_studio.gui.icons import retint_all
+    from srgan_studio.gui.theme import apply_theme
+
+    for theme in ("dark", "light"):
+        apply_theme(d.app, theme)
+        retint_all()
+        d.win.settings.theme = theme
+        dialog = d.win.show_settings()
+        dialog.move(200, 120)
+        d.shot(f"06_settings_{theme}")
+        dialog.reject()
+        mm = d.win.show_models()
+        mm.move(160, 60)
+        mm.reload(select="srresnet_x4")
+        d.shot(f"07_model_manager_{theme}")
+        mm.close()
 
 
 if __name__ == "__main__":
