@@ -242,3 +242,13 @@ def test_the_save_dialog_says_the_icc_profile_stays_as_the_writer_does(qtbot, wi
     qtbot.addWidget(dialog)
     text = dialog.keep_metadata.text()
     assert "EXIF" in text and "ICC profile is always kept" in text  # unticked, core/imagewrite.py keeps the ICC
+
+
+def test_the_count_goes_when_the_input_is_no_folder_any_more(qtbot, tmp_path):
+    win = _batch(qtbot, tmp_path)
+    src = _phone_folder(tmp_path)
+    win.set_input(src)
+    qtbot.waitUntil(lambda: "Press Start" in win.summary_label.text(), timeout=5000)
+    win.set_input(tmp_path / "phon")  # half typed
+    qtbot.waitUntil(lambda: "Press Start" not in win.summary_label.text(), timeout=5000)
+    assert win.summary_label.text() == "No such folder."

@@ -206,7 +206,11 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
     def _count_inputs(self) -> None:
         """Count the images a Start would take (off the UI thread: a tree with subfolders can be large)."""
         folder = self.input_dir.text().strip()
-        if self.worker is not None or not folder or not Path(folder).expanduser().is_dir():
+        if self.worker is not None:
+            return
+        if not folder or not Path(folder).expanduser().is_dir():
+            self.summary_label.setText("No such folder." if folder else "")  # not the count of the folder before
+            self.summary_label.setToolTip("")
             return
         from ..core.discover import find_images
 
