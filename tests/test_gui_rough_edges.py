@@ -252,3 +252,17 @@ def test_the_count_goes_when_the_input_is_no_folder_any_more(qtbot, tmp_path):
     win.set_input(tmp_path / "phon")  # half typed
     qtbot.waitUntil(lambda: "Press Start" not in win.summary_label.text(), timeout=5000)
     assert win.summary_label.text() == "No such folder."
+
+
+def test_the_status_after_save_says_what_how_big_and_where(qtbot, window, tmp_path, registry):
+    from gui_fixtures import wait_worker
+
+    from srgan_studio.gui.save_job import SaveOptions
+
+    _open(qtbot, window, make_photo(tmp_path / "photo.png", 30, 20))
+    out = tmp_path / "out" / "photo_srgan_x4.png"
+    out.parent.mkdir()
+    worker = window.save_to(SaveOptions(out, "png"), registry.get("srgan_x4"))
+    wait_worker(qtbot, worker, timeout=60000)
+    qtbot.waitUntil(lambda: window.save_worker is None, timeout=5000)
+    assert window.statusBar().currentMessage() == f"Saved photo_srgan_x4.png (120×80) in {out.parent}"

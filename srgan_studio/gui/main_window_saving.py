@@ -12,6 +12,18 @@ from .save_job import PreviewBlocks, SaveOptions, save_job
 from .worker import Worker
 
 
+def saved_text(path: Path) -> str:
+    """'Saved photo_restore_x4.jpg (2560×1712) in /photos': what was written, how big, and where."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:  # the header only
+            size = f" ({im.width}×{im.height})"
+    except Exception:  # noqa: BLE001 - the size is a courtesy; the file is written
+        size = ""
+    return f"Saved {path.name}{size} in {path.parent}"
+
+
 class SavingMixin:
     # -- saving ------------------------------------------------------------------
     def _on_save(self) -> None:
@@ -78,7 +90,7 @@ class SavingMixin:
             self.progress.setValue(p.done)
 
     def _on_saved(self, path) -> None:
-        self.statusBar().showMessage(f"Saved {path}", 8000)
+        self.statusBar().showMessage(saved_text(Path(path)), 8000)
 
     def _on_save_done(self) -> None:
         worker, self.save_worker = self.save_worker, None
