@@ -157,7 +157,7 @@ def test_recipes_pass_the_trainers_strict_schema(tmp_path, monkeypatch):
         recipe = load_recipe(stage_recipe(run, i))
         assert recipe.train.stage == stage and recipe.data.degradation == "old_print"
         assert recipe.train.lr == 5e-5 and recipe.train.ema == 0.0 and recipe.data.patch_size == 32
-        assert Path(recipe.data.train) == run.train_dir and recipe.data.val == [str(run.preview_dir / "crops")]
+        assert Path(recipe.data.train) == run.train_dir and recipe.data.val == [str(run.dir / "val")]
         assert recipe.model.options == ft.read_weights_arch(run.state.base.weights)["options"]
         assert recipe.train.warmup_steps == run.stages[i].steps // 10
     assert load_recipe(run.dir / "recipe-psnr.toml").train.init == run.state.base.weights

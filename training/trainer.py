@@ -26,13 +26,18 @@ from . import distributed
 from .archs import build_model
 from .best import BestKeeper
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_weights, save_checkpoint, save_weights
-from .data import PatchDataset, load_eval_pairs, prefetch
+from .data import PatchDataset, prefetch
 from .device import DeviceError, choose_device
 from .losses import pixel_loss
 from .recipe import Recipe, RecipeError, degradation_config, load_recipe
 from .schedule import EMA, lr_at
 from .threads import ThreadTuner
-from .validation import evaluate_model, run_model  # noqa: F401 - run_model: the name callers know
+from .validation import (
+    ValidationDataError,
+    evaluate_model,
+    load_val_set,
+    run_model,  # noqa: F401 - run_model: the name callers know
+)
 
 
 class TrainingError(RuntimeError):
@@ -232,8 +237,12 @@ class Trainer:
         if val_sets is None:
             val_sets = {}
             for folder in r.data.val:
-                # Validation sees the training degradation (seed 0): for a restore model, the task it learns.
-                pairs = load_eval_pairs(Path(folder), self.scale, degradation_config(r), seed=0)
+                # Validation sees the training degradation (seed 0): for a restore model, the task it learns;
+                # a folder of hr/ and lr/ pairs (a fine-tune's held-out photos) is scored as given.
+                try:
+                    pairs = load_val_set(Path(folder), self.scale, degradation_config(r), seed=0)
+                except ValidationDataError as exc:
+                    raise TrainingError(str(exc)) from None
                 if r.data.val_max_images:
                     pairs = pairs[: r.data.val_max_images]
                 val_sets[Path(folder).name] = pairs

@@ -17,9 +17,11 @@ import numpy as np
 from ..descriptor import ModelDescriptor
 from ..errors import StudioError
 from .base import BaseModel, default_base
+from .evaluate import EVAL_SIDE
 from .state import BaseChoice, RunState
 
-CHOICE_SIDE = 256  # HR px of the centre crop each candidate is scored on
+# The final figure's crops: the base chosen is the best on the numbers the user is shown at the end.
+CHOICE_SIDE = EVAL_SIDE
 
 
 def candidates(bases: list[BaseModel], scale: int) -> list[BaseModel]:

@@ -17,7 +17,7 @@ import numpy as np
 from .photos import Photo
 from .state import STATE_FILE
 
-PREVIEW_SIDE = 128  # the held-out crops the trainer validates on and the previews show
+PREVIEW_SIDE = 128  # the held-out crops the previews show
 
 
 def finetune_root() -> Path:
@@ -98,7 +98,7 @@ def centre_box(height: int, width: int, side: int, scale: int) -> tuple[int, int
 
 
 def make_preview_crops(out: Path, heldout: list[Photo], scale: int, side: int = PREVIEW_SIDE) -> None:
-    """Centre crops of the held-out photos: the trainer validates on them, the preview shows the first."""
+    """Centre crops of the held-out photos: the preview shows the first."""
     from PIL import Image as PILImage
 
     out.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ from ..train_records import (
     ValRecord,
 )
 from . import budget, process
+from .evaluate import write_val_pairs
 from .events import (
     CheckpointSaved,
     Estimate,
@@ -206,7 +207,7 @@ class _Stage:
             arch=run.state.base.arch,
             init=init,
             train_dir=str(run.train_dir),
-            val_dirs=[str(run.preview_dir / "crops")],
+            val_dirs=[str(write_val_pairs(run))],
             steps=st.steps,
             expected_steps=min(expected, st.steps),
             checkpoint_minutes=run.options.preview_seconds / 60,
