@@ -10,18 +10,16 @@ base and fine-tuned PSNR/SSIM (Y, border = scale) on the held-out pages.
 
     python benchmarks/bench_finetune.py --base srresnet_x4 --minutes 4
 
-Measured 2026-12-04 on the shared 2-core box (bf16 autocast, threads measured during the run,
-batch and lr chosen for the budget: 16 and 2e-4; 40 pages, 36 train / 4 held out, 320x320):
-- srresnet_x4, clean, 4.0 min: 379 steps (the box was shared with other work for part of it),
-  bicubic 17.95, base 19.78, fine-tuned 21.13 dB (+1.35 dB), SSIM 0.792 -> 0.847. The weights of
-  the last step were the best on the held-out crops (19.34 -> 20.47 dB).
-- The same command while a GAN training run held the cores: 30 steps, +0.19 dB (the machine gave
-  the fine-tune a few percent of one core).
-- ``--domain photos --preset phone_jpeg --base auto`` (40 BSD200 photos, base restore_x4), 4.1 min:
-  323 steps at batch 16, bicubic 27.88, base 28.31, fine-tuned 28.64 dB (+0.33 dB; target +0.5 missed);
-  the held-out crops peaked at step 82 (26.02 -> 26.19 dB), whose weights were kept. The same with
-  ``--uniform-patches``: 533 steps, 28.75 dB (+0.43 dB; kept step 210), so damaged presets now draw
-  patches uniformly (one run each, and their step counts differ: the box's load changed).
+Measured 2026-12-04, session 5, on the idle 2-core box (bf16 autocast, batch 16 and lr 2e-4 chosen for
+the budget; held-out figures on 256 px centre crops, the same pairs the trainer validates on):
+- srresnet_x4, clean text pages (36 train / 4 held out, 320x320), 4.0 min: 969 steps, bicubic 17.21,
+  base 18.98, fine-tuned 21.04 dB (+2.06 dB), SSIM 0.770 -> 0.858; the last step was the best.
+- ``--domain photos --preset phone_jpeg --base auto`` (40 BSD200 photos, 4 held out), 4.0 min: the base
+  chosen by measurement is srresnet_x4 (27.88 dB against restore_x4's 27.33 on the held-out photos);
+  914 steps, bicubic 26.71, base 27.88, fine-tuned 27.89 dB: +0.55 dB over restore_x4, +0.01 over its
+  base (kept step 37). On mild JPEG the clean model is already near what 4 CPU minutes can teach.
+- Earlier figures (768 px crops, base restore_x4 by the old rule): +0.33 / +0.43 dB over restore_x4;
+  while a GAN training run held the cores, 30 steps and +0.19 dB on text.
 
 Without a bundled model, ``--train-base-minutes M`` first trains a small
 SRResNet x4 on ``--base-data`` (default ../shared/datasets/train) for M minutes
