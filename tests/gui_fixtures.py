@@ -85,3 +85,17 @@ def wait_worker(qtbot, worker, timeout=60000):
 
     qtbot.waitUntil(lambda: worker.outcome != "" and not worker.is_running, timeout=timeout)
     QApplication.processEvents()
+
+
+def batch_window(qtbot, tmp_path: Path):
+    """A shown BatchWindow over a registry with no bundled models (the tests pick their own)."""
+    from srgan_studio.core.registry import Registry
+    from srgan_studio.core.settings import Settings
+    from srgan_studio.gui.batch_window import BatchWindow
+
+    empty = tmp_path / "no-bundled"
+    empty.mkdir(exist_ok=True)
+    win = BatchWindow(Settings(), Registry(bundled_dir=empty))
+    qtbot.addWidget(win)
+    win.show()
+    return win

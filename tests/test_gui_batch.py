@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import json
 
+from gui_fixtures import batch_window as _window
 from gui_fixtures import make_photo
 
 from srgan_studio.core.imageio import read_image
-from srgan_studio.core.registry import Registry
-from srgan_studio.core.settings import Settings
-from srgan_studio.gui.batch_window import BatchWindow
-
-
-def _window(qtbot, tmp_path):
-    empty = tmp_path / "no-bundled"
-    empty.mkdir(exist_ok=True)
-    win = BatchWindow(Settings(), Registry(bundled_dir=empty))
-    qtbot.addWidget(win)
-    win.show()
-    return win
 
 
 def _run(qtbot, win):

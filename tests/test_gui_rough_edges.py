@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
+from gui_fixtures import batch_window, make_photo, registry, studio_models, wait_loaded, wait_rendered, window  # noqa: F401
 from PIL import Image as PILImage
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
@@ -151,18 +151,6 @@ def test_the_realism_tooltip_names_the_pair_and_the_pane(qtbot, window):
 # -- the batch window -------------------------------------------------------------------
 
 
-def _batch(qtbot, tmp_path):
-    from srgan_studio.core.registry import Registry
-    from srgan_studio.gui.batch_window import BatchWindow
-
-    empty = tmp_path / "no-bundled"
-    empty.mkdir(exist_ok=True)
-    win = BatchWindow(Settings(), Registry(bundled_dir=empty))
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
 def _phone_folder(tmp_path):
     src = tmp_path / "phone"
     src.mkdir()
@@ -174,14 +162,14 @@ def _phone_folder(tmp_path):
 
 
 def test_the_batch_window_says_what_the_folder_holds_before_start(qtbot, tmp_path):
-    win = _batch(qtbot, tmp_path)
+    win = batch_window(qtbot, tmp_path)
     win.set_input(_phone_folder(tmp_path))
     qtbot.waitUntil(lambda: "Press Start" in win.summary_label.text(), timeout=5000)
     assert win.summary_label.text() == "3 images in phone. Press Start.\nLeft out: readme.txt (not an image)"
 
 
 def test_the_batch_summary_names_what_was_left_out_and_shows_why_a_file_failed(qtbot, tmp_path):
-    win = _batch(qtbot, tmp_path)
+    win = batch_window(qtbot, tmp_path)
     win.resize(900, 640)
     win.set_input(_phone_folder(tmp_path))
     win.set_models(["bicubic_x4"])
@@ -245,7 +233,7 @@ def test_the_save_dialog_says_the_icc_profile_stays_as_the_writer_does(qtbot, wi
 
 
 def test_the_count_goes_when_the_input_is_no_folder_any_more(qtbot, tmp_path):
-    win = _batch(qtbot, tmp_path)
+    win = batch_window(qtbot, tmp_path)
     src = _phone_folder(tmp_path)
     win.set_input(src)
     qtbot.waitUntil(lambda: "Press Start" in win.summary_label.text(), timeout=5000)
