@@ -94,7 +94,7 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
             finally:
                 PILImage.MAX_IMAGE_PIXELS = saved
     except PILImage.DecompressionBombError:
-        raise ImageReadError(_too_big_text(None, max_pixels), path) from None
+        raise ImageReadError(_too_big_text(_claimed_size(path), max_pixels), path) from None
     except UnidentifiedImageError:
         if _is_tiff(path):
             return None
@@ -106,7 +106,7 @@ def _open(path: Path, max_pixels: int | None) -> PILImage.Image:
     w, h = im.size
     if max_pixels is not None and w * h > max_pixels:
         im.close()
-        raise ImageReadError(_too_big_text(w * h, max_pixels), path)
+        raise ImageReadError(_too_big_text((w, h), max_pixels), path)
     return im
 
 
@@ -130,7 +130,7 @@ def _read_tiff_only(path: Path, max_pixels: int | None) -> Image:
             page = tif.pages[0]
             shape = page.shape
             if max_pixels is not None and shape[0] * shape[1] > max_pixels:
-                raise ImageReadError(_too_big_text(shape[0] * shape[1], max_pixels), path)
+                raise ImageReadError(_too_big_text((shape[1], shape[0]), max_pixels), path)
             arr = page.asarray()
             tags = page.tags
             icc = tags[_ICC_TAG].value if _ICC_TAG in tags else None
@@ -158,10 +158,36 @@ def _read_tiff_only(path: Path, max_pixels: int | None) -> Image:
     return Image(np.ascontiguousarray(color), None if alpha is None else np.ascontiguousarray(alpha), meta)
 
 
-def _too_big_text(pixels: int | None, max_pixels: int | None) -> str:
-    have = f"{pixels / 1e6:.1f} megapixels" if pixels else "too many pixels"
-    limit = f"{max_pixels / 1e6:g}" if max_pixels else "?"
-    return f"image has {have}, over the limit of {limit} megapixels (a decompression bomb?); raise the limit to open it"
+def _claimed_size(path: Path) -> tuple[int, int] | None:
+    """The width and height a header claims, for the message after Pillow refused the file as a bomb (its
+    error gives only a pixel count). Pillow had parsed this header before its check, so reading it again
+    without the limit decodes nothing either; the lock keeps other threads' opens under their limits."""
+    try:
+        with _open_lock:
+            saved = PILImage.MAX_IMAGE_PIXELS
+            PILImage.MAX_IMAGE_PIXELS = None
+            try:
+                with PILImage.open(path, formats=SUPPORTED_READ) as im:
+                    return im.size
+            finally:
+                PILImage.MAX_IMAGE_PIXELS = saved
+    except Exception:  # noqa: BLE001 - only the message loses the size
+        return None
+
+
+def _megapixels(pixels: float) -> str:
+    mp = pixels / 1e6
+    return f"{mp:.2g}" if mp < 1 else f"{mp:.1f}".removesuffix(".0")
+
+
+def _too_big_text(size: tuple[int, int] | None, max_pixels: int | None) -> str:
+    """The size tells a user whether the file is a real panorama (raise the limit) or a broken or hostile
+    header: "30000x20000 = 600 megapixels, over the limit of 180 megapixels for safety"."""
+    have = f"{size[0]}x{size[1]} = {_megapixels(size[0] * size[1])} megapixels" if size else "too many pixels"
+    if max_pixels is None and PILImage.MAX_IMAGE_PIXELS:
+        max_pixels = 2 * PILImage.MAX_IMAGE_PIXELS  # no limit asked for: Pillow's own refuses above twice its value
+    limit = _megapixels(max_pixels) if max_pixels else "?"
+    return f"{have}, over the limit of {limit} megapixels for safety; raise the limit to open it"
 
 
 def _decode(im: PILImage.Image, path: Path) -> Image:

@@ -1,0 +1,60 @@
+"""More rough edges a new user met in the GUI: the Input control before an image, the dark slider groove,
+the model manager's size, the bomb message, the output size in Save, and what the screenshots showed."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from gui_fixtures import make_photo, registry, studio_models, wait_loaded, window  # noqa: F401
+from PySide6.QtWidgets import QMessageBox
+
+from srgan_studio.core.errors import ImageReadError
+
+
+def _open(qtbot, win, path):
+    win.open_paths([path])
+    wait_loaded(qtbot, win)
+
+
+def _png_claiming(path, w: int, h: int):
+    """A PNG of a few bytes whose header says ``w`` x ``h``: a bomb by its header, no pixels allocated."""
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+# -- a decompression bomb says how big it is ----------------------------------------------
+
+
+def test_a_bomb_names_its_size_and_the_limit(tmp_path):
+    import pytest
+    from PIL import Image as PILImage
+
+    from srgan_studio.core.imageio import read_image
+
+    bomb = _png_claiming(tmp_path / "photo.png", 30000, 20000)
+    with pytest.raises(ImageReadError) as err:
+        read_image(bomb, max_pixels=180_000_000)
+    assert str(err.value) == (
+        f"{bomb}: 30000x20000 = 600 megapixels, over the limit of 180 megapixels for safety; raise the limit to open it"
+    )
+    with pytest.raises(ImageReadError, match="30000x20000 = 600 megapixels, over the limit of 179 megapixels"):
+        read_image(bomb, max_pixels=None)  # Pillow's own limit
+    assert PILImage.MAX_IMAGE_PIXELS == 89478485  # reading the size turned Pillow's guard off for good
+
+
+def test_the_gui_shows_the_bomb_size(qtbot, window, tmp_path):
+    bomb = _png_claiming(tmp_path / "photo.png", 30000, 20000)
+    window.open_paths([bomb])
+    qtbot.waitUntil(lambda: window.last_error != "" and window.load_worker is None, timeout=10000)
+    for box in window.findChildren(QMessageBox):
+        box.done(0)
+    assert "photo.png: 30000x20000 = 600 megapixels, over the limit of 180 megapixels" in window.last_error
+    assert "Largest input" in window.last_error
