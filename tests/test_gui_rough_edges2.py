@@ -58,3 +58,17 @@ def test_the_gui_shows_the_bomb_size(qtbot, window, tmp_path):
         box.done(0)
     assert "photo.png: 30000x20000 = 600 megapixels, over the limit of 180 megapixels" in window.last_error
     assert "Largest input" in window.last_error
+
+
+# -- the Input control before any image ------------------------------------------------------
+
+
+def test_the_input_control_is_neutral_until_an_image_is_measured(qtbot, window, tmp_path):
+    combo = window.actions.input_kind
+    assert combo.currentIndex() == -1 and combo.currentText() == ""  # no "Clean source" guessed from nothing
+    assert combo.placeholderText() == "Auto" and not combo.isEnabled()
+    assert combo.toolTip().startswith("Auto: measured from each image when it opens.")
+
+    _open(qtbot, window, make_photo(tmp_path / "holiday.png"))
+    assert combo.isEnabled() and combo.currentText() in ("Photo (compressed or noisy)", "Clean source")
+    assert "because:" in combo.toolTip()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .icons import set_icon
-from .model_roles import kind_tooltip
+from .model_roles import AUTO_TEXT, kind_tooltip
 from .view_state import LENS_FACTOR
 
 
@@ -153,8 +153,11 @@ def _input_kind_widget(tb: QToolBar) -> QComboBox:
     combo.setObjectName("input_kind")
     for kind in KINDS:
         combo.addItem(KIND_LABELS[kind], kind)
-    combo.setCurrentIndex(combo.findData("clean"))
-    combo.setToolTip(kind_tooltip("clean", None))
+    # Nothing is measured before an image opens: showing "Clean source" then claimed a guess never made.
+    combo.setPlaceholderText(AUTO_TEXT)
+    combo.setCurrentIndex(-1)
+    combo.setEnabled(False)
+    combo.setToolTip(kind_tooltip(None, None))
     row.addWidget(combo)
     tb.addWidget(box)
     return combo

@@ -65,6 +65,7 @@ class ModelsMixin:
             self.kind_report = report
         box = self.actions.input_kind
         box.setCurrentIndex(max(0, box.findData(kind)))
+        box.setEnabled(True)
         box.setToolTip(kind_tooltip(kind, self.kind_report))
         if kind == self.roles.kind:
             return

@@ -50,12 +50,18 @@ def input_report_of(path, image) -> KindReport:
     return classify_file(path, color=image.color)
 
 
-def kind_tooltip(chosen: str, report: KindReport | None) -> str:
-    """The Input control's tooltip: what each choice does, and why this image got its kind."""
+AUTO_TEXT = "Auto"  # the Input control before any image was measured
+
+
+def kind_tooltip(chosen: str | None, report: KindReport | None) -> str:
+    """The Input control's tooltip: what each choice does, and why this image got its kind (``chosen``
+    None: no image yet)."""
     text = (
         "Photo: restore models (blur, noise, JPEG). Clean source: SRResNet/SRGAN.\n"
         "Set from the file when it opens; change it if the guess is wrong."
     )
+    if chosen is None:
+        return f"{AUTO_TEXT}: measured from each image when it opens.\n{text}"
     if report is None:
         return text
     measured = f"This image: {KIND_LABELS[report.kind]}, because: {report.reason}."
