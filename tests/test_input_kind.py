@@ -238,3 +238,51 @@ def test_batch_model_flag_wins(tmp_path, twins):
     out = tmp_path / "out"
     assert main(["batch", str(src), str(out), "-m", "srresnet_x4", "-q"]) == 0
     assert all("srresnet_x4" in p.name for p in out.iterdir())
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_batch_auto_decodes_each_input_once(tmp_path, twins, monkeypatch, capsys, workers):
+    # A lossless file and a camera's q 95 JPEG are judged on their pixels: the same decode the model gets.
+    from srgan_studio.core import imageio
+
+    src = _inputs(tmp_path / "in")
+    PILImage.fromarray(noisy(clean_picture(40, 48), 12)).save(src / "camera.jpg", quality=95)
+    real_read, decoded = imageio.read_image, []
+    monkeypatch.setattr(imageio, "read_image", lambda path, **kw: decoded.append(path.name) or real_read(path, **kw))
+    out = tmp_path / "out"
+    assert main(["batch", str(src), str(out), "--workers", str(workers), "-q"]) == 0
+    assert sorted(decoded) == ["camera.jpg", "grain.png", "render.png", "snap.jpg"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "camera_restore_x4.jpg",
+        "grain_restore_x4.png",
+        "render_srresnet_x4.png",
+        "snap_restore_x4.jpg",
+    ]
+
+
+def test_batch_auto_with_a_named_twin_keeps_the_named_one(tmp_path, twins):
+    # "auto" and srresnet_x4 together: a clean file gets srresnet_x4 once, a noisy one both twins.
+    src = _inputs(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["batch", str(src), str(out), "-m", "auto", "-m", "srresnet_x4", "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "grain_restore_x4.png",
+        "grain_srresnet_x4.png",
+        "render_srresnet_x4.png",
+        "snap_restore_x4.jpg",
+        "snap_srresnet_x4.jpg",
+    ]
+
+
+def test_a_plan_leaves_lossless_inputs_undecided_and_decides_jpegs_by_header(tmp_path, twins):
+    from srgan_studio.core.batch_plan import AUTO, BatchJob, decide, plan_batch, planned_outputs
+
+    src = _inputs(tmp_path / "in")
+    job = BatchJob(src, tmp_path / "out", [AUTO])
+    items = {item.input.name: item for item in plan_batch(job).items}
+    assert items["snap.jpg"].todo == ("restore_x4",) and not items["snap.jpg"].undecided
+    render = items["render.png"]
+    assert set(render.todo) == {"srresnet_x4", "restore_x4"} and planned_outputs(render, job) == 1
+    clean = decide(render, CLEAN, job)
+    assert clean.todo == ("srresnet_x4",) and list(clean.outputs) == ["srresnet_x4"] and not clean.undecided
+    assert decide(render, PHOTO, job).todo == ("restore_x4",)

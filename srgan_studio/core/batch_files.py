@@ -32,6 +32,16 @@ def read_input(item: BatchItem, job: BatchJob):
     return image, None, time.monotonic() - start
 
 
+def judge_kind(item: BatchItem, image) -> str | None:
+    """The kind of an input whose twin waits for its pixels (``BatchItem.undecided``), judged on the pixels
+    just decoded for the model; None when the plan has decided. An unreadable input counts as clean."""
+    if not item.undecided:
+        return None
+    from .input_kind import CLEAN, classify_file
+
+    return CLEAN if image is None else classify_file(item.input, color=image.color).kind
+
+
 def write_output(
     image, model: str, item: BatchItem, plan: BatchPlan, job: BatchJob, dpi_scale: float
 ) -> tuple[str | None, float]:

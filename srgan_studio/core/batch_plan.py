@@ -14,8 +14,11 @@ output, not a new input. An output that would land on an input is refused.
 The model ``auto`` (the CLI's default) is the faithful model for each input's
 kind (``input_kind``: restore_x4 for photos, srresnet_x4 for clean sources).
 Names and collisions are checked for both twins; an input whose output from
-either twin already exists keeps that one (resume); the others are classified
-here, which decodes lossless inputs once more (JPEGs are decided by name).
+either twin already exists keeps that one (resume). A compressed JPEG or a lossy
+WebP is decided here from its header; any other input keeps both twins open
+(``BatchItem.undecided``) until the runner has decoded it, and the runner judges
+its kind on those pixels and drops the other twin (``decide``): each input is
+decoded once.
 
 A size (``sizing.SizeSpec``) other than the model's own factor adds its tag:
 ``photo_srresnet_x4_x2.png``, ``photo_srresnet_x4_3000w.png``.
@@ -84,6 +87,7 @@ class BatchItem:
     todo: tuple[str, ...]  # models whose output must be produced
     format: str  # output format
     errors: tuple[str, ...] = ()  # outputs refused at planning (would overwrite an input...)
+    undecided: tuple[str, ...] = ()  # "auto"'s twins while the kind waits for the decoded pixels
 
 
 @dataclass(frozen=True)
@@ -285,7 +289,8 @@ def plan_batch(job: BatchJob) -> BatchPlan:
                 claimed.setdefault(_key(out_folder(f) / base_name(f, stems[f.path], model)), f.path)
             continue
         names = (out_folder(f) / base_name(f, stems[f.path], twin) for twin in twins)
-        for model in _resolve(job, twins, f.path, names):
+        models, undecided = _resolve(job, twins, f.path, names)
+        for model in models:
             target = out_folder(f) / base_name(f, stems[f.path], model)
             outputs[model] = target
             key = _key(target)
@@ -298,7 +303,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
             elif job.overwrite or not is_complete(target):
                 todo.append(model)
             claimed.setdefault(key, f.path)
-        items.append(BatchItem(len(items), f.path, outputs, tuple(todo), out_fmt, tuple(errors)))
+        items.append(BatchItem(len(items), f.path, outputs, tuple(todo), out_fmt, tuple(errors), undecided))
 
     shard = None if job.shard is None else _shard_info(job.shard, inputs)
     return BatchPlan(job, input_dir, output_dir, tuple(items), tuple(notes), descriptors, create, shard)
@@ -327,24 +332,52 @@ def _concrete(models: list[str], twins: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _resolve(job: BatchJob, twins: tuple[str, ...], path: Path, twin_outputs) -> list[str]:
-    """This input's models, ``auto`` replaced by one twin: the one whose output exists, else by its kind."""
-    from .input_kind import CLEAN, classify_file, faithful_model
+def _resolve(job: BatchJob, twins: tuple[str, ...], path: Path, twin_outputs) -> tuple[list[str], tuple[str, ...]]:
+    """This input's models, ``auto`` replaced by one twin (the one whose output exists, else the one its
+    header calls for), or by both while only the pixels can tell; and those undecided twins."""
+    from .input_kind import classify_header
 
     if AUTO not in job.models:
-        return list(job.models)
+        return list(job.models), ()
     existing = [] if job.overwrite else [t for t, out in zip(twins, twin_outputs) if is_complete(out)]
     if existing:
-        chosen = existing[0]
+        chosen = existing[:1]
+    elif len(twins) == 1:
+        chosen = list(twins)
     else:
-        try:
-            kind = classify_file(path, max_pixels=job.max_pixels).kind
-        except StudioError:
-            kind = CLEAN  # unreadable: the reader reports why when the batch reaches it
-        chosen = faithful_model(kind, twins)
-        if chosen not in twins:
-            chosen = twins[0]
-    return list(dict.fromkeys(chosen if m == AUTO else m for m in job.models))
+        report = classify_header(path)
+        chosen = list(twins) if report is None else [twin_for_kind(report.kind, twins)]
+    models = [c for m in job.models for c in (chosen if m == AUTO else [m])]
+    return list(dict.fromkeys(models)), tuple(chosen) if len(chosen) > 1 else ()
+
+
+def twin_for_kind(kind: str, twins: tuple[str, ...]) -> str:
+    from .input_kind import faithful_model
+
+    chosen = faithful_model(kind, twins)
+    return chosen if chosen in twins else twins[0]
+
+
+def decide(item: BatchItem, kind: str, job: BatchJob) -> BatchItem:
+    """``item`` with its undecided twins narrowed to the one ``kind`` picks (a model the job names
+    itself stays)."""
+    if not item.undecided:
+        return item
+    keep = twin_for_kind(kind, item.undecided)
+    drop = {t for t in item.undecided if t != keep and t not in job.models}
+    return replace(
+        item,
+        outputs={m: p for m, p in item.outputs.items() if m not in drop},
+        todo=tuple(m for m in item.todo if m not in drop),
+        errors=tuple(e for e in item.errors if not any(e.startswith(f"{m}: ") for m in drop)),
+        undecided=(),
+    )
+
+
+def planned_outputs(item: BatchItem, job: BatchJob) -> int:
+    """How many outputs ``item`` will produce: one for all its undecided twins together."""
+    open_twins = [m for m in item.todo if m in item.undecided and m not in job.models]
+    return len(item.todo) - max(0, len(open_twins) - 1)
 
 
 def is_complete(target: Path) -> bool:

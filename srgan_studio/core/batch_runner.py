@@ -16,8 +16,8 @@ from collections.abc import Generator
 from typing import Any
 
 from .batch_events import BatchEvent, BatchStarted, BatchSummary, FileFinished, FileStarted, TileProgress
-from .batch_files import read_input, reason, write_output
-from .batch_plan import BatchPlan
+from .batch_files import judge_kind, read_input, reason, write_output
+from .batch_plan import BatchItem, BatchPlan, decide, planned_outputs
 from .batch_state import Eta, FileState
 from .cancel import CancelToken
 from .discover import Note
@@ -38,7 +38,7 @@ class BatchRunner:
         self.cancel = cancel
         self.notes = notes
         self.states = [FileState(item) for item in plan.items]
-        self.eta = Eta(sum(len(item.todo) for item in plan.items))
+        self.eta = Eta(sum(planned_outputs(item, self.job) for item in plan.items))
         self.partial = 0.0  # fraction of the current output done, for the ETA
         self.files_done = 0
         self.cancelled = False
@@ -99,9 +99,9 @@ class BatchRunner:
             if self.cancel.cancelled:
                 self.cancelled = True
                 return
-            image, error, seconds = read_input(state.item, self.job)
+            image, error, seconds, decided = self._read(state)
             try:
-                yield from self._infer_file(state, image, error, seconds)
+                yield from self._infer_file(state, image, error, seconds, decided)
             except Cancelled:
                 self.cancelled = True
                 yield from self._maybe_finish(state)
@@ -130,10 +130,10 @@ class BatchRunner:
                     continue
                 if msg is _END:
                     break
-                state, image, error, seconds = msg
+                state, image, error, seconds, decided = msg
                 msg = None  # the queue slot must not keep the image alive
                 try:
-                    yield from self._infer_file(state, image, error, seconds)
+                    yield from self._infer_file(state, image, error, seconds, decided)
                 finally:
                     image = None
         except Cancelled:
@@ -156,11 +156,20 @@ class BatchRunner:
         for state in work:
             if self.stop.is_set():
                 return
-            msg = (state, *read_input(state.item, self.job))
+            msg = (state, *self._read(state))
             if not self._put_decoded(msg):
                 return
             msg = None
         self._put_decoded(_END)
+
+    def _read(self, state: FileState) -> tuple[Any, str | None, float, BatchItem | None]:
+        """Decode the input and, where "auto" waits for the pixels, judge its kind on them: one decode a file.
+        May run on the reader thread, so the decided item is only returned; ``_infer_file`` applies it."""
+        image, error, seconds = read_input(state.item, self.job)
+        start = time.monotonic()
+        kind = judge_kind(state.item, image)
+        decided = None if kind is None else decide(state.item, kind, self.job)
+        return image, error, seconds + time.monotonic() - start, decided
 
     def _put_decoded(self, msg) -> bool:
         while not self.stop.is_set():
@@ -199,7 +208,12 @@ class BatchRunner:
             state.outputs.append(state.item.outputs[model])
         yield from self._maybe_finish(state)
 
-    def _infer_file(self, state: FileState, image, error: str | None, seconds: float):
+    def _infer_file(self, state: FileState, image, error: str | None, seconds: float, decided: BatchItem | None):
+        if decided is not None:
+            # Nothing of this input has run yet: its bookkeeping starts over from the narrowed item.
+            fresh = FileState(decided)
+            for slot in ("item", "pending", "outputs", "errors"):
+                setattr(state, slot, getattr(fresh, slot))
         state.status = "running"
         state.seconds += seconds
         item = state.item

@@ -119,13 +119,26 @@ def _webp_is_lossy(f) -> bool:
     return False
 
 
-def classify_file(path: str | Path, *, max_pixels: int | None = None, color: np.ndarray | None = None) -> KindReport:
-    """The kind of an image file: a lossy WebP or a compressed JPEG without decoding, else measured on its
-    pixels (``color`` when the caller has decoded them already, so nothing is decoded twice)."""
+def classify_header(path: str | Path) -> KindReport | None:
+    """The kind when the file alone tells (a lossy WebP, a JPEG below ``HIGH_QUALITY``), else None: the
+    pixels decide. Reads the name and the header only."""
+    return _by_header(path)[0]
+
+
+def _by_header(path: str | Path) -> tuple[KindReport | None, int | None]:
     lossy = lossy_format_of_file(path)
     quality = jpeg_quality(path) if lossy == "JPEG" else None
     if lossy and (quality is None or quality < HIGH_QUALITY):
-        return KindReport(PHOTO, f"{lossy} file" + (f", quality {quality}" if quality else ""))
+        return KindReport(PHOTO, f"{lossy} file" + (f", quality {quality}" if quality else "")), quality
+    return None, quality
+
+
+def classify_file(path: str | Path, *, max_pixels: int | None = None, color: np.ndarray | None = None) -> KindReport:
+    """The kind of an image file: a lossy WebP or a compressed JPEG without decoding, else measured on its
+    pixels (``color`` when the caller has decoded them already, so nothing is decoded twice)."""
+    by_header, quality = _by_header(path)
+    if by_header is not None:
+        return by_header
     if color is None:
         from .imageio import DEFAULT_MAX_PIXELS, read_image
 
