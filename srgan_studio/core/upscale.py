@@ -14,6 +14,10 @@ part of that session.
 Grey images run through the model as grey replicated to RGB and come back
 grey (the channel mean). Alpha goes through the model the same way
 (``alpha_mode="model"``) or through bicubic, and is never dropped.
+
+``ensemble`` > 1 runs each tile that many times, flipped and transposed, and
+averages the outputs in float before quantising (ensemble.py); bicubic is
+symmetric already, so it always runs once.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from . import formats
 from .cancel import NEVER, CancelToken
 from .descriptor import ModelDescriptor
+from .ensemble import check_passes, self_ensemble
 from .errors import ImageWriteError, ModelError, StudioError
 from .imageio import DEFAULT_MAX_PIXELS, Image, read_image, write_image
 from .progress import drive as drain  # noqa: F401 - the name the engine's callers use
@@ -86,6 +91,7 @@ class Upscaler:
         session=None,
         precision: str = "auto",
         engine: str = "auto",
+        ensemble: int = 1,
     ):
         if alpha_mode not in ALPHA_MODES:
             raise StudioError(f"alpha mode must be one of {ALPHA_MODES}, not {alpha_mode!r}")
@@ -93,6 +99,7 @@ class Upscaler:
             raise StudioError(f"tile size must be 0 (automatic) or at least {MIN_TILE}, not {tile}")
         if overlap is not None and overlap < 0:
             raise StudioError(f"overlap must be >= 0, not {overlap}")
+        self.ensemble = check_passes(ensemble)
         self.descriptor = descriptor
         self.device = device
         self.threads = threads
@@ -196,7 +203,7 @@ class Upscaler:
             cancel.raise_if_cancelled()
             t = queue.popleft()
             try:
-                self._tile_into(t, image, region, out_color, out_alpha)
+                self._tile_into(t, image, region, out_color, out_alpha, cancel)
             except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled here
                 from .runtime import is_out_of_memory
 
@@ -226,7 +233,9 @@ class Upscaler:
             return "GPU out of memory even with small tiles; continuing on the CPU (slower)"
         raise StudioError("not enough memory to upscale even with the smallest tiles")
 
-    def _tile_into(self, t: Tile, image: Image, region, out_color: np.ndarray, out_alpha: np.ndarray | None) -> None:
+    def _tile_into(
+        self, t: Tile, image: Image, region, out_color: np.ndarray, out_alpha: np.ndarray | None, cancel=NEVER
+    ) -> None:
         keep = intersect(t.core, region)
         if keep is None:
             return
@@ -239,14 +248,14 @@ class Upscaler:
         )
         rows, cols = slice(t.py0, t.py1), slice(t.px0, t.px1)
 
-        y = self._plane(image.color[rows, cols], bicubic=self.is_bicubic)
+        y = self._plane(image.color[rows, cols], bicubic=self.is_bicubic, cancel=cancel)
         out_color[dst] = _quantize(y[src], out_color.dtype)
         if out_alpha is not None:
             a = image.alpha[rows, cols][..., None]
-            ya = self._plane(a, bicubic=self.is_bicubic or self.alpha_mode == "bicubic")
+            ya = self._plane(a, bicubic=self.is_bicubic or self.alpha_mode == "bicubic", cancel=cancel)
             out_alpha[dst] = _quantize(ya[src][..., 0], out_alpha.dtype)
 
-    def _plane(self, arr: np.ndarray, bicubic: bool) -> np.ndarray:
+    def _plane(self, arr: np.ndarray, bicubic: bool, cancel: CancelToken = NEVER) -> np.ndarray:
         """Upscale one integer HWC block; float result, or uint8 straight from Pillow for 8-bit bicubic."""
         if bicubic and arr.dtype == np.uint8:
             # Pillow's own 8-bit path, so "Bicubic" here is exactly what Pillow (and other apps) produce.
@@ -257,7 +266,9 @@ class Upscaler:
             out = np.asarray(im.resize((w * self.scale, h * self.scale), PILImage.BICUBIC))
             return out.reshape(h * self.scale, w * self.scale, c)
         x = _to_float(arr)
-        return self._bicubic(x) if bicubic else self._infer(x, want=x.shape[2])
+        if bicubic:
+            return self._bicubic(x)
+        return self_ensemble(lambda v: self._infer(v, want=v.shape[2]), x, self.ensemble, cancel)
 
     def _infer(self, x: np.ndarray, want: int) -> np.ndarray:
         """Float HWC in [0,1] -> float HWC upscaled, with ``want`` channels (1 = grey)."""
