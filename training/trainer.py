@@ -30,6 +30,7 @@ from .data import PatchDataset, prefetch
 from .device import DeviceError, choose_device
 from .losses import pixel_loss
 from .recipe import Recipe, RecipeError, degradation_config, load_recipe
+from .run_clock import RunClock
 from .schedule import EMA, lr_at
 from .threads import ThreadTuner
 from .validation import (
@@ -219,9 +220,12 @@ class Trainer:
     def train(self, dataset: PatchDataset | None = None, val_sets: dict[str, list] | None = None) -> dict[str, Any]:
         # Handlers are restored afterwards so an embedding process (GUI, tests) keeps its own.
         previous: dict = {}
+        # The budget counts running time only: a Ctrl-Z or SIGSTOP does not eat it (training/run_clock.py).
+        self.clock = RunClock()
         try:
             return self._train(dataset, val_sets, previous)
         finally:
+            self.clock.close()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -247,10 +251,11 @@ class Trainer:
                     pairs = pairs[: r.data.val_max_images]
                 val_sets[Path(folder).name] = pairs
         previous.update(self._handle_signals())
-        start_step, started = self.step, time.monotonic()
-        last_ckpt = started
-        deadline = started + self.minutes * 60 if self.minutes else math.inf
-        window_t, window_n = time.monotonic(), 0
+        clock = self.clock.start()
+        start_step = self.step
+        last_ckpt = 0.0
+        deadline = self.minutes * 60 if self.minutes else math.inf
+        window_t, window_n = 0.0, 0
         result: dict[str, Any] = {"status": "done"}
         self._log(
             rec.StartRecord(
@@ -289,7 +294,7 @@ class Trainer:
                 self.tuner.step_done(step)
             self.step = step + 1
             window_n += 1
-            now = time.monotonic()
+            now = clock.elapsed()
             if self.step % t.log_every == 0 or self.step == t.steps:
                 its = window_n / max(now - window_t, 1e-9)
                 window_t, window_n = now, 0
@@ -313,7 +318,7 @@ class Trainer:
                 self._validate_and_log(val_sets)
             if self.dist.is_main and now - last_ckpt >= t.checkpoint_minutes * 60:
                 self._log(rec.CheckpointRecord(self.step, str(self.save())))
-                last_ckpt = time.monotonic()
+                last_ckpt = clock.elapsed()
             if distributed.any_rank(self.stop_requested or now >= deadline, self.dist):
                 result = {"status": "stopped" if self.stop_requested else "time budget reached"}
                 break
@@ -330,7 +335,7 @@ class Trainer:
                 "step": self.step,
                 "checkpoint": str(path),
                 "weights": str(weights),
-                "seconds": round(time.monotonic() - started, 1),
+                "seconds": round(clock.elapsed(), 1),  # running time, stops left out
                 "steps_run": self.step - start_step,
                 **(self.best.summary() if self.best is not None else {}),
             }

@@ -32,7 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="total steps (overrides train.steps)")
-    budget.add_argument("--minutes", type=float, help="stop after this many minutes (checkpointed)")
+    budget.add_argument(
+        "--minutes",
+        type=float,
+        help="stop after this many minutes of training (checkpointed); time stopped by Ctrl-Z or SIGSTOP "
+        "is not counted (POSIX; wall time on Windows)",
+    )
     p.add_argument(
         "--set",
         dest="overrides",
