@@ -72,3 +72,42 @@ def test_the_input_control_is_neutral_until_an_image_is_measured(qtbot, window, 
     _open(qtbot, window, make_photo(tmp_path / "holiday.png"))
     assert combo.isEnabled() and combo.currentText() in ("Photo (compressed or noisy)", "Clean source")
     assert "because:" in combo.toolTip()
+
+
+# -- the Realism slider in the dark theme -----------------------------------------------------
+
+
+def _groove_contrast(slider) -> float:
+    """How far the groove right of the handle stands from the window colour (mean grey levels)."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+    style = slider.style()
+    groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, slider)
+    handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, slider)
+    image = slider.grab().toImage()
+    bg = QColor("#2b2d31")
+    y = groove.center().y()
+    xs = range(handle.right() + 4, groove.right() - 4)
+    diffs = []
+    for x in xs:
+        c = image.pixelColor(x, y)
+        diffs.append((abs(c.red() - bg.red()) + abs(c.green() - bg.green()) + abs(c.blue() - bg.blue())) / 3)
+    assert len(diffs) > 50
+    return sum(diffs) / len(diffs)
+
+
+def test_the_realism_groove_shows_in_the_dark_theme(qtbot, window):
+    from srgan_studio.gui.theme import DarkStyle, palette_for
+
+    slider = window.actions.realism
+    style = DarkStyle()  # on the slider only: the app's style stays as the other tests expect it
+    slider.setStyle(style)
+    slider.setPalette(palette_for("dark"))
+    slider.setValue(0)  # all of the groove right of the handle: the part that vanished
+    assert _groove_contrast(slider) > 25
+    slider.setEnabled(False)
+    assert _groove_contrast(slider) > 25
+    slider.setStyle(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QStyleOptionSlider
 
 THEMES = ("system", "light", "dark")
 
@@ -70,12 +70,38 @@ class DarkStyle(QProxyStyle):
             painter.drawRect(r)
         painter.restore()
 
+    def drawComplexControl(self, control, option, painter, widget=None):  # noqa: N802 - Qt override
+        """Fusion paints a slider's groove in the button colour, outlined in the window colour darkened: on
+        this palette both are within a few grey levels of the window, and the Realism slider's part right of
+        the handle vanished. The groove (and its ticks) get lighter colours; the handle stays Fusion's."""
+        if control != QStyle.ComplexControl.CC_Slider or not isinstance(option, QStyleOptionSlider):
+            super().drawComplexControl(control, option, painter, widget)
+            return
+        groove = QStyleOptionSlider(option)
+        groove.subControls = option.subControls & (
+            QStyle.SubControl.SC_SliderGroove | QStyle.SubControl.SC_SliderTickmarks
+        )
+        pal = groove.palette
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
+            pal.setColor(group, QPalette.ColorRole.Button, QColor(GROOVE_FILL))
+            pal.setColor(group, QPalette.ColorRole.Window, QColor(GROOVE_EDGE))  # Fusion's outline: window.darker
+        # Fusion fills the part left of the handle in the highlight colour even when disabled.
+        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(INDICATOR_EDGE))
+        groove.palette = pal
+        super().drawComplexControl(control, groove, painter, widget)
+        handle = QStyleOptionSlider(option)
+        handle.subControls = option.subControls & QStyle.SubControl.SC_SliderHandle
+        if handle.subControls:
+            super().drawComplexControl(control, handle, painter, widget)
+
 
 _INDICATORS = (
     QStyle.PrimitiveElement.PE_IndicatorCheckBox,
     QStyle.PrimitiveElement.PE_IndicatorRadioButton,
 )
 INDICATOR_EDGE = "#8a8d92"  # as the placeholder text: visible on the dark field, quieter than the text
+GROOVE_FILL = "#5c6068"  # Fusion fills the groove with 90 % of this: a step up from the window, below the handle
+GROOVE_EDGE = "#a9adb5"  # Fusion outlines with this darkened 140 %: about INDICATOR_EDGE
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
@@ -90,10 +116,15 @@ def apply_theme(app: QApplication, theme: str) -> None:
         app.setStyle(app._dark_style)
     else:
         app.setStyle("Fusion")
+    app.setPalette(palette_for(theme))
+
+
+def palette_for(theme: str) -> QPalette:
+    """The light or dark palette."""
     pal = QPalette()
     for role, color in (_DARK if theme == "dark" else _LIGHT).items():
         pal.setColor(role, QColor(color))
     disabled = QColor("#7a7d82") if theme == "dark" else QColor("#a0a0a4")
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
-    app.setPalette(pal)
+    return pal
