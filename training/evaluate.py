@@ -71,13 +71,13 @@ def torch_runner(path: str | Path) -> tuple[Runner, int, str]:
     return (lambda lr: run_model(model, lr, channels_last=True)), scale, label
 
 
-def engine_runner(descriptor) -> Runner:
-    """Run a registry model through the app's tiled ONNX engine."""
+def engine_runner(descriptor, ensemble: int = 1) -> Runner:
+    """Run a registry model through the app's tiled ONNX engine (``ensemble`` passes per tile)."""
     from ..core.imageio import Image
     from ..core.upscale import Upscaler, drain
 
     # fp32: a measurement must not depend on whether this CPU happens to run bf16 (the app's "auto").
-    upscaler = Upscaler(descriptor, device="cpu", precision="fp32")
+    upscaler = Upscaler(descriptor, device="cpu", precision="fp32", ensemble=ensemble)
 
     def run(lr: np.ndarray) -> np.ndarray:
         out = drain(upscaler.run(Image(np.ascontiguousarray(lr))))
@@ -86,9 +86,13 @@ def engine_runner(descriptor) -> Runner:
     return run
 
 
-def resolve_model(spec: str, scale: int | None = None) -> tuple[Runner, int, str]:
-    """(runner, scale, label) for a registry name, an .onnx file, or PyTorch weights."""
+def resolve_model(spec: str, scale: int | None = None, ensemble: int = 1) -> tuple[Runner, int, str]:
+    """(runner, scale, label) for a registry name, an .onnx file, or PyTorch weights.
+
+    ``ensemble`` > 1 (the engine's self-ensemble) needs the engine: PyTorch weights refuse it."""
     path = Path(spec)
+    if path.suffix.lower() in TORCH_SUFFIXES and ensemble != 1:
+        raise StudioError(f"--ensemble {ensemble} runs through the app's engine; export {path.name} to ONNX first")
     if path.suffix.lower() in TORCH_SUFFIXES and path.exists():
         return torch_runner(path)
     if path.suffix.lower() in TORCH_SUFFIXES:
@@ -97,13 +101,17 @@ def resolve_model(spec: str, scale: int | None = None) -> tuple[Runner, int, str
 
     if path.suffix.lower() == ".onnx":
         d = ModelDescriptor.load(path.with_suffix(".json"))
-        return engine_runner(d), d.scale, d.title
+        return engine_runner(d, ensemble), d.scale, _label(d.title, ensemble)
     from ..core.registry import default_registry
 
     if spec == "bicubic":
         spec = f"bicubic_x{scale or 4}"
     d = default_registry().get(spec)
-    return engine_runner(d), d.scale, d.title
+    return engine_runner(d, ensemble), d.scale, _label(d.title, ensemble)
+
+
+def _label(title: str, ensemble: int) -> str:
+    return f"{title}, self-ensemble of {ensemble}" if ensemble > 1 else title
 
 
 def eval_sets(folders: list[str | Path]) -> dict[str, Path]:

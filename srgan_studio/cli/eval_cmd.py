@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from ..core.degradation import PRESETS
+from ..core.ensemble import HELP as ENSEMBLE_HELP
+from ..core.ensemble import check_passes
 from ..core.errors import StudioError
 from .checks import check_new_file
 from .help import examples
@@ -52,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --degradation: degrade each image N times (fixed, independent draws; draw 0 is the "
         "single-draw LR) and report the mean over all of them (default 1)",
     )
+    p.add_argument("--ensemble", type=int, default=1, metavar="N", help=ENSEMBLE_HELP + " (default 1)")
     p.add_argument("--json", action="store_true", help="print the full result (per image) as JSON on stdout")
     p.add_argument("--output", "-o", metavar="FILE", help="also write the JSON result to FILE (for export --metrics)")
     p.add_argument("--overwrite", action="store_true", help="replace the -o FILE if it exists")
@@ -65,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
         raise StudioError(f"--draws must be at least 1, not {args.draws}")
     if args.draws is not None and args.degradation == "clean":
         raise StudioError("--draws needs --degradation PRESET: a clean bicubic LR is the same on every draw")
+    check_passes(args.ensemble, "--ensemble")
     if args.output:
         check_new_file(Path(args.output), args.overwrite)  # before the evaluation, not after it
-    runner, scale, label = resolve_model(args.model, args.scale)
+    runner, scale, label = resolve_model(args.model, args.scale, args.ensemble)
     if args.scale and args.scale != scale:
         raise StudioError(f"model {args.model} upscales x{scale}, not x{args.scale}")
     show = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr))
@@ -76,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     )
     result["model"] = args.model
     result["label"] = label
+    result["ensemble"] = args.ensemble
     text = json.dumps(result, indent=1)
     if args.output:
         from ..core.atomic import atomic_write_bytes

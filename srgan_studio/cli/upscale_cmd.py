@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 
 from ..core import formats
+from ..core.ensemble import HELP as ENSEMBLE_HELP
+from ..core.ensemble import check_passes
 from ..core.progress import drive, format_eta, remaining_seconds
 from .checks import check_limits
 from .help import examples
@@ -56,6 +58,7 @@ def register(sub) -> None:
         help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)",
     )
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
+    p.add_argument("--ensemble", type=int, metavar="N", help=ENSEMBLE_HELP + " (default: settings)")
     p.add_argument(
         "--format", choices=formats.CHOICES, type=str.lower, help="output format (default: same as the input)"
     )
@@ -139,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     max_mp = args.max_megapixels if args.max_megapixels is not None else settings.max_megapixels
     threads = args.threads if args.threads is not None else settings.threads
     check_limits(threads, max_mp)
+    ensemble = check_passes(args.ensemble, "--ensemble") if args.ensemble is not None else settings.ensemble
     size = size_from_args(args)
     upscalers: dict[str, Upscaler] = {}
 
@@ -153,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
                 tile=args.tile if args.tile is not None else settings.tile,
                 overlap=args.overlap,
                 alpha_mode=args.alpha or settings.alpha_mode,
+                ensemble=ensemble,
             )
         return upscalers[model] if size.is_native else SizedUpscaler(upscalers[model], size, int(max_mp * 1e6))
 

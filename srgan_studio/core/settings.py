@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_bytes
+from .ensemble import PASSES
 from .errors import SettingsError
 from .formats import DEFAULT_QUALITY, WRITABLE
 
@@ -68,6 +69,7 @@ class Settings:
     output_dir: str = ""  # "" = beside the input
     keep_metadata: bool = True
     alpha_mode: str = "model"  # model | bicubic
+    ensemble: int = 1  # model passes per tile, averaged over flips/transposes (core/ensemble.py)
     max_megapixels: float = 180.0  # decompression-bomb limit for inputs
     theme: str = "system"  # system | light | dark
     default_model: str = ""
@@ -108,6 +110,7 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "output_dir": lambda v: isinstance(v, str),
     "keep_metadata": lambda v: isinstance(v, bool),
     "alpha_mode": _choice("model", "bicubic"),
+    "ensemble": lambda v: _int_in(1, 8)(v) and v in PASSES,
     "max_megapixels": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 10_000,
     "theme": _choice("system", "light", "dark"),
     "default_model": lambda v: isinstance(v, str),

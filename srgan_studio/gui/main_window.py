@@ -141,6 +141,7 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
             "threads": s.threads,
             "tile": s.tile,
             "alpha_mode": s.alpha_mode,
+            "ensemble": s.ensemble,
             "precision": s.precision,
             "engine": s.engine,
         }
