@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, window  # noqa: F401
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from srgan_studio.core.errors import ImageReadError
 
@@ -111,3 +111,66 @@ def test_the_realism_groove_shows_in_the_dark_theme(qtbot, window):
     slider.setEnabled(False)
     assert _groove_contrast(slider) > 25
     slider.setStyle(None)
+
+
+# -- the model manager's size ---------------------------------------------------------------
+
+
+class _ManyModels:
+    """A registry of ``n`` user models with long names, as after a season of fine-tunes."""
+
+    def __init__(self, n: int):
+        from srgan_studio.core.descriptor import ModelDescriptor
+
+        self.problems = []
+        self._models = [
+            ModelDescriptor(
+                name=f"restore_x4_finetuned_on_the_holiday_photos_{i:02d}",
+                title=f"Holiday fine-tune {i}",
+                kind="onnx",
+                architecture="srresnet",
+                scale=4,
+                user=True,
+            )
+            for i in range(n)
+        ]
+
+    def refresh(self):
+        pass
+
+    def list(self):
+        return list(self._models)
+
+    def get(self, name):
+        return next(d for d in self._models if d.name == name)
+
+
+def _manager(qtbot, n):
+    from srgan_studio.gui.model_manager import ModelManager
+
+    mm = ModelManager(_ManyModels(n))
+    qtbot.addWidget(mm)
+    mm.show()
+    qtbot.waitExposed(mm)
+    QApplication.processEvents()  # the table's scroll bars follow its new size in a queued layout
+    return mm
+
+
+def test_the_model_manager_opens_showing_its_whole_table(qtbot):
+    mm = _manager(qtbot, 8)
+    t = mm.table
+    rows = sum(t.rowHeight(r) for r in range(t.rowCount()))
+    assert t.viewport().height() >= rows  # every model without scrolling
+    assert not t.verticalScrollBar().isVisible()
+    assert t.columnWidth(1) >= t.sizeHintForColumn(1)  # the long name is not cut
+    assert mm.details.height() >= 200  # and room left for the details
+    avail = mm.screen().availableGeometry()
+    assert mm.width() <= avail.width() and mm.height() <= avail.height()
+
+
+def test_a_long_model_list_keeps_the_manager_on_the_screen(qtbot):
+    mm = _manager(qtbot, 80)
+    avail = mm.screen().availableGeometry()
+    assert mm.width() <= avail.width() and mm.height() <= avail.height()
+    assert mm.details.height() >= 200  # the table scrolls; the details do not vanish under it
+    assert mm.table.verticalScrollBar().isVisible()

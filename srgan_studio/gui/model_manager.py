@@ -34,6 +34,10 @@ IMPORT_FILTER = (
     "Models (*.onnx *.safetensors *.pth *.pt *.ckpt);;ONNX (*.onnx);;"
     "PyTorch, safetensors preferred (*.safetensors *.pth *.pt *.ckpt)"
 )
+MIN_WIDTH = 760  # px: the details pane's score tables need about this
+DETAILS_MIN = 240  # px
+SCREEN_SHARE = 0.9
+TABLE_SHARE = 0.5  # of the height, at most, when the table and the details cannot both fit
 IMPORT_TIMEOUT_S = 900  # a full-size RRDBNet exports and verifies in well under a minute
 
 
@@ -92,7 +96,9 @@ class ModelManager(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # a long user model name shows whole
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_details)
         self.details = QTextBrowser()
         self.import_button = _button("open", "Import…")
@@ -102,11 +108,12 @@ class ModelManager(QDialog):
         self.status = QLabel()
         close = QPushButton("Close")
         close.clicked.connect(self.close)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.details)
-        split.setSizes([190, 380])
-        buttons = QHBoxLayout()
+        split.setStretchFactor(0, 0)  # a taller dialog gives its room to the details, not to empty table rows
+        split.setStretchFactor(1, 1)
+        self.buttons = buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.remove_button)
         buttons.addWidget(self.status, 1)
@@ -114,8 +121,40 @@ class ModelManager(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(split, 1)
         col.addLayout(buttons)
-        self.resize(760, 640)
+        self._fitted = False
         self.reload()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if not self._fitted:  # measured once shown: before, the header and rows have no final heights
+            self._fitted = True
+            self.fit_to_content()
+        super().showEvent(event)
+
+    def fit_to_content(self) -> None:
+        """Every row and column of the table and the selected model's details, within SCREEN_SHARE of the
+        screen (a fixed 760x640 showed five rows and cut a long user model's name); the table gets at most
+        TABLE_SHARE of the height when both cannot fit."""
+        t = self.table
+        frame = 2 * t.frameWidth()
+        header = t.horizontalHeader()
+        columns = sum(max(t.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(t.columnCount()))
+        table_w = columns + frame + t.verticalScrollBar().sizeHint().width()  # room for the bar should it show
+        table_h = header.sizeHint().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + frame
+        avail = self.screen().availableGeometry()
+        margins = self.layout().contentsMargins()
+        chrome_w = margins.left() + margins.right()
+        chrome_h = margins.top() + margins.bottom() + self.layout().spacing() + self.buttons.sizeHint().height()
+        w = min(max(MIN_WIDTH, table_w + chrome_w), int(avail.width() * SCREEN_SHARE))
+        doc = self.details.document()
+        doc.setTextWidth(
+            w - chrome_w - 2 * self.details.frameWidth() - self.details.verticalScrollBar().sizeHint().width()
+        )
+        details_h = max(DETAILS_MIN, int(doc.size().height()) + 2 * self.details.frameWidth() + 2)
+        room = int(avail.height() * SCREEN_SHARE) - chrome_h - self.split.handleWidth()
+        table_h = min(table_h, max(int(room * TABLE_SHARE), room - details_h))
+        details_h = min(details_h, room - table_h)
+        self.resize(w, chrome_h + self.split.handleWidth() + table_h + details_h)
+        self.split.setSizes([table_h, details_h])
 
     def names(self) -> list[str]:
         return [self.table.item(r, 1).text() for r in range(self.table.rowCount())]
