@@ -19,7 +19,7 @@ from typing import Any
 
 from ..atomic import atomic_write_bytes
 from ..cancel import NEVER, CancelToken
-from ..errors import SettingsError
+from ..errors import Cancelled, SettingsError
 from .base import BaseModel, fine_tunable_models, resolve_base
 from .base_choice import choose_base
 from .events import Estimate, Notice, TrainOutcome
@@ -43,6 +43,8 @@ class FinetuneRun:
         self._resume_event = threading.Event()
         self._paused_since: float | None = None  # time.monotonic() of the pause going on
         self._paused_s = 0.0  # pauses that ended
+        self._disposable = False  # the attached process is a dry run's
+        self._started = False  # the attached process reported its start
         # SIGSTOP freezes the trainer where it is; elsewhere (Windows) pausing
         # stops it at a checkpoint and resuming restarts it from there.
         self.pause_mode = "signal" if hasattr(signal, "SIGSTOP") else "restart"
@@ -190,12 +192,29 @@ class FinetuneRun:
         return mean["finetuned"]["psnr_y"] > mean["base"]["psnr_y"]
 
     # ---- the trainer process (any thread) ---------------------------------------
-    def attach(self, proc: TrainProcess) -> None:
-        """Hand the run its live trainer; a cancel that came first stops it at once."""
+    # A pause or cancel may come at any moment, also while no trainer runs (before the first, between the
+    # dry run's processes, between stages) or while one is starting. It is kept here and takes effect at
+    # the next safe point: ``hold`` before each process starts, ``attach`` as one is handed over, and, for a
+    # restart-style pause, ``started`` once the trainer's stop handler is in place (a SIGTERM before that
+    # would kill it, which reads as a crash).
+    def attach(self, proc: TrainProcess, *, disposable: bool = False) -> None:
+        """Hand the run its live trainer; a cancel or pause that came first acts on it at once.
+
+        ``disposable``: nothing in it is worth keeping (the dry run), so a restart-style pause kills it."""
         with self._lock:
-            self._proc = proc
+            self._proc, self._disposable, self._started = proc, disposable, False
             if self._cancel.is_set():
                 proc.stop()
+            elif self._pause_requested:
+                self._pause_proc()
+
+    def started(self, proc: TrainProcess) -> None:
+        """The trainer reported its start: it now saves and stops on a stop request."""
+        with self._lock:
+            if self._proc is proc:
+                self._started = True
+                if self._pause_requested and self.pause_mode == "restart":
+                    proc.stop()
 
     def detach(self) -> None:
         with self._lock:
@@ -206,28 +225,36 @@ class FinetuneRun:
         with self._lock:
             return self._proc.pid if self._proc is not None else None
 
+    def _pause_proc(self) -> None:  # with self._lock held and a process attached
+        assert self._proc is not None
+        if self.pause_mode == "signal":
+            self._proc.suspend()
+        elif self._disposable:
+            self._proc.kill()
+        elif self._started:
+            self._proc.stop()  # else ``started`` stops it
+
     def pause(self) -> None:
         with self._lock:
             self._pause_requested = True
             self._resume_event.clear()
             if self._paused_since is None:
                 self._paused_since = time.monotonic()
-            if self._proc is None:
-                return
-            if self.pause_mode == "signal":
-                self._proc.suspend()
-            else:
-                self._proc.stop()
+            if self._proc is not None:
+                self._pause_proc()
 
     def resume(self) -> None:
         with self._lock:
-            self._pause_requested = False
-            if self._paused_since is not None:
-                self._paused_s += time.monotonic() - self._paused_since
-                self._paused_since = None
+            self._end_pause()
             if self._proc is not None and self.pause_mode == "signal":
                 self._proc.cont()
             self._resume_event.set()
+
+    def _end_pause(self) -> None:  # with self._lock held
+        self._pause_requested = False
+        if self._paused_since is not None:
+            self._paused_s += time.monotonic() - self._paused_since
+            self._paused_since = None
 
     def give_core_back(self, on: bool) -> None:
         """One core for the app while it renders (the trainer takes it back on ``False``)."""
@@ -250,18 +277,34 @@ class FinetuneRun:
         return self._cancel.is_set()
 
     def cancel(self) -> None:
-        """Stop training; the trainer writes a checkpoint first, so the run can be resumed later."""
+        """Stop training; the trainer writes a checkpoint first, so the run can be resumed later.
+
+        A cancel ends a pause too: the run that is resumed later must not start out paused."""
         with self._lock:
             self._cancel.set()
+            self._end_pause()
             self._resume_event.set()
             if self._proc is not None:
                 self._proc.stop()
 
     def wait_while_paused(self, cancel: CancelToken) -> None:
-        """Block until resumed or cancelled (restart-style pause)."""
+        """Block until resumed or cancelled (``cancel`` is watched too)."""
         while not self._resume_event.wait(0.2):
             if cancel.cancelled:
                 self.cancel()
+
+    def hold(self, cancel: CancelToken = NEVER) -> None:
+        """A safe point, with no trainer running: wait here while paused; Cancelled after a cancel.
+
+        A run that has begun training is saved as paused (a restart finds it so) and as cancelled."""
+        if self._pause_requested and not (self.cancelled or cancel.cancelled):
+            if self.state.can_move_to(RunStatus.PAUSED):
+                self.set_status(RunStatus.PAUSED)
+            self.wait_while_paused(cancel)
+        if self.cancelled or cancel.cancelled:
+            if self.status in (RunStatus.TRAINING, RunStatus.PAUSED):
+                self.set_status(RunStatus.CANCELLED)
+            raise Cancelled()
 
     # ---- work (training.py) ---------------------------------------------------
     def estimate(self, cancel: CancelToken = NEVER) -> Generator[Notice, None, Estimate]:

@@ -116,8 +116,11 @@ class RunState:
     base_choice: BaseChoice | None = None  # absent from runs made before auto measured
     version: int = STATE_VERSION
 
+    def can_move_to(self, status: RunStatus) -> bool:
+        return status is self.status or status in ALLOWED[self.status]
+
     def move_to(self, status: RunStatus) -> None:
-        if status is not self.status and status not in ALLOWED[self.status]:
+        if not self.can_move_to(status):
             raise StatusError(f"a fine-tuning run cannot go from {self.status.value} to {status.value}")
         self.status = status
 

@@ -92,6 +92,15 @@ def estimate(run: FinetuneRun, cancel: CancelToken = NEVER) -> Generator[Notice,
 
 
 def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> float:
+    """The median step time of a short dry run; one that a pause interrupted is timed again after resume."""
+    while True:
+        run.hold(cancel)
+        seconds = _probe(run, stage, batch, cancel)
+        if seconds is not None:
+            return seconds
+
+
+def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> float | None:
     out = run.dir / f"dryrun-{stage}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -114,17 +123,20 @@ def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -
     recipe.train.checkpoint_keep = 1
     path = write_recipe(out / "recipe-src.toml", recipe)
     argv = [*process.train_command(), "train", str(path), "--out", str(out), "--progress", "json"]
-    arrivals: list[float] = []
+    arrivals: list[tuple[float, float]] = []  # (time.monotonic(), the run's paused seconds then)
     last_error = ""
+    paused_from = run.paused_seconds()
     proc = process.TrainProcess(argv, out / "stderr.log")
-    run.attach(proc)
+    run.attach(proc, disposable=True)
     try:
         for rec in proc.records():
             if run.cancelled or cancel.cancelled:
                 proc.kill()
                 break
             if isinstance(rec, StepRecord):
-                arrivals.append(time.monotonic())
+                arrivals.append((time.monotonic(), run.paused_seconds()))
+            elif isinstance(rec, StartRecord):
+                run.started(proc)
             elif isinstance(rec, ErrorRecord):
                 last_error = rec.error
         code = proc.wait()
@@ -134,9 +146,13 @@ def _time_stage(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -
     if run.cancelled or cancel.cancelled:
         shutil.rmtree(out, ignore_errors=True)
         raise Cancelled()
-    if code != 0 or len(arrivals) < 2:
+    # A step interval a pause fell into is not a step time.
+    diffs = sorted(b - a for (a, pa), (b, pb) in zip(arrivals, arrivals[1:], strict=False) if pa == pb)
+    interrupted = run.paused or run.paused_seconds() != paused_from
+    if interrupted and (code != 0 or not diffs):
+        return None  # killed by a restart-style pause, or paused at every step: time it again
+    if code != 0 or not diffs:
         raise StudioError(f"the dry run failed: {proc.failure(code, last_error)} (log: {out / 'stderr.log'})")
-    diffs = sorted(b - a for a, b in zip(arrivals, arrivals[1:], strict=False))
     shutil.rmtree(out, ignore_errors=True)
     return max(1e-4, diffs[len(diffs) // 2])
 
@@ -263,9 +279,7 @@ class _Stage:
             # while the trainer was saving) or a SIGTERM from outside. Either way the
             # checkpoint is fresh: go round again with --resume.
             if self.run.paused:
-                self.run.set_status(RunStatus.PAUSED)
-                self.run.wait_while_paused(self.cancel)
-                self._raise_if_cancelled()
+                self.run.hold(self.cancel)
                 outside_stops = 0
             else:
                 outside_stops += 1
@@ -290,6 +304,7 @@ class _Stage:
 
     def _one_process(self, recipe: Path) -> Generator[Any, None, EndRecord]:
         run, st = self.run, self.st
+        run.hold(self.cancel)  # the safe point before each trainer: a pause asked for between processes
         resuming = any((self.out / "checkpoints").glob("ckpt_*.json"))
         run.set_status(RunStatus.TRAINING)
         proc = process.TrainProcess(self.argv(recipe, resuming), run.log_path(st.name))
@@ -305,6 +320,7 @@ class _Stage:
                     run.cancel()
                 if isinstance(rec, StartRecord):
                     self.clock_from, self.paused_before = time.monotonic(), run.paused_seconds()
+                    run.started(proc)
                 if isinstance(rec, EndRecord):
                     ended = rec
                 elif isinstance(rec, ErrorRecord):
