@@ -1,6 +1,8 @@
 """Checkpoints: safetensors for tensors, JSON for everything else. Never pickle.
 
 A checkpoint at step N is ``ckpt_000N.safetensors`` plus ``ckpt_000N.json``. The
+JSON also holds the fp16 GradScalers' state (loss scale and growth tracker: plain
+numbers), so a resumed fp16 run keeps its learned loss scale. The
 JSON is written last (atomically) and records the SHA-256 of the tensor file,
 so it is the commit marker: a crash mid-write leaves no checkpoint that looks
 complete, and a corrupt tensor file is detected with a clear error.
@@ -108,6 +110,18 @@ def _split_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str,
     return {"state": state_json, "param_groups": sd["param_groups"]}
 
 
+def _scaler_json(name: str, scaler: Any) -> dict[str, float | int]:
+    """A GradScaler's state_dict as JSON numbers (a disabled scaler's is empty)."""
+    out: dict[str, float | int] = {}
+    for k, v in scaler.state_dict().items():
+        if torch.is_tensor(v) and v.numel() == 1:
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"scaler {name!r}: state {k!r} is {type(v).__name__}, not a number")
+        out[k] = v
+    return out
+
+
 def _join_optimizer(info: dict[str, Any], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
     state = {}
     for idx, entry in info["state"].items():
@@ -125,8 +139,11 @@ def save_checkpoint(
     arch: dict[str, Any],
     extra: dict[str, Any],
     keep: int = 2,
+    scalers: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ckpt_<step> atomically; prune to the newest ``keep`` complete checkpoints."""
+    """Write ckpt_<step> atomically; prune to the newest ``keep`` complete checkpoints.
+
+    ``scalers``: the fp16 GradScalers by name (``torch.amp.GradScaler`` or anything with its state_dict)."""
     folder.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
     for name, module in modules.items():
@@ -138,6 +155,8 @@ def save_checkpoint(
     st_path = base.with_suffix(".safetensors")
     _atomic_replace(lambda tmp: save_file(tensors, tmp), st_path)
     info = {"step": step, "sha256": file_sha256(st_path), "arch": arch, "optimizers": opt_json, **extra}
+    if scalers:
+        info["scalers"] = {name: _scaler_json(name, scaler) for name, scaler in scalers.items()}
     _atomic_replace(
         lambda tmp: Path(tmp).write_text(json.dumps(info, indent=1), encoding="utf-8"), base.with_suffix(".json")
     )
@@ -152,9 +171,15 @@ def list_checkpoints(folder: Path) -> list[Path]:
 
 
 def load_checkpoint(
-    path: Path, modules: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer]
+    path: Path,
+    modules: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    scalers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Restore modules, optimizers and the torch RNG; return the JSON info."""
+    """Restore modules, optimizers, the GradScalers the checkpoint has and the torch RNG; return the JSON info.
+
+    A scaler the checkpoint lacks (one written before scalers were saved) keeps its state; the caller
+    can tell from ``info.get("scalers", {})``."""
     info = read_checkpoint_json(path)
     tensors = _load_verified(path.with_suffix(".safetensors"), info["sha256"])
     for name, module in modules.items():
@@ -171,6 +196,10 @@ def load_checkpoint(
     for name, opt in optimizers.items():
         if name in info.get("optimizers", {}):
             opt.load_state_dict(_join_optimizer(info["optimizers"][name], tensors))
+    saved_scalers = info.get("scalers", {})
+    for name, scaler in (scalers or {}).items():
+        if saved_scalers.get(name):
+            scaler.load_state_dict(saved_scalers[name])
     if "rng/torch" in tensors:
         torch.set_rng_state(tensors["rng/torch"])
     return info

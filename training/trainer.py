@@ -124,6 +124,10 @@ class Trainer:
             opts.update(self.gan.optimizers())
         return opts
 
+    def scalers(self) -> dict[str, torch.amp.GradScaler]:
+        """fp16's loss scaler: one for G's and D's losses (training/gan.py), so one entry."""
+        return {"amp": self.scaler} if self.scaler is not None else {}
+
     @property
     def ckpt_dir(self) -> Path:
         return self.run_dir / "checkpoints"
@@ -137,16 +141,20 @@ class Trainer:
             self.arch,
             {"recipe_name": self.recipe.experiment.name, "scale": self.scale},
             keep=self.recipe.train.checkpoint_keep,
+            scalers=self.scalers(),
         )
 
     def resume(self) -> bool:
         ckpts = list_checkpoints(self.ckpt_dir)
         if not ckpts:
             return False
-        info = load_checkpoint(ckpts[-1], self.modules(), self.optimizers())
+        info = load_checkpoint(ckpts[-1], self.modules(), self.optimizers(), self.scalers())
         if info["arch"] != self.arch:
             raise CheckpointError(f"{ckpts[-1]}: checkpoint is for {info['arch']}, the recipe asks for {self.arch}")
         self.step = int(info["step"])
+        missing = [name for name in self.scalers() if not info.get("scalers", {}).get(name)]
+        if missing:
+            self._log(rec.NoteRecord(f"{ckpts[-1]}: no fp16 loss scale saved (an older checkpoint); it starts afresh"))
         return True
 
     def export_weights(self) -> Path:
