@@ -174,3 +174,22 @@ def test_a_long_model_list_keeps_the_manager_on_the_screen(qtbot):
     assert mm.width() <= avail.width() and mm.height() <= avail.height()
     assert mm.details.height() >= 200  # the table scrolls; the details do not vanish under it
     assert mm.table.verticalScrollBar().isVisible()
+
+
+# -- Save says how big the output will be -----------------------------------------------------
+
+
+def test_the_save_dialog_shows_the_output_size(qtbot, window, tmp_path, monkeypatch):
+    from srgan_studio.gui import save_dialog
+
+    _open(qtbot, window, make_photo(tmp_path / "holiday.png", 48, 40))
+    seen = []
+    monkeypatch.setattr(save_dialog.SaveDialog, "exec", lambda self: seen.append(self) or 0)
+    window._on_save()
+    dialog = seen[0]
+    assert dialog.output.isVisibleTo(dialog)
+    assert dialog.output.text() == "192 × 160 px, PNG"  # the model's own x4, same format as the input
+    dialog.size.set_mode("width")
+    dialog.size.width_px.setValue(3000)
+    dialog.format.setCurrentIndex(dialog.format.findData("jpeg"))
+    assert dialog.output.text() == "3000 × 2500 px (7.5 MP), JPEG"

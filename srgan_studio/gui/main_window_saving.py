@@ -38,6 +38,7 @@ class SavingMixin:
             self.save_choices(),
             self.shown_path,
             default_name=self.roles.pair(self._installed())[0],
+            input_size=(self.image.width, self.image.height),
         )
         if dialog.exec():
             self.save_to(dialog.options(), dialog.descriptor())

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -63,10 +64,28 @@ def default_output(source: Path | None, model_name: str, fmt: str, output_dir: s
     return folder / formats.output_name(source or Path("pasted"), tag, fmt)
 
 
+def output_text(size: tuple[int, int], fmt: str) -> str:
+    """'2560 × 1712 px (4.4 MP), JPEG': what Save will write, before the minutes it may take."""
+    w, h = size
+    name = formats.FORMATS[fmt].label.split(" (")[0]
+    mp = f" ({w * h / 1e6:.1f} MP)" if w * h >= 100_000 else ""
+    return f"{w} × {h} px{mp}, {name}"
+
+
 class SaveDialog(QDialog):
-    def __init__(self, parent, settings: Settings, descriptors: list, source: Path | None, default_name: str = ""):
-        """``descriptors``: each model once; ``default_name``: the faithful model for the input's kind."""
+    def __init__(
+        self,
+        parent,
+        settings: Settings,
+        descriptors: list,
+        source: Path | None,
+        default_name: str = "",
+        input_size: tuple[int, int] | None = None,
+    ):
+        """``descriptors``: each model once; ``default_name``: the faithful model for the input's kind;
+        ``input_size``: (width, height) of the image, for the Output row (hidden without it)."""
         super().__init__(parent)
+        self.input_size = input_size
         self.setWindowTitle("Save Upscaled Image")
         self.source = source
         self.settings = settings
@@ -91,6 +110,10 @@ class SaveDialog(QDialog):
         form.addRow("Quality", self.quality)
         form.addRow("", self.keep_metadata)
         form.addRow("File", row)
+        self.output = QLabel()
+        self.output.setObjectName("save_output_size")
+        if input_size is not None:
+            form.addRow("Output", self.output)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._on_accept)
         buttons.rejected.connect(self.reject)
@@ -128,6 +151,9 @@ class SaveDialog(QDialog):
         folder = self.settings.output_dir or self.settings.save_dir  # the last folder saved to
         self.path.setText(str(default_output(self.source, name, self.output_format(), folder, tag)))
         self._overwrite = False
+        d = self.descriptor()
+        if self.input_size is not None and d is not None:
+            self.output.setText(output_text(spec.target(*self.input_size, d.scale), self.output_format()))
 
     def _on_browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save as", self.path.text())
