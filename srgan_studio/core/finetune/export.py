@@ -31,8 +31,12 @@ def export(run: FinetuneRun) -> Path:
     out = exported_onnx(run)
     if out.is_file() and out.with_suffix(".json").is_file() and out.stat().st_mtime >= weights.stat().st_mtime:
         return out
+    return export_weights(weights, out, export_dir(run) / "export.log")
+
+
+def export_weights(weights: Path, out: Path, log: Path) -> Path:
+    """``weights`` as ONNX in ``out`` (its descriptor beside it), by the exporter in a child process."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    log = export_dir(run) / "export.log"
     # --overwrite: a resumed run re-exports over its own stale export, in the run folder.
     res = _run([*process.train_command(), "export", str(weights), "-o", str(out), "--overwrite"], log)
     if res.returncode != 0 or not out.is_file():

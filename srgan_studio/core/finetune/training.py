@@ -35,7 +35,7 @@ from ..train_records import (
     TrainRecord,
     ValRecord,
 )
-from . import budget, process
+from . import budget, old_val, process
 from .evaluate import write_val_pairs
 from .events import (
     CheckpointSaved,
@@ -206,13 +206,14 @@ class _Stage:
         self.budget_s = 0.0  # this process's share of the minutes budget (0: none)
         self.budget_spent = False
 
+    def init(self) -> Path:
+        run = self.run
+        prev = run.stages[self.index - 1].name if self.index else ""
+        return run.stage_dir(prev) / "generator.safetensors" if prev else Path(run.state.base.weights)
+
     def recipe(self) -> Path:
         run, st = self.run, self.st
-        init = (
-            run.state.base.weights
-            if self.index == 0
-            else str(run.stage_dir(run.stages[self.index - 1].name) / "generator.safetensors")
-        )
+        init = str(self.init())
         sps = seconds_per_step(run)
         expected = budget.expected_steps(run.options, _names(run), sps)[st.name] if sps else st.steps
         assert run.state.plan is not None
@@ -249,8 +250,8 @@ class _Stage:
             "--set",
             f"train.steps={self.st.steps}",
         ]
-        if resuming:
-            argv.append("--resume")
+        if resuming:  # onto the paired folder also when the saved recipe names the old crops (old_val.py)
+            argv += ["--resume", "--set", old_val.val_override(self.run)]
         return argv  # no --minutes: the budget is kept here, pauses left out (module docstring)
 
     def active_s(self) -> float:
@@ -268,6 +269,7 @@ class _Stage:
     def drive(self) -> Generator[Any, None, None]:
         self.out.mkdir(exist_ok=True)
         recipe = self.recipe()
+        yield from old_val.bring_onto_pairs(self.run, self.st.name, self.init())
         outside_stops = 0
         while True:
             ended = yield from self._one_process(recipe)
