@@ -76,7 +76,7 @@ def test_an_error_stays_in_the_status_bar_while_the_preview_finishes(qtbot, wind
     bad.write_text("not a photo")
     text = _error_after_open(qtbot, window, bad)
     wait_rendered(qtbot, window)
-    assert window.statusBar().currentMessage() == text
+    assert window.statusBar().currentMessage() == f"notes.jpg: {text.split(': ', 1)[1]}"  # the file's name, no folders
 
 
 # -- bad files ------------------------------------------------------------------------

@@ -193,3 +193,25 @@ def test_the_save_dialog_shows_the_output_size(qtbot, window, tmp_path, monkeypa
     dialog.size.width_px.setValue(3000)
     dialog.format.setCurrentIndex(dialog.format.findData("jpeg"))
     assert dialog.output.text() == "3000 × 2500 px (7.5 MP), JPEG"
+
+
+# -- a long error in the status bar ------------------------------------------------------------
+
+
+def test_an_error_in_the_status_bar_names_the_file_and_stops_before_the_image_info(qtbot, window, tmp_path):
+    from PySide6.QtGui import QFontMetrics
+
+    _open(qtbot, window, make_photo(tmp_path / "holiday.png"))
+    deep = tmp_path / "a long folder name" / "and another one below it" / "bad"
+    deep.mkdir(parents=True)
+    bomb = _png_claiming(deep / "panorama.png", 40000, 30000)
+    window.open_paths([bomb])
+    qtbot.waitUntil(lambda: window.last_error != "" and window.load_worker is None, timeout=10000)
+    for box in window.findChildren(QMessageBox):
+        box.done(0)
+    assert window.last_error.startswith(str(bomb))  # the dialog keeps the whole path
+    shown = window.statusBar().currentMessage()
+    assert shown.startswith("panorama.png: 40000x30000 = 1200 megapixels"), shown
+    assert window.info_label.isVisible() and window.info_label.text()
+    room = window.statusBar().width() - window.info_label.width()
+    assert QFontMetrics(window.statusBar().font()).horizontalAdvance(shown) < room  # not under the image info

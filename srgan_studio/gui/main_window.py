@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -41,7 +41,17 @@ from .worker import Worker
 log = logging.getLogger(__name__)
 APP_TITLE = "SRGAN Studio"
 FIRST_SHARE = 0.9  # of the screen's free area, on a first start (no saved geometry)
+STATUS_GAP = 8  # px between the status bar's message and its permanent widgets
 FIRST_MAX = (2000, 1250)  # px: beyond this a first window is more screen than a photo comparison needs
+
+
+def short_paths(text: str) -> str:
+    """'/photos/2024/bad/panorama.png: problem' -> 'panorama.png: problem': the status bar has room for the
+    problem, not for the folders (errors put the path first, core/errors.py)."""
+    head, sep, rest = text.partition(": ")
+    if sep and ("/" in head or "\\" in head) and Path(head).name:
+        return f"{Path(head).name}: {rest}"
+    return text
 
 
 class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMainWindow):
@@ -179,10 +189,20 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         """A clear, non-blocking error dialog (the UI keeps running behind it)."""
         self.last_error = text
         log.warning("%s: %s", title, text)
-        self.statusBar().showMessage(text, 8000)
+        self.statusBar().showMessage(self._status_fit(short_paths(text)), 8000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+
+    def _status_fit(self, text: str) -> str:
+        """``text`` elided to the room left of the status bar's permanent widgets: a long error ran on under
+        the image info ("… Largest inp640×428"). The dialog beside it has the whole text."""
+        sb = self.statusBar()
+        taken = sum(
+            w.width() + STATUS_GAP for w in (self.info_label, self.progress, self.cancel_button) if w.isVisible()
+        )
+        room = max(80, sb.width() - taken - 2 * STATUS_GAP)
+        return QFontMetrics(sb.font()).elidedText(text, Qt.TextElideMode.ElideRight, room)
 
     def _on_realism_message(self, text: str) -> None:
         if self.image is not None:  # a blend built at startup must not replace the hint on how to open a photo
