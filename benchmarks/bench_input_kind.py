@@ -10,6 +10,8 @@ For every HR image these inputs are written to a temp folder, as a user would ha
 - photo png: the HR through the "photo" preset with each of --seeds seeds, saved as PNG, so only the
   pixel rule (noise, 8-px grid, blur) can tell;
 - noise 5 png: the clean LR plus Gaussian noise (sigma 5 levels), saved as PNG;
+- blur+noise png: the clean LR through a soft lens (Gaussian blur, sigma 0.7-2 px), then sensor noise
+  (Gaussian, sigma 3-12 levels, colour or grey), with each of --seeds seeds, saved as PNG;
 - jpeg q50 png: the clean LR through JPEG q 50, decoded and saved as PNG;
 - camera jpeg: the clean LR saved as a JPEG at q 92, as a camera or phone saves (should read as clean:
   the clean twin wins on it; the JPEG's quality lets the pixels decide);
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
+from PIL import ImageFilter
 
 from srgan_studio.core.degradation import config_from, degrade
 from srgan_studio.core.imageio import read_image
@@ -46,6 +49,7 @@ EXPECTED = {
     "photo": PHOTO,
     "photo png": PHOTO,
     "noise 5 png": PHOTO,
+    "blur+noise png": PHOTO,
     "jpeg q50 png": PHOTO,
     "camera jpeg": CLEAN,
     "web jpeg": PHOTO,
@@ -58,6 +62,14 @@ def _jpeg(arr: np.ndarray, quality: int) -> np.ndarray:
     buf = io.BytesIO()
     PILImage.fromarray(arr).save(buf, "JPEG", quality=quality)
     return np.asarray(PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def blurred_noisy(lr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft lens, then sensor noise on top: the noise fills the fine detail that the blur took."""
+    soft = np.asarray(PILImage.fromarray(lr).filter(ImageFilter.GaussianBlur(rng.uniform(0.7, 2.0))))
+    channels = 1 if rng.random() < 0.5 else 3
+    noise = rng.normal(0.0, rng.uniform(3.0, 12.0), (*soft.shape[:2], channels))
+    return np.clip(soft + noise + 0.5, 0, 255).astype(np.uint8)
 
 
 def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.ndarray, list[tuple[str, Path]]]:
@@ -75,6 +87,7 @@ def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.nda
         arrays.append(("photo png", degraded, ".png"))
         if seed == 0:
             arrays.append(("photo", degraded, ".jpg"))
+        arrays.append(("blur+noise png", blurred_noisy(clean, np.random.default_rng([seed, index, 1])), ".png"))
     files = []
     for n, (group, arr, suffix) in enumerate(arrays):
         path = Path(f"{stem}_{n}{suffix}")

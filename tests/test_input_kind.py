@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from kind_fixtures import RULE_STYLES, dead_leaves, downscale, ruled_screenshot, soft_photo
 from PIL import Image as PILImage
+from PIL import ImageFilter
 
 from srgan_studio.cli import main
 from srgan_studio.core import registry
@@ -18,6 +19,7 @@ from srgan_studio.core.input_kind import (
     CROP,
     NOISE_LEVEL,
     PHOTO,
+    SOFT_SHARE,
     classify_file,
     classify_pixels,
     faithful_model,
@@ -286,3 +288,29 @@ def test_a_plan_leaves_lossless_inputs_undecided_and_decides_jpegs_by_header(tmp
     clean = decide(render, CLEAN, job)
     assert clean.todo == ("srresnet_x4",) and list(clean.outputs) == ["srresnet_x4"] and not clean.undecided
     assert decide(render, PHOTO, job).todo == ("restore_x4",)
+
+
+def blurred_then_noisy(lr, blur, sigma, channels=3, seed=0):
+    soft = np.asarray(PILImage.fromarray(lr).filter(ImageFilter.GaussianBlur(blur)))
+    noise = np.random.default_rng(seed).normal(0, sigma, (*soft.shape[:2], channels))
+    return np.clip(soft + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(("blur", "sigma", "channels"), [(1.0, 3.0, 3), (1.0, 2.0, 1), (1.5, 3.0, 3), (2.0, 2.0, 3)])
+def test_a_blur_under_noise_too_faint_to_tell_is_a_photo(blur, sigma, channels):
+    # The noise refills the finest band that the blur emptied, so that band's share reads sharp, and it is
+    # too faint for the noise rule; the bands the blur emptied sit at the noise's own level.
+    report = classify_pixels(blurred_then_noisy(downscale(dead_leaves()), blur, sigma, channels))
+    assert report.kind == PHOTO and "blurred under noise" in report.reason
+    assert report.detail > SOFT_SHARE and report.noise < NOISE_LEVEL
+
+
+@pytest.mark.parametrize("sigma", [6.0, 12.0])
+def test_a_blur_under_strong_noise_is_a_photo(sigma):
+    assert classify_pixels(blurred_then_noisy(downscale(dead_leaves()), 1.5, sigma)).kind == PHOTO
+
+
+def test_a_strong_blur_alone_is_a_photo():
+    # Blurred this much, the finest band holds the rounding to integers only: as much as the mid band keeps.
+    report = classify_pixels(blurred_then_noisy(downscale(dead_leaves()), 2.0, 0.0))
+    assert report.kind == PHOTO and report.detail > SOFT_SHARE
