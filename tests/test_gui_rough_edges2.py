@@ -215,3 +215,17 @@ def test_an_error_in_the_status_bar_names_the_file_and_stops_before_the_image_in
     assert window.info_label.isVisible() and window.info_label.text()
     room = window.statusBar().width() - window.info_label.width()
     assert QFontMetrics(window.statusBar().font()).horizontalAdvance(shown) < room  # not under the image info
+
+
+# -- what the screenshots showed ---------------------------------------------------------------
+
+
+def test_the_view_toggles_wait_for_an_image(qtbot, window, tmp_path):
+    a = window.actions
+    toggles = (a.side, a.split, a.info, a.lens)
+    assert not any(t.isEnabled() for t in toggles)  # Ctrl+I or L before an image flipped a state nothing showed
+    a.lens.trigger()
+    assert not a.lens.isChecked()
+    _open(qtbot, window, make_photo(tmp_path / "holiday.png"))
+    assert all(t.isEnabled() for t in toggles)
+    assert a.side.isChecked()  # the mode chosen stays as it was

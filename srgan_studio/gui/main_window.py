@@ -243,7 +243,8 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
     def _update_actions(self) -> None:
         has_image = self.image is not None
         a = self.actions
-        for act in (a.save, a.zoom_in, a.zoom_out, a.fit, a.one_to_one):
+        # The view toggles too: before an image, Ctrl+I or L flipped a state with nothing to show it on.
+        for act in (a.save, a.zoom_in, a.zoom_out, a.fit, a.one_to_one, a.side, a.split, a.info, a.lens):
             act.setEnabled(has_image)
         a.save.setEnabled(has_image and self.save_worker is None)
         a.next.setEnabled(len(self.images.paths) > 1)
