@@ -229,3 +229,15 @@ def test_the_view_toggles_wait_for_an_image(qtbot, window, tmp_path):
     _open(qtbot, window, make_photo(tmp_path / "holiday.png"))
     assert all(t.isEnabled() for t in toggles)
     assert a.side.isChecked()  # the mode chosen stays as it was
+
+
+def test_fine_tune_has_a_shortcut_listed_in_help(qtbot, window):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from srgan_studio.gui.actions import shortcut_rows
+
+    a = window.actions
+    assert a.finetune.shortcut() == QKeySequence("Ctrl+Shift+F")
+    assert ("Ctrl+Shift+F", "Fine-tune on My Photos") in shortcut_rows(a)
+    keys = [k.toString() for act in vars(a).values() if isinstance(act, QAction) for k in act.shortcuts()]
+    assert len(keys) == len(set(keys))  # no key does two things

@@ -86,7 +86,9 @@ def build_actions(win: QMainWindow) -> Actions:
         previous=_act(win, "&Previous Image", "previous", ["PgUp", "Alt+Left"], "Previous opened image"),
         cancel=_act(win, "&Cancel Render", "cancel", "Esc", "Stop the running render"),
         models=_act(win, "&Models…", "models", "Ctrl+M", "Bundled and user models"),
-        finetune=_act(win, "&Fine-tune on My Photos…", "realism", None, "Train a model further on your own photos"),
+        finetune=_act(
+            win, "&Fine-tune on My Photos…", "realism", "Ctrl+Shift+F", "Train a model further on your own photos"
+        ),
         settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
         about=_act(win, "&About SRGAN Studio", None, None, "About"),
         shortcuts=_act(win, "&Keyboard Shortcuts", None, "F1", "Every shortcut of the app"),
