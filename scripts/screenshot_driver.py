@@ -6,8 +6,9 @@ framebuffer, as a user would see it) for: the first start, the side-by-side
 compare view, a zoomed detail with the info overlay, the split slider, a
 phone JPEG at quality 70 and 95 (the preview filling in, the Input control's
 reason, 1:1, the Realism slider at 0 and 100 %), Save, three bad files, the
-dark theme, two batches (one with bad files, at the defaults), the settings
-dialog and the model manager. Inputs come from scripts/screenshot_samples.py.
+dark theme (and its toolbar up close), two batches (one with bad files, at the
+defaults), the settings dialog, the model manager, the shortcuts and the
+fine-tune wizard's first page. Inputs come from scripts/screenshot_samples.py.
 
 Usage: python scripts/screenshot_driver.py OUT_DIR
 """
@@ -99,6 +100,22 @@ def first_start(d: Driver) -> None:
         f"window shown in {time.perf_counter() - t0:.2f} s, {d.win.width()}x{d.win.height()} at {d.win.x()},{d.win.y()}"
     )
     d.shot("00_first_start")
+    show_tooltip(d.win.actions.input_kind)
+    d.shot("00b_input_auto_tooltip")  # no image measured yet: 'Auto', and why
+    hide_tooltip()
+
+
+def show_tooltip(widget) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QToolTip
+
+    QToolTip.showText(widget.mapToGlobal(QPoint(10, widget.height())), widget.toolTip(), widget)
+
+
+def hide_tooltip() -> None:
+    from PySide6.QtWidgets import QToolTip
+
+    QToolTip.hideText()
 
 
 def classic_views(d: Driver, work: Path) -> None:
@@ -185,12 +202,17 @@ def saving(d: Driver, work: Path) -> None:
 
     win = d.win
     dialog = SaveDialog(
-        win, win.settings, win.save_choices(), win.images.current, default_name=win.roles.pair(win._installed())[0]
+        win,
+        win.settings,
+        win.save_choices(),
+        win.images.current,
+        default_name=win.roles.pair(win._installed())[0],
+        input_size=(win.image.width, win.image.height),
     )
     dialog.show()
     dialog.move(300, 200)
     d.shot("14_save_dialog")
-    print(f"save dialog: {dialog.model.currentData()} -> {dialog.path.text()}")
+    print(f"save dialog: {dialog.model.currentData()} -> {dialog.path.text()}, output {dialog.output.text()}")
     worker = win.save_to(dialog.options(), dialog.descriptor())
     dialog.close()
     d.pump(240, lambda: win.save_worker is None)
@@ -217,6 +239,9 @@ def dark_theme(d: Driver) -> None:
     d.win.compare.view.fit()
     d.pump(120, d.rendered)
     d.shot("04_dark_theme")
+    bar = d.win.actions.toolbar
+    pix = bar.grab()
+    pix.scaled(pix.width() * 2, pix.height() * 2).save(str(d.out / "04b_dark_toolbar_x2.png"))  # the slider up close
 
 
 def batches(d: Driver, work: Path) -> None:
@@ -264,6 +289,13 @@ def dialogs(d: Driver) -> None:
         mm.reload(select="srresnet_x4")
         d.shot(f"07_model_manager_{theme}")
         mm.close()
+    box = d.win.show_shortcuts()
+    d.shot("08_shortcuts")
+    box.done(0)
+    wizard = d.win.show_finetune()
+    wizard.move(200, 100)
+    d.shot("09_finetune_wizard")
+    wizard.close()
 
 
 if __name__ == "__main__":
