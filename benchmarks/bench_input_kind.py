@@ -17,7 +17,8 @@ For every HR image these inputs are written to a temp folder, as a user would ha
   the clean twin wins on it; the JPEG's quality lets the pixels decide);
 - web jpeg: the clean LR saved as a JPEG at q 70, as a web page or messenger re-compresses (a photo).
 Plus synthetic screenshots (tests/kind_fixtures.py: tables ruled every 12, 16 or 24 px at several
-offsets against the 8-px JPEG grid), which should read as clean; they have no HR and are only classified.
+offsets against the 8-px JPEG grid; flat UIs whose panels and buttons have their edges on the 8-px grid,
+24 layouts with and without text), which should read as clean; they have no HR and are only classified.
 Each input is classified by ``core/input_kind`` from its file, then upscaled x4 by both models; Y-PSNR
 (border 4) against the clean HR. Prints per group how many were read as photo and as clean, and the
 mean PSNR of each policy ("best" picks the better model per image: the most a rule could get).
@@ -41,7 +42,7 @@ from srgan_studio.core.input_kind import CLEAN, PHOTO, classify_file, faithful_m
 from srgan_studio.core.metrics import mod_crop, psnr_y
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from kind_fixtures import RULE_STYLES, ruled_screenshot  # noqa: E402
+from kind_fixtures import RULE_STYLES, flat_ui, ruled_screenshot  # noqa: E402
 
 MODELS = ("srresnet_x4", "restore_x4")
 EXPECTED = {
@@ -56,6 +57,7 @@ EXPECTED = {
 }
 JPEG_QUALITY = {"photo": 90, "camera jpeg": 92, "web jpeg": 70}
 SCREENSHOTS = "screenshots"
+FLAT_UI = "flat ui png"
 
 
 def _jpeg(arr: np.ndarray, quality: int) -> np.ndarray:
@@ -96,15 +98,22 @@ def inputs_for(hr_path: Path, index: int, tmp: Path, seeds: int) -> tuple[np.nda
     return hr, files
 
 
-def screenshot_kinds(tmp: Path) -> dict[str, int]:
-    counts = {PHOTO: 0, CLEAN: 0}
-    for period in (12, 16, 24):
-        for style in RULE_STYLES:
-            for offset in range(0, period, 3):
-                path = tmp / f"shot_{period}_{style}_{offset}.png"
-                PILImage.fromarray(ruled_screenshot(period, offset, style)).save(path)
-                counts[classify_file(path).kind] += 1
-    return counts
+def screenshot_kinds(tmp: Path) -> dict[str, dict[str, int]]:
+    shots = [
+        (f"shot_{p}_{s}_{o}", ruled_screenshot(p, o, s))
+        for p in (12, 16, 24)
+        for s in RULE_STYLES
+        for o in range(0, p, 3)
+    ]
+    uis = [(f"ui_{seed}_{text}", flat_ui(seed, text=text)) for seed in range(24) for text in (True, False)]
+    kinds = {}
+    for group, images in ((SCREENSHOTS, shots), (FLAT_UI, uis)):
+        kinds[group] = counts = {PHOTO: 0, CLEAN: 0}
+        for name, image in images:
+            path = tmp / f"{name}.png"
+            PILImage.fromarray(image).save(path)
+            counts[classify_file(path).kind] += 1
+    return kinds
 
 
 def main() -> None:
@@ -133,7 +142,7 @@ def main() -> None:
                 if upscalers:
                     got = {m: psnr_y(_run(up, path), hr, 4) for m, up in upscalers.items()}
                     scores[group].append((*got.values(), got[faithful_model(kind, registry)]))
-        kinds[SCREENSHOTS] = screenshot_kinds(Path(tmp))
+        kinds.update(screenshot_kinds(Path(tmp)))
     _report(kinds, scores)
 
 

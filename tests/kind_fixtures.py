@@ -72,3 +72,33 @@ def soft_photo(lr: np.ndarray, seed: int = 0, noise: float = 4.0, blur: float = 
     rng = np.random.default_rng(seed)
     grainy = np.clip(lr + rng.normal(0.0, noise, lr.shape) + 0.5, 0, 255).astype(np.uint8)
     return np.asarray(PILImage.fromarray(grainy).filter(ImageFilter.GaussianBlur(blur)))
+
+
+def flat_ui(seed: int = 0, h: int = 240, w: int = 320, text: bool = True) -> np.ndarray:
+    """A flat UI screenshot drawn on an 8-px grid: panels, buttons and a toolbar whose edges all fall on
+    multiples of 8 (the JPEG block edges), in flat colours, uncompressed; with ``text``, lines of glyphs
+    whose strokes fall anywhere."""
+    rng = np.random.default_rng(seed)
+
+    def colour() -> np.ndarray:
+        return rng.integers(0, 256, 3) if rng.random() < 0.4 else np.full(3, rng.integers(180, 256))
+
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = colour()
+    img[: 8 * int(rng.integers(3, 6))] = colour()  # title bar
+    for _ in range(int(rng.integers(4, 12))):  # panels and buttons, some with a 1-px border
+        y0, x0 = 8 * int(rng.integers(0, h // 8 - 2)), 8 * int(rng.integers(0, w // 8 - 2))
+        y1, x1 = min(h, y0 + 8 * int(rng.integers(2, 12))), min(w, x0 + 8 * int(rng.integers(2, 20)))
+        img[y0:y1, x0:x1] = colour()
+        if rng.random() < 0.4:
+            img[y0:y1, x0:x1][[0, -1]] = img[y0:y1, x0:x1][:, [0, -1]] = colour()[None]
+    if text:
+        for y in range(44, h - 12, 24):
+            x = int(rng.integers(8, 40))
+            while x < w // 2:
+                glyph = int(rng.integers(3, 6))
+                img[y : y + 7, x] = 30
+                if rng.random() < 0.6:
+                    img[y + 3, x : x + glyph] = 30
+                x += glyph + int(rng.integers(2, 4))
+    return img

@@ -8,7 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-from kind_fixtures import RULE_STYLES, dead_leaves, downscale, ruled_screenshot, soft_photo
+from kind_fixtures import RULE_STYLES, dead_leaves, downscale, flat_ui, ruled_screenshot, soft_photo
 from PIL import Image as PILImage
 from PIL import ImageFilter
 
@@ -314,3 +314,29 @@ def test_a_strong_blur_alone_is_a_photo():
     # Blurred this much, the finest band holds the rounding to integers only: as much as the mid band keeps.
     report = classify_pixels(blurred_then_noisy(downscale(dead_leaves()), 2.0, 0.0))
     assert report.kind == PHOTO and report.detail > SOFT_SHARE
+
+
+@pytest.mark.parametrize("text", [True, False])
+def test_a_flat_ui_laid_out_on_the_8px_grid_has_no_jpeg_grid(text):
+    # Every panel and button edge is a block edge and the blocks between are flat: no step inside them at all.
+    for seed in range(24):
+        report = classify_pixels(flat_ui(seed, text=text))
+        assert report.kind == CLEAN, f"layout {seed}: {report.reason}"
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])
+def test_a_flat_ui_that_went_through_a_jpeg_still_shows_its_grid(seed):
+    # The JPEG rings around every edge it blocks, so those blocks are no longer flat fills.
+    report = classify_pixels(jpeg_round_trip(flat_ui(seed), 50))
+    assert report.kind == PHOTO and "grid" in report.reason
+
+
+def test_a_high_quality_jpeg_files_own_faint_grid_does_not_make_a_photo(tmp_path):
+    decoded = jpeg_round_trip(clean_picture(), 90)
+    assert classify_pixels(decoded).kind == PHOTO  # as a PNG: the grid can only be an earlier JPEG's
+    camera, resaved = tmp_path / "camera.jpg", tmp_path / "resaved.jpg"
+    PILImage.fromarray(clean_picture()).save(camera, quality=90)
+    PILImage.fromarray(jpeg_round_trip(clean_picture(), 50)).save(resaved, quality=92)
+    assert classify_file(camera).kind == CLEAN  # a camera's own q 90: the clean twin wins on it
+    report = classify_file(resaved)
+    assert report.kind == PHOTO and "quality 92" in report.reason and "grid" in report.reason
