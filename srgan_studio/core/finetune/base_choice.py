@@ -22,16 +22,20 @@ from .state import BaseChoice, RunState
 
 # The final figure's crops: the base chosen is the best on the numbers the user is shown at the end.
 CHOICE_SIDE = EVAL_SIDE
+Pair = tuple[np.ndarray, np.ndarray, np.ndarray]  # (HR, LR, the candidate's output)
 
 
 def candidates(bases: list[BaseModel], scale: int) -> list[BaseModel]:
     return [b for b in bases if b.faithful and b.scale == scale]
 
 
-def choose_base(bases: list[BaseModel], preset: str, heldout: list[Path]) -> tuple[BaseModel, BaseChoice]:
+def choose_base(
+    bases: list[BaseModel], preset: str, heldout: list[Path], outputs: dict[str, list[Pair]] | None = None
+) -> tuple[BaseModel, BaseChoice]:
     """The best faithful base on ``heldout`` under ``preset``; the rule's base when there is nothing to compare.
 
-    ``bases`` must not be empty."""
+    ``bases`` must not be empty. ``outputs`` receives each scored candidate's (HR, LR, output) per photo,
+    so the run keeps the chosen one's (base_scores.py) instead of upscaling the same pairs again."""
     rule = default_base(bases, preset)
     cands = candidates(bases, rule.scale)
     if not cands:
@@ -41,7 +45,8 @@ def choose_base(bases: list[BaseModel], preset: str, heldout: list[Path]) -> tup
     if not heldout:
         return rule, BaseChoice(reason=_fallback("there are no held-out photos to score on", preset))
     try:
-        scores = {b.name: _mean_psnr(b, preset, heldout) for b in cands}
+        outputs = {} if outputs is None else outputs
+        scores = {b.name: _mean_psnr(b, preset, heldout, outputs) for b in cands}
     except (StudioError, OSError) as exc:
         why = " ".join(str(exc).split())  # one line, whatever the runtime's message
         return rule, BaseChoice(reason=_fallback(f"the bases could not be scored ({why})", preset))
@@ -53,11 +58,18 @@ def _fallback(why: str, preset: str) -> str:
     return f"{why}; chosen by the rule for {preset} photos"
 
 
-def _mean_psnr(base: BaseModel, preset: str, heldout: list[Path]) -> float:
-    from .evaluate import heldout_psnr
+def _mean_psnr(base: BaseModel, preset: str, heldout: list[Path], outputs: dict[str, list[Pair]]) -> float:
+    from ..metrics import psnr_y
+    from .evaluate import degraded_pair, fp32_upscaler, upscale_checked
 
-    desc = ModelDescriptor.load(base.onnx.with_suffix(".json"))
-    return float(np.mean(heldout_psnr(desc, heldout, base.scale, preset, CHOICE_SIDE)))
+    up = fp32_upscaler(ModelDescriptor.load(base.onnx.with_suffix(".json")))
+    pairs, scores = outputs.setdefault(base.name, []), []
+    for path in heldout:
+        hr, lr = degraded_pair(path, base.scale, preset, CHOICE_SIDE)
+        sr = upscale_checked(up, lr, hr, path)
+        pairs.append((hr, lr, sr))
+        scores.append(psnr_y(sr, hr, base.scale))
+    return float(np.mean(scores))
 
 
 def describe_base(state: RunState) -> str:

@@ -23,7 +23,8 @@ from ..atomic import atomic_path, atomic_write_bytes
 from ..cancel import NEVER, CancelToken
 from ..descriptor import ModelDescriptor
 from ..errors import StudioError
-from ..metrics import psnr_y, ssim_y
+from ..metrics import psnr_y
+from .base_scores import BaseCache, score
 from .export import export
 from .folder import load_rgb8
 from .presets import degrade
@@ -104,17 +105,30 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
         PILImage.fromarray(arr).save(tmp, "PNG")
 
 
+class _Lazy:
+    """An upscaler made on first use: the base's is not needed when its outputs are cached."""
+
+    def __init__(self, make):
+        self.make, self.made = make, None
+
+    def __call__(self):
+        self.made = self.made or self.make()
+        return self.made
+
+
 def _upscalers(run: FinetuneRun, onnx: Path) -> dict[str, Any]:
     from ..registry import bicubic_descriptor
 
-    base_json = Path(run.state.base.onnx).with_suffix(".json")
-    try:
-        base = ModelDescriptor.load(base_json)
-    except (OSError, ValueError, StudioError) as exc:
-        raise StudioError(f"the base model cannot be loaded for scoring ({exc})", base_json) from None
+    def base():
+        base_json = Path(run.state.base.onnx).with_suffix(".json")
+        try:
+            return fp32_upscaler(ModelDescriptor.load(base_json))
+        except (OSError, ValueError, StudioError) as exc:
+            raise StudioError(f"the base model cannot be loaded for scoring ({exc})", base_json) from None
+
     return {
         "bicubic": fp32_upscaler(bicubic_descriptor(run.scale)),
-        "base": fp32_upscaler(base),
+        "base": _Lazy(base),
         "finetuned": fp32_upscaler(ModelDescriptor.load(onnx.with_suffix(".json"))),
     }
 
@@ -185,15 +199,18 @@ def heldout_psnr(
 
 
 def _score_photo(
-    run: FinetuneRun, ups: dict[str, Any], path: Path, eval_side: int, cancel: CancelToken
+    run: FinetuneRun, ups: dict[str, Any], base: BaseCache, path: Path, eval_side: int, cancel: CancelToken
 ) -> tuple[dict[str, Any], np.ndarray, dict[str, np.ndarray]]:
     hr, lr = degraded_pair(path, run.scale, run.options.preset, eval_side)
     row: dict[str, Any] = {"photo": path.name, "size": [int(hr.shape[1]), int(hr.shape[0])]}
     outs = {}
     for method, up in ups.items():
-        sr = upscale_checked(up, lr, hr, path, cancel)
+        if method == "base":  # scored once a run (base_scores.py)
+            sr, psnr, ssim = base.scored(path.name, hr, lr, lambda: upscale_checked(up(), lr, hr, path, cancel))  # noqa: B023
+        else:
+            sr, psnr, ssim = score(upscale_checked(up, lr, hr, path, cancel), hr, run.scale)
         outs[method] = sr
-        row[method] = {"psnr_y": round(psnr_y(sr, hr, run.scale), 4), "ssim_y": round(ssim_y(sr, hr, run.scale), 5)}
+        row[method] = {"psnr_y": round(psnr, 4), "ssim_y": round(ssim, 5)}
     return row, hr, outs
 
 
@@ -219,10 +236,11 @@ def evaluate(
     out_dir = run.dir / "eval"
     out_dir.mkdir(exist_ok=True)
     rows, crops = [], []
+    base = BaseCache(run)
     for i, path in enumerate(photos):
         cancel.raise_if_cancelled()
         yield EvalProgress(i, len(photos), f"scoring {path.name}")
-        row, hr, outs = _score_photo(run, ups, path, eval_side, cancel)
+        row, hr, outs = _score_photo(run, ups, base, path, eval_side, cancel)
         rows.append(row)
         if len(crops) < MAX_CROPS:
             crops.append(_write_crops(out_dir, i, path.name, hr, outs))
@@ -230,6 +248,7 @@ def evaluate(
     result = EvalResult(rows, mean, crops, eval_side)
     atomic_write_bytes(out_dir / "eval.json", (json.dumps(result.to_dict(), indent=1) + "\n").encode())
     run.state.metrics = {"heldout": mean, "rows": rows, "eval_side": eval_side}
+    base.keep()
     run.set_status(RunStatus.EVALUATED)
     yield EvalProgress(len(photos), len(photos), "done")
     return result

@@ -25,6 +25,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..descriptor import ModelDescriptor
 from ..errors import StudioError
+from .base_scores import base_psnr_on_pairs
 from .evaluate import EVAL_SIDE, VAL_DIR, heldout_photos, heldout_psnr
 from .events import Notice
 from .export import export_weights
@@ -114,7 +115,10 @@ def rescore_best(run: FinetuneRun, stage: str, init: Path) -> dict[str, Any]:
     best = stage_dir / BEST_FILE
     work = run.dir / "rescore"
     try:
-        init_psnr = _mean_psnr(run, _descriptor_of(run, init, work))
+        if Path(init) == Path(run.state.base.weights):
+            init_psnr = float(np.mean(base_psnr_on_pairs(run)))  # the base is scored once a run
+        else:
+            init_psnr = _mean_psnr(run, _descriptor_of(run, init, work))
         best_psnr = _mean_psnr(run, _descriptor_of(run, best, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)

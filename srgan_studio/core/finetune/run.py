@@ -22,6 +22,7 @@ from ..cancel import NEVER, CancelToken
 from ..errors import Cancelled, SettingsError
 from .base import BaseModel, fine_tunable_models, resolve_base
 from .base_choice import choose_base
+from .base_scores import keep_base_outputs
 from .events import Estimate, Notice, TrainOutcome
 from .folder import finetune_root, link_photos, make_preview_crops
 from .options import FinetuneOptions, stage_names
@@ -91,9 +92,9 @@ class FinetuneRun:
         train = [p for p in scan.usable if p.rel not in held]
         link_photos(run_dir, "train", train)
         link_photos(run_dir, "heldout", heldout)
-        choice = None
+        choice, outputs = None, {}
         if measure:
-            base, choice = choose_base(bases, options.preset, sorted((run_dir / "heldout").iterdir()))
+            base, choice = choose_base(bases, options.preset, sorted((run_dir / "heldout").iterdir()), outputs)
         options.base = base.name
         options.photos = str(Path(options.photos).expanduser().resolve())
         state = RunState(
@@ -108,6 +109,7 @@ class FinetuneRun:
         )
         run = cls(run_dir, state)
         make_preview_crops(run.preview_dir / "crops", heldout, base.scale)
+        keep_base_outputs(run, outputs.get(base.name, []))
         run.save()
         return run
 

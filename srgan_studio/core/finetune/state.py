@@ -83,6 +83,30 @@ class BaseChoice:
 
 
 @dataclass
+class PhotoScore:
+    """The base on one held-out pair (base_scores.py)."""
+
+    photo: str  # the held-out file's name
+    pair: str  # sha256 of the pair's pixels (HR, LR)
+    psnr_y: float
+    ssim_y: float
+    sr: str  # sha256 of the base's output pixels, kept as a PNG in the run folder
+
+
+@dataclass
+class BaseScores:
+    """The base's scores on the held-out pairs, reused by the final figure (base_scores.py).
+
+    The trainer's step-0 validation still scores the base itself: it runs in the trainer's process, in
+    PyTorch, which keep_best then compares every step with; one validation is about 0.45 s (restore_x4,
+    4 photos, 256 px) of a budget of minutes, not worth handing the trainer scores from another engine."""
+
+    model: str  # sha256 of the base's ONNX file
+    metric: str
+    photos: list[PhotoScore] = field(default_factory=list)
+
+
+@dataclass
 class PhotoSplit:
     train: list[str]
     heldout: list[str]
@@ -114,6 +138,7 @@ class RunState:
     metrics: dict[str, Any] | None = None  # held-out scores after evaluation
     model: str = ""  # the registered model's name
     base_choice: BaseChoice | None = None  # absent from runs made before auto measured
+    base_scores: BaseScores | None = None  # absent until the base was scored on the held-out pairs
     version: int = STATE_VERSION
 
     def can_move_to(self, status: RunStatus) -> bool:
@@ -155,7 +180,7 @@ def _parse(data: dict[str, Any]) -> RunState:
         per_sample = {k: float(v) / batch for k, v in (data.get("seconds_per_step") or {}).items()}
     else:
         per_sample = {k: float(v) for k, v in (data.get("seconds_per_sample") or {}).items()}
-    plan, choice = data.get("plan"), data.get("base_choice")
+    plan, choice, scores = data.get("plan"), data.get("base_choice"), data.get("base_scores")
     return RunState(
         status=RunStatus(data["status"]),
         options=options,
@@ -171,4 +196,13 @@ def _parse(data: dict[str, Any]) -> RunState:
         metrics=data.get("metrics"),
         model=str(data.get("model", "")),
         base_choice=BaseChoice(**choice) if choice else None,
+        base_scores=_base_scores(scores),
     )
+
+
+def _base_scores(data: Any) -> BaseScores | None:
+    """A cache: one that cannot be read is none (scored again), never a damaged run."""
+    try:
+        return BaseScores(str(data["model"]), str(data["metric"]), [PhotoScore(**p) for p in data["photos"]])
+    except (KeyError, TypeError, ValueError):
+        return None
