@@ -92,8 +92,8 @@ def test_cheaper_modes_are_subgroups(passes):
 
 
 def test_bad_pass_count_is_an_error():
-    for bad in (0, 3, 16, True, "8"):
-        with pytest.raises(StudioError, match="must be 1, 2, 4 or 8"):
+    for bad in (0, 2, 3, 16, True, "8"):
+        with pytest.raises(StudioError, match="must be 1, 4 or 8"):
             Upscaler(bicubic_descriptor(4), ensemble=bad)
 
 
@@ -130,14 +130,7 @@ def test_eight_passes_of_a_directional_model_average_the_four_directions(tiny_mo
     assert np.abs(single.color[inner].astype(int) - want[inner]).max() > 1000  # the fake is not symmetric
 
 
-@pytest.mark.parametrize(
-    "passes,corners",
-    [
-        (2, {"tl": 1 / 2, "tr": 1 / 2}),
-        (4, {"tl": 1 / 4, "tr": 1 / 4, "bl": 1 / 4, "br": 1 / 4}),
-    ],
-)
-def test_cheaper_modes_average_the_mirrored_passes(tiny_model, passes, corners):
+def test_four_passes_average_the_mirrored_passes(tiny_model):
     """A mark the model always paints at its top-left corner lands, averaged, in each mirrored corner."""
     color = np.full((10, 12, 3), 20000, np.uint16)
 
@@ -146,12 +139,11 @@ def test_cheaper_modes_average_the_mirrored_passes(tiny_model, passes, corners):
         y[:4, :8] += 0.4
         return y
 
-    out = drain(Upscaler(tiny_model, session=_Fake(marked), tile=0, ensemble=passes).run(_img(color)))
+    out = drain(Upscaler(tiny_model, session=_Fake(marked), tile=0, ensemble=4).run(_img(color)))
     want = np.full((40, 48), 20000 / 65535)
-    boxes = {"tl": (slice(0, 4), slice(0, 8)), "tr": (slice(0, 4), slice(40, 48))}
-    boxes |= {"bl": (slice(36, 40), slice(0, 8)), "br": (slice(36, 40), slice(40, 48))}
-    for name, weight in corners.items():
-        want[boxes[name]] += 0.4 * weight
+    for rows in (slice(0, 4), slice(36, 40)):
+        for cols in (slice(0, 8), slice(40, 48)):
+            want[rows, cols] += 0.4 / 4
     assert np.abs(out.color[..., 0].astype(int) - _quantize16(want)).max() <= 1
 
 

@@ -50,12 +50,12 @@ def test_upscale_ensemble_flag_and_the_setting_default(tmp_path, user_model):
     assert np.array_equal(_upscale(src, tmp_path / "override.png", "--ensemble", "1"), one)
 
 
-@pytest.mark.parametrize("bad", ["3", "0", "16"])
+@pytest.mark.parametrize("bad", ["2", "3", "0", "16"])
 def test_bad_pass_count_is_one_line(tmp_path, user_model, capsys, bad):
     src = _photo(tmp_path / "a.png")
     assert main(["upscale", str(src), "--ensemble", bad]) == 1
     err = capsys.readouterr().err
-    assert err == f"srgan-studio: error: --ensemble must be 1, 2, 4 or 8 (passes per tile), not {bad}\n"
+    assert err == f"srgan-studio: error: --ensemble must be 1, 4 or 8 (passes per tile), not {bad}\n"
     assert not (tmp_path / "a_x4.png").exists()
     hr = tmp_path / "hr"
     hr.mkdir()
@@ -69,12 +69,12 @@ def test_eval_ensemble_is_measured_and_recorded(tmp_path, user_model, capsys):
     hr.mkdir()
     _photo(hr / "x.png", (48, 40))
     results = {}
-    for n in ("1", "2"):
+    for n in ("1", "4"):
         assert main(["eval", "--model", "srresnet_x4", str(hr), "--ensemble", n, "--json"]) == 0
         results[n] = json.loads(capsys.readouterr().out)
-    assert results["2"]["ensemble"] == 2 and "self-ensemble of 2" in results["2"]["label"]
+    assert results["4"]["ensemble"] == 4 and "self-ensemble of 4" in results["4"]["label"]
     assert results["1"]["ensemble"] == 1 and "self-ensemble" not in results["1"]["label"]
-    assert results["1"]["sets"]["hr"]["psnr_y"] != results["2"]["sets"]["hr"]["psnr_y"]
+    assert results["1"]["sets"]["hr"]["psnr_y"] != results["4"]["sets"]["hr"]["psnr_y"]
 
 
 def test_eval_refuses_ensemble_for_pytorch_weights(tmp_path, capsys):
@@ -90,7 +90,7 @@ def test_eval_refuses_ensemble_for_pytorch_weights(tmp_path, capsys):
 
 def test_setting_is_validated_and_reset_when_bad():
     validate(Settings(ensemble=4))
-    for bad in (3, True, "8", 8.0):
+    for bad in (2, 3, True, "8", 8.0):
         with pytest.raises(SettingsError, match="ensemble"):
             validate(Settings(ensemble=bad))
     path = settings_path()
@@ -113,7 +113,7 @@ def test_settings_dialog_offers_the_passes_and_the_window_uses_them(qtbot):
     assert dialog.result_settings().ensemble == 8
     dialog.ensemble.setCurrentIndex(dialog.ensemble.findData(1))
     assert dialog.result_settings().ensemble == 1
-    assert [dialog.ensemble.itemData(i) for i in range(dialog.ensemble.count())] == [1, 2, 4, 8]
+    assert [dialog.ensemble.itemData(i) for i in range(dialog.ensemble.count())] == [1, 4, 8]
     window = MainWindow.__new__(MainWindow)  # only the settings -> engine options mapping
     window.settings = Settings(ensemble=4)
     assert MainWindow._engine_options(window)["ensemble"] == 4
