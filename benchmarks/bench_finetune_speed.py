@@ -13,11 +13,12 @@ batches), one in fp32 and one with bf16 autocast (fp32 master weights), and scor
 both on Set5 (Y-PSNR, border 4). bf16 is kept on where the CPU has it only if the
 two are within 0.05 dB.
 
-Measured 2026-12-04 on the shared 2-core box (AMX/AVX512-BF16; other work running, load 3-7), seconds
-per step: 1 thread fp32 1.30-1.58, 2 threads fp32 3.74-4.80, 1 thread bf16 0.54-0.55, 2 threads bf16
-0.79-3.08. Under load two OpenMP threads lose to one, hence train.threads = -1 (measured during the run).
-Set5 after 40 identical steps from srresnet_x4 (1 thread): fp32 30.629 dB in 53 s, bf16 30.627 dB
-(-0.001 dB) in 18 s: bf16 stays on.
+Measured 2026-12-04 (session 7) on the idle 2-core box (AVX512-BF16), ``--steps 6 --rounds 2 --psnr-steps 40``,
+seconds per step: 1 thread fp32 1.745, 2 threads fp32 0.912 (1.91x), 1 thread bf16 0.941 (1.86x), 2 threads
+bf16 0.495 (3.53x). Set5 after 40 identical steps from srresnet_x4: fp32 30.629 dB in 75 s, bf16 30.627 dB
+(-0.002 dB) in 41 s: bf16 stays on.
+Earlier, with other work running (load 3-7): 2 threads fp32 3.74-4.80 s against 1 thread 1.30-1.58: under
+load two OpenMP threads lose to one, hence train.threads = -1 (measured during the run).
 """
 
 from __future__ import annotations
