@@ -18,6 +18,10 @@ the budget; held-out figures on 256 px centre crops, the same pairs the trainer 
   chosen by measurement is srresnet_x4 (27.88 dB against restore_x4's 27.33 on the held-out photos);
   914 steps, bicubic 26.71, base 27.88, fine-tuned 27.89 dB: +0.55 dB over restore_x4, +0.01 over its
   base (kept step 37). On mild JPEG the clean model is already near what 4 CPU minutes can teach.
+- Rerun 2026-12-04, session 7 (after the pause/resume, GradScaler and base-cache changes), same commands:
+  text 816 steps at batch 8 (the dry run measured 1.8x slower steps than the run then made), bicubic 17.21,
+  base 18.98, fine-tuned 20.56 dB (+1.58); photos: base srresnet_x4 (27.88 against restore_x4's 27.33),
+  798 steps, fine-tuned 27.90 dB: +0.56 dB over restore_x4, +0.02 over its base.
 - Earlier figures (768 px crops, base restore_x4 by the old rule): +0.33 / +0.43 dB over restore_x4;
   while a GAN training run held the cores, 30 steps and +0.19 dB on text.
 
