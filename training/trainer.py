@@ -315,6 +315,7 @@ class Trainer:
                         {k: round(v, 6) for k, v in losses.items()},
                         round(its, 4),
                         round(eta, 1) if eta else None,
+                        torch.get_num_threads(),
                     )
                 )
             if (

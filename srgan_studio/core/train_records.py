@@ -35,6 +35,7 @@ class StepRecord:
     losses: dict[str, float] = field(default_factory=dict)
     it_per_s: float = 0.0
     eta_s: float | None = None
+    threads: int = 0  # CPU threads the step ran with (0 when not known)
 
 
 @dataclass(frozen=True)

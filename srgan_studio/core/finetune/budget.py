@@ -24,6 +24,28 @@ PROBE_BATCH = 16  # the dry run's batch when the batch is chosen automatically
 LONG_RUN_STEPS = 2000  # past this, the gentler learning rate keeps more of what the base knows
 
 
+# With train.threads = -1 the trainer's ThreadTuner times 1, n/2 and n threads, four steps each (one a
+# warm-up), before it settles: a dry run of PROBE steps alone timed only the single thread, and on an idle
+# 2-core box planned for steps 1.9x slower than the run then made (a batch of 8 where 16 fitted).
+AUTO_THREADS_PROBE_STEPS = 12
+
+
+def dry_run_step_time(arrivals: list[tuple[float, int, bool]]) -> float | None:
+    """The step time the run will train at, from the dry run's step records (None without a timed step).
+
+    ``arrivals``: per step record, (when it arrived, the thread count its step ran with, whether a
+    pause fell since the previous record). The trainer keeps the fastest thread count it tried, so
+    the estimate is the fastest count's median step. The first step at a new count pays the switch,
+    and an interval a pause fell into is not a step time: neither is timed.
+    """
+    times: dict[int, list[float]] = {}
+    for (t0, threads0, _), (t1, threads1, paused) in zip(arrivals, arrivals[1:], strict=False):
+        if not paused and threads1 == threads0:
+            times.setdefault(threads1, []).append(t1 - t0)
+    medians = [sorted(v)[len(v) // 2] for v in times.values()]
+    return max(1e-4, min(medians)) if medians else None
+
+
 def effective_ema(decay: float, steps: int) -> float:
     """Cap the EMA decay so its horizon, 1 / (1 - decay), is at most a tenth of the run.
 

@@ -106,6 +106,7 @@ def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> flo
     out.mkdir(parents=True)
     plan = budget.choose_plan(run.options, {}, run.state.patch_size)
     plan.batch_size = batch
+    steps = PROBE_STEPS + 1 + (budget.AUTO_THREADS_PROBE_STEPS if stage_threads(run) < 0 else 0)
     recipe = build_recipe(
         run.options,
         plan,
@@ -114,8 +115,8 @@ def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> flo
         init=run.state.base.weights,
         train_dir=str(run.train_dir),
         val_dirs=[],
-        steps=PROBE_STEPS + 1,
-        expected_steps=PROBE_STEPS + 1,
+        steps=steps,
+        expected_steps=steps,
         checkpoint_minutes=1e4,
         val_every=0,
         threads=stage_threads(run),
@@ -123,7 +124,7 @@ def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> flo
     recipe.train.checkpoint_keep = 1
     path = write_recipe(out / "recipe-src.toml", recipe)
     argv = [*process.train_command(), "train", str(path), "--out", str(out), "--progress", "json"]
-    arrivals: list[tuple[float, float]] = []  # (time.monotonic(), the run's paused seconds then)
+    arrivals: list[tuple[float, float, int]] = []  # (time.monotonic(), the run's paused seconds then, threads)
     last_error = ""
     paused_from = run.paused_seconds()
     proc = process.TrainProcess(argv, out / "stderr.log")
@@ -134,7 +135,7 @@ def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> flo
                 proc.kill()
                 break
             if isinstance(rec, StepRecord):
-                arrivals.append((time.monotonic(), run.paused_seconds()))
+                arrivals.append((time.monotonic(), run.paused_seconds(), rec.threads))
             elif isinstance(rec, StartRecord):
                 run.started(proc)
             elif isinstance(rec, ErrorRecord):
@@ -146,15 +147,16 @@ def _probe(run: FinetuneRun, stage: str, batch: int, cancel: CancelToken) -> flo
     if run.cancelled or cancel.cancelled:
         shutil.rmtree(out, ignore_errors=True)
         raise Cancelled()
-    # A step interval a pause fell into is not a step time.
-    diffs = sorted(b - a for (a, pa), (b, pb) in zip(arrivals, arrivals[1:], strict=False) if pa == pb)
+    seconds = budget.dry_run_step_time(
+        [(t, threads, i > 0 and paused != arrivals[i - 1][1]) for i, (t, paused, threads) in enumerate(arrivals)]
+    )
     interrupted = run.paused or run.paused_seconds() != paused_from
-    if interrupted and (code != 0 or not diffs):
+    if interrupted and (code != 0 or seconds is None):
         return None  # killed by a restart-style pause, or paused at every step: time it again
-    if code != 0 or not diffs:
+    if code != 0 or seconds is None:
         raise StudioError(f"the dry run failed: {proc.failure(code, last_error)} (log: {out / 'stderr.log'})")
     shutil.rmtree(out, ignore_errors=True)
-    return max(1e-4, diffs[len(diffs) // 2])
+    return seconds
 
 
 # ---------------------------------------------------------------- training
