@@ -165,3 +165,24 @@ def cancel_after_step(run, step: int) -> dict:
     checkpoints = sorted((run.stage_dir("psnr") / "checkpoints").glob("ckpt_*.json"))
     assert checkpoints, "the cancelled run kept no checkpoint"
     return json.loads(checkpoints[-1].read_text())
+
+
+def tiny_options(photos: Path, **overrides):
+    """Options for a real but tiny fine-tune of the ``tiny`` base: 400 steps at batch 2, one thread, no previews.
+
+    Long enough that a test cancels it, short per step; tests override what they are about.
+    """
+    from srgan_studio.core import finetune as ft
+
+    values = dict(
+        photos=str(photos),
+        base="tiny",
+        name="mine",
+        steps=400,
+        patch_size=32,
+        batch_size=2,
+        previews=False,
+        val_every=1000,
+        threads=1,
+    )
+    return ft.FinetuneOptions(**{**values, **overrides})

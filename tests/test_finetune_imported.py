@@ -11,7 +11,7 @@ from PIL import Image
 torch = pytest.importorskip("torch")
 pytest.importorskip("spandrel")
 
-from finetune_fixtures import cancel_after_step, isolated_registry, make_photos  # noqa: E402
+from finetune_fixtures import cancel_after_step, isolated_registry, make_photos, tiny_options  # noqa: E402
 from gen_helpers import collect  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 from spandrel.architectures.Compact import Compact  # noqa: E402
@@ -121,17 +121,7 @@ def test_cli_finetunes_an_imported_compact_into_a_model_that_upscales(tmp_path, 
 @pytest.mark.slow
 def test_a_cancelled_fine_tune_of_an_import_resumes_from_its_checkpoint(tmp_path, capsys):
     _import_compact(tmp_path, capsys)
-    opts = ft.FinetuneOptions(
-        photos=str(make_photos(tmp_path / "photos", n=4, size=32)),
-        base="community",
-        name="mine",
-        steps=400,
-        patch_size=16,
-        batch_size=2,
-        previews=False,
-        val_every=1000,
-        threads=1,
-    )
+    opts = tiny_options(make_photos(tmp_path / "photos", n=4, size=32), base="community", patch_size=16)
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
     checkpoint = cancel_after_step(run, 2)
     kept = checkpoint["step"]

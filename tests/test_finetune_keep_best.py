@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from finetune_fixtures import isolated_registry, make_base, make_photos  # noqa: E402
+from finetune_fixtures import isolated_registry, make_base, make_photos, tiny_options  # noqa: E402
 from gen_helpers import collect  # noqa: E402
 
 from srgan_studio.core import finetune as ft  # noqa: E402
@@ -27,18 +27,7 @@ def test_keep_best_scores_the_pairs_the_final_figure_scores(tmp_path):
     make_base(data_dir() / "models")
     # Bigger than the scored crop, so the crop matters; phone_jpeg, so the seed matters.
     photos = make_photos(tmp_path / "photos", n=5, size=EVAL_SIDE + 44)
-    opts = ft.FinetuneOptions(
-        photos=str(photos),
-        base="tiny",
-        name="mine",
-        preset="phone_jpeg",
-        steps=6,
-        patch_size=32,
-        batch_size=2,
-        previews=False,
-        val_every=1,
-        threads=1,
-    )
+    opts = tiny_options(photos, preset="phone_jpeg", steps=6, val_every=1)
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
     collect(run.train())
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 pytest.importorskip("torch")
 
-from finetune_fixtures import cancel_after_step, isolated_registry, make_base, make_photos
+from finetune_fixtures import cancel_after_step, isolated_registry, make_base, make_photos, tiny_options
 from gen_helpers import collect
 
 from srgan_studio.core import finetune as ft
@@ -20,17 +20,7 @@ from srgan_studio.core.settings import data_dir
 def test_cancel_keeps_a_real_checkpoint_and_resume_continues_after_restart(tmp_path):
     make_base(data_dir() / "models")
     photos = make_photos(tmp_path / "photos", n=5)
-    opts = ft.FinetuneOptions(
-        photos=str(photos),
-        base="tiny",
-        name="mine",
-        steps=400,
-        patch_size=32,
-        batch_size=2,
-        previews=False,
-        val_every=1000,
-        threads=1,
-    )
+    opts = tiny_options(photos)
     run = ft.FinetuneRun.create(opts, registry=isolated_registry())
     kept = cancel_after_step(run, 2)["step"]
     assert 2 <= kept < 400
