@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = _outputs(args, inputs, [size.tag(upscalers[m].scale) for m, _ in choices], args.format)
     _check_plan(inputs, outputs)
     runners = [upscaler_for(model) for model, _ in choices]
-    _check_sizes(inputs, runners)
+    _check_sizes(inputs, runners, int(max_mp * 1e6))
     if args.output:
         _make_folder(outputs)
     keep_metadata = settings.keep_metadata and not args.no_metadata
@@ -214,18 +214,44 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _check_sizes(inputs: list[Path], runners: list) -> None:
-    """An impossible output size (over 16x, over the pixel limit) is an error before any work."""
+def _check_sizes(inputs: list[Path], runners: list, max_pixels: int) -> None:
+    """An impossible output size (over 16x, over the pixel limit) is an error before any work.
+
+    The model's own factor too: a 12 MP phone photo at x4 is 192 MP, over the default 180 MP limit, and
+    nothing said so before the minutes of rendering."""
     from ..core.errors import StudioError
-    from ..core.sizing import SizedUpscaler, image_size
+    from ..core.sizing import SizedUpscaler, check_target, image_size
 
     for src, runner in zip(inputs, runners):
-        size = image_size(src) if isinstance(runner, SizedUpscaler) else None
-        if size is not None:
+        size = image_size(src)
+        if size is None or size[0] * size[1] > max_pixels:
+            continue  # unreadable or too large an input: the reader says why when it gets there
+        sized = isinstance(runner, SizedUpscaler)
+        target = runner.target(*size) if sized else (size[0] * runner.scale, size[1] * runner.scale)
+        try:
+            check_target(*target, max_pixels)
+        except StudioError as exc:
+            raise StudioError(f"{exc}; {_smaller_hint(size, target, max_pixels)}", src) from None
+        if sized:
             try:
                 runner.plan(*size)
             except StudioError as exc:
                 raise StudioError(str(exc), src) from None
+
+
+def _smaller_hint(size: tuple[int, int], target: tuple[int, int], max_pixels: int) -> str:
+    """What to ask for instead of an output over the limit: the largest --scale that fits, or a higher limit."""
+    import math
+
+    from ..core.sizing import largest_scale
+
+    width, height = size
+    raise_it = f"raise --max-megapixels to {math.ceil(target[0] * target[1] / 1e6)}"
+    fits = largest_scale(width, height, max_pixels)
+    if fits is None:
+        return raise_it
+    example = f" (--scale 2 gives {width * height * 4 / 1e6:.0f} MP)" if fits >= 2 else ""
+    return f"ask for less with --scale {fits:g} or below{example} or --width/--height, or {raise_it}"
 
 
 def _check_plan(inputs: list[Path], outputs: list[Path]) -> None:

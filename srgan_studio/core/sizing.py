@@ -111,6 +111,18 @@ def check_target(width: int, height: int, max_pixels: int | None, name: str = "o
         )
 
 
+def largest_scale(width: int, height: int, max_pixels: int | None) -> float | None:
+    """The largest factor, in steps of 0.1, whose output stays within ``max_pixels``; None below 1.
+
+    For the error that refuses a size: it tells the user what they can ask for instead."""
+    limit = max_pixels or DEFAULT_MAX_PIXELS
+    factor = min(MAX_SCALE, math.floor(math.sqrt(limit / (width * height)) * 10) / 10)
+    # target() rounds each side half up, which can tip a product that fits on paper over the limit.
+    while factor >= MIN_SCALE and _round(width * factor) * _round(height * factor) > limit:
+        factor = round(factor - 0.1, 1)
+    return factor if factor >= MIN_SCALE else None
+
+
 def image_size(path) -> tuple[int, int] | None:
     """(width, height) as the reader will deliver it (EXIF rotation applied), from the header only.
 
