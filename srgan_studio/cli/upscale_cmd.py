@@ -283,6 +283,7 @@ class ProgressBar:
         self.name = name
         self.started = time.monotonic()
         self._tiles_started = None
+        self._tiles_done_at_start = 0
 
     def update(self, p) -> None:
         if p.message and p.stage == "tiles":
@@ -292,14 +293,14 @@ class ProgressBar:
             return
         now = time.monotonic()
         if self._tiles_started is None:
-            self._tiles_started = now
+            # The first event comes when the first tile is already done: the pace is measured from here, on the
+            # tiles after it (counting it with no time gave "ETA 0:00", then half the real time left).
+            self._tiles_started, self._tiles_done_at_start = now, p.done
         frac = p.done / p.total
         filled = int(self.WIDTH * frac)
-        eta = (
-            f" ETA {format_eta(remaining_seconds(now - self._tiles_started, p.done, p.total))}"
-            if p.done < p.total
-            else ""
-        )
+        start = self._tiles_done_at_start
+        left = remaining_seconds(now - self._tiles_started, p.done - start, p.total - start)
+        eta = f" ETA {format_eta(left)}" if p.done < p.total else ""
         line = f"\r{self.name[:30]} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {p.done}/{p.total} tiles {frac:4.0%}{eta}"
         sys.stderr.write(line.ljust(90)[:120])
         sys.stderr.flush()
