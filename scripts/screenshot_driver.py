@@ -10,7 +10,9 @@ dark theme (and its toolbar up close), two batches (one with bad files, at the
 defaults), the settings dialog, the model manager, the shortcuts and the
 fine-tune wizard's first page. Inputs come from scripts/screenshot_samples.py.
 
-Usage: python scripts/screenshot_driver.py OUT_DIR
+Usage: python scripts/screenshot_driver.py OUT_DIR [--only dialogs,quality]
+  --only: just those parts (a quick look at one window; QT_SCALE_FACTOR=2 for 200 %):
+  dialogs = settings, models, shortcuts and the wizard; quality = a photo with Quality at 8 passes.
 """
 
 from __future__ import annotations
@@ -70,12 +72,23 @@ class Driver:
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    args = [a for a in sys.argv[1:] if not a.startswith("--only")]
+    only = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")), "")
+    out = Path(args[0] if args else "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     work = (out / "_work").resolve()
     work.mkdir(exist_ok=True)
     d = Driver(out)
     first_start(d)
+    if only:
+        parts = {
+            "dialogs": lambda: dialogs(d),
+            "quality": lambda: quality_passes(d, work),
+        }
+        for name in only.split(","):
+            parts[name]()
+        d.win.close()
+        return 0
     classic_views(d, work)
     phone_photo(d, work)
     saving(d, work)
@@ -269,6 +282,22 @@ def batches(d: Driver, work: Path) -> None:
     d.shot("16b_batch_mixed_done")
     print(f"batch summary: {batch.summary_label.text()}")
     batch.close()
+
+
+def quality_passes(d: Driver, work: Path) -> None:
+    """Settings › Quality at 8 passes: the preview stays at 1 and the status bar and the dialog say so."""
+    import dataclasses
+
+    win = d.win
+    d.open_and_render(sample_photo(work / "photo.png"), 120)
+    win._on_settings_applied(dataclasses.replace(win.settings, ensemble=8))
+    d.pump(120, d.rendered)
+    d.shot("17_quality_8_passes_preview")
+    dialog = win.show_settings()
+    dialog.move(200, 120)
+    d.shot("17b_quality_8_passes_settings")
+    dialog.reject()
+    win._on_settings_applied(dataclasses.replace(win.settings, ensemble=1))
 
 
 def dialogs(d: Driver) -> None:

@@ -31,7 +31,7 @@ from .main_window_opening import OpeningMixin
 from .main_window_others import OtherWindowsMixin
 from .main_window_saving import SavingMixin
 from .model_roles import ModelRoles
-from .preview import PAUSED_TEXT, PreviewController, UpscalerCache
+from .preview import PAUSED_TEXT, PreviewController, UpscalerCache, passes_text
 from .qimage import DisplayImage
 from .realism_control import RealismControl
 from .render_slot import display_rgb
@@ -215,8 +215,10 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         im = self.image
         kind = f"{'grey' if im.is_grey else 'RGB'}{'A' if im.has_alpha else ''} {im.bits}-bit"
         s = self._scale()
+        passes = passes_text(self.cache.save_passes)  # a save at 8 passes takes 8 times the preview's time
         self.info_label.setText(
             f"{im.width}×{im.height} {kind} → {im.width * s}×{im.height * s}   zoom {self.compare.view.zoom * 100:.0f}%"
+            + (f"   {passes}" if passes else "")
         )
 
     def _update_status_progress(self, slot) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core.settings import Settings
 from .icons import retint_all
+from .preview import passes_text
 
 
 class OtherWindowsMixin:
@@ -77,6 +78,10 @@ class OtherWindowsMixin:
         self._save_settings()
         if self.image is not None:
             self.preview.set_image(self.image)
+        self._update_info()  # with an image it says 'Preview: 1 pass · Save: 8 passes'; without, this does
+        passes = passes_text(self.cache.save_passes)
+        if passes and self.image is None:
+            self.statusBar().showMessage(f"{passes} (Settings › Quality)", 8000)
 
     def show_shortcuts(self) -> QMessageBox:
         import html

