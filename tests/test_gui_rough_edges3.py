@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
+from PySide6.QtCore import QPoint
 
 from srgan_studio.core.imageio import read_image
 from srgan_studio.core.settings import Settings
@@ -94,3 +95,16 @@ def test_the_quality_setting_says_what_the_preview_runs(qtbot):
     dialog.ensemble.setCurrentIndex(dialog.ensemble.findData(8))
     assert dialog.passes_hint.text() == "Preview: 1 pass · Save: 8 passes"
     assert "preview runs 1 pass" in dialog.ensemble.toolTip()
+
+
+# -- the settings dialog's fields start at one x --------------------------------------------------
+
+
+def test_the_settings_fields_line_up_across_the_groups(qtbot):
+    dialog = SettingsDialog(Settings(), devices=["cpu"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    fields = (dialog.device, dialog.ensemble, dialog.output_format, dialog.jpeg_quality, dialog.theme)
+    xs = {w.mapTo(dialog, QPoint(0, 0)).x() for w in fields}
+    assert len(xs) == 1, xs  # Processing, Output and Appearance each sized their own label column

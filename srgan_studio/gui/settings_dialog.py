@@ -63,6 +63,21 @@ def engine_in_use(device: str, engine: str, precision: str) -> str:
     return "\n".join(lines)
 
 
+def align_labels(*forms: QFormLayout) -> None:
+    """One label column across group boxes: each QFormLayout sizes its own, so the fields of
+    Processing, Output and Appearance started at three different x."""
+    role = QFormLayout.ItemRole.LabelRole
+    labels = [
+        item.widget()
+        for form in forms
+        for row in range(form.rowCount())
+        if (item := form.itemAt(row, role)) is not None
+    ]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
+
+
 class SettingsDialog(QDialog):
     applied = Signal(object)  # the new Settings
 
@@ -135,7 +150,7 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
 
         engine = QGroupBox("Processing")
-        f = QFormLayout(engine)
+        f = processing = QFormLayout(engine)
         f.addRow("Device", self.device)
         f.addRow("", detected)
         f.addRow("Precision", self.precision)
@@ -148,7 +163,7 @@ class SettingsDialog(QDialog):
         f.addRow("Alpha channel", self.alpha_mode)
         f.addRow("Largest input", self.max_megapixels)
         output = QGroupBox("Output")
-        f = QFormLayout(output)
+        f = out_form = QFormLayout(output)
         f.addRow("Format", self.output_format)
         f.addRow("JPEG/WebP quality", self.jpeg_quality)
         f.addRow("Folder", out_row)
@@ -156,6 +171,7 @@ class SettingsDialog(QDialog):
         look = QGroupBox("Appearance")
         f = QFormLayout(look)
         f.addRow("Theme", self.theme)
+        align_labels(processing, out_form, f)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._on_accept)
