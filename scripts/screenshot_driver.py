@@ -12,7 +12,8 @@ fine-tune wizard's first page. Inputs come from scripts/screenshot_samples.py.
 
 Usage: python scripts/screenshot_driver.py OUT_DIR [--only dialogs,quality]
   --only: just those parts (a quick look at one window; QT_SCALE_FACTOR=2 for 200 %):
-  dialogs = settings, models, shortcuts and the wizard; quality = a photo with Quality at 8 passes.
+  dialogs = settings, models, shortcuts and the wizard; quality = a photo with Quality at 8 passes;
+  wizard = the fine-tune wizard's setup pages on a scanned folder.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def main() -> int:
         parts = {
             "dialogs": lambda: dialogs(d),
             "quality": lambda: quality_passes(d, work),
+            "wizard": lambda: wizard_pages(d, work),
         }
         for name in only.split(","):
             parts[name]()
@@ -298,6 +300,20 @@ def quality_passes(d: Driver, work: Path) -> None:
     d.shot("17b_quality_8_passes_settings")
     dialog.reject()
     win._on_settings_applied(dataclasses.replace(win.settings, ensemble=1))
+
+
+def wizard_pages(d: Driver, work: Path) -> None:
+    """The fine-tune wizard at its default size: the first page scanned, then base, degradation and budget."""
+    wizard = d.win.show_finetune()
+    wizard.move(200, 100)
+    page = wizard.folder_page
+    page.set_folder(str(sample_folder(work / "tune", n=12)))
+    d.pump(30, lambda: wizard.scan is not None or bool(page.error.text()))
+    d.shot("09b_finetune_scanned")
+    for name in ("09c_finetune_base", "09d_finetune_degradation", "09e_finetune_budget"):
+        wizard.next()
+        d.shot(name)
+    wizard.close()
 
 
 def dialogs(d: Driver) -> None:

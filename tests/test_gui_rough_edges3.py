@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
 from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication
 
 from srgan_studio.core.imageio import read_image
 from srgan_studio.core.settings import Settings
@@ -108,3 +109,45 @@ def test_the_settings_fields_line_up_across_the_groups(qtbot):
     fields = (dialog.device, dialog.ensemble, dialog.output_format, dialog.jpeg_quality, dialog.theme)
     xs = {w.mapTo(dialog, QPoint(0, 0)).x() for w in fields}
     assert len(xs) == 1, xs  # Processing, Output and Appearance each sized their own label column
+
+
+# -- the wizard's first page reads top to bottom ---------------------------------------------------
+
+
+def _visible_rows(page):
+    lay = page.layout()
+    rows = []
+    for i in range(lay.count()):
+        item = lay.itemAt(i)
+        w = item.widget()
+        if w is not None and w.isVisible():
+            rows.append(w.geometry())
+        elif item.layout() is not None:
+            rows.append(item.layout().geometry())
+    return rows
+
+
+def test_the_wizards_first_page_has_no_hole(qtbot, tmp_path):
+    from finetune_fixtures import isolated_registry, make_photos
+    from PySide6.QtWidgets import QWizard
+
+    from srgan_studio.gui.finetune_wizard import FinetuneWizard
+
+    wiz = FinetuneWizard(None, registry=isolated_registry())
+    qtbot.addWidget(wiz)
+    wiz.setWizardStyle(QWizard.WizardStyle.ClassicStyle)  # the same on every platform
+    wiz.show()
+    qtbot.waitExposed(wiz)
+    page = wiz.folder_page
+    assert not page.bad_list.isVisible() and not page.heldout_list.isVisible()  # nothing found yet
+    folder = make_photos(tmp_path / "photos", n=6)
+    (folder / "notes.jpg").write_bytes(b"not a photo")
+    page.set_folder(str(folder))
+    qtbot.waitUntil(lambda: wiz.scan is not None, timeout=10_000)
+    QApplication.processEvents()
+    assert page.bad_list.isVisible() and page.heldout_list.isVisible()
+    rows = _visible_rows(page)
+    spacing = page.layout().spacing()
+    gaps = [b.top() - a.bottom() - 1 for a, b in zip(rows, rows[1:])]
+    assert len(rows) >= 6 and max(gaps) <= spacing + 2, gaps  # the labels shared the spare height
+    assert rows[-1].bottom() < page.height() - 100  # the room left is below, not between

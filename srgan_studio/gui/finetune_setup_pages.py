@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..core import finetune as ft
 from ..core.errors import StudioError
-from .finetune_widgets import error_label, warning_label
+from .finetune_widgets import NoteLabel, error_label, warning_label
 from .worker import Worker
 
 if TYPE_CHECKING:
@@ -64,8 +64,7 @@ class FolderPage(QWizardPage):
         row = QHBoxLayout()
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.summary = NoteLabel()
         self.warnings = warning_label()
         self.error = error_label()
         self.bad_list = QListWidget()
@@ -80,22 +79,34 @@ class FolderPage(QWizardPage):
         resume_row.addWidget(self.resume_button)
         self.resume_box = QGroupBox("Or continue an interrupted run")
         self.resume_box.setLayout(resume_row)
+        self.bad_title = QLabel("Skipped files:")
+        self.heldout_title = QLabel("Held out for evaluation:")
         lay = QVBoxLayout(self)
         lay.addLayout(row)
         for w in (
             self.summary,
             self.error,
             self.warnings,
-            QLabel("Skipped files:"),
+            self.bad_title,
             self.bad_list,
-            QLabel("Held out for evaluation:"),
+            self.heldout_title,
             self.heldout_list,
             self.resume_box,
         ):
             lay.addWidget(w)
+        # The room left goes below everything: the labels used to share it, which opened a hole
+        # between the folder row and the resume box at the wizard's size.
+        lay.addStretch(1)
         self._scan_worker: Worker | None = None
         self._scanned_text = ""
         self._refresh_runs()
+        self.show_found()
+
+    def show_found(self) -> None:
+        """Only what there is: empty lists and their titles before a scan read as a form to fill in."""
+        for title, items in ((self.bad_title, self.bad_list), (self.heldout_title, self.heldout_list)):
+            title.setVisible(items.count() > 0)
+            items.setVisible(items.count() > 0)
 
     def _refresh_runs(self) -> None:
         self.resume_combo.clear()
@@ -131,6 +142,7 @@ class FolderPage(QWizardPage):
         self.bad_list.clear()
         self.heldout_list.clear()
         self.summary.setText("Scanning...")
+        self.show_found()
         self.completeChanged.emit()
         patch = self.wiz.patch_spin.value()
         worker = Worker(lambda token: ft.scan_photos(folder, patch, token), None, name="scan photos")
@@ -156,6 +168,7 @@ class FolderPage(QWizardPage):
         if scan.ok:
             for p in ft.choose_heldout(scan.usable):
                 self.heldout_list.addItem(p.rel)
+        self.show_found()
         self.completeChanged.emit()
 
     def _on_resume(self) -> None:
@@ -300,8 +313,7 @@ class BudgetPage(QWizardPage):
         self.measure.clicked.connect(self._on_measure)
         self.estimate_label = QLabel("Not measured yet.")
         self.estimate_label.setWordWrap(True)
-        self.base_note = QLabel("")  # the base the run starts from, once the run exists
-        self.base_note.setWordWrap(True)
+        self.base_note = NoteLabel()  # the base the run starts from, once the run exists
         self.error = error_label()
         adv = QGroupBox("Advanced")
         form = QFormLayout(adv)
@@ -321,6 +333,7 @@ class BudgetPage(QWizardPage):
         lay.addWidget(self.base_note)
         lay.addWidget(self.error)
         lay.addWidget(adv)
+        lay.addStretch(1)  # the spare height below the form, not between its rows
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, "Train")
         self._worker: Worker | None = None

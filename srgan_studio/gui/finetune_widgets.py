@@ -25,17 +25,29 @@ def smoothed(points: list[tuple[float, float]], span: int = SMOOTH_SPAN) -> list
     return out
 
 
+class NoteLabel(QLabel):
+    """A word-wrapped line shown only while it has text: an empty error or warning line still took its
+    row and the spacing around it, a hole between the fields of the wizard's pages."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 def error_label() -> QLabel:
-    lb = QLabel()
-    lb.setWordWrap(True)
+    lb = NoteLabel()
     lb.setStyleSheet("color: #c0392b;")
     lb.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return lb
 
 
 def warning_label() -> QLabel:
-    lb = QLabel()
-    lb.setWordWrap(True)
+    lb = NoteLabel()
     lb.setStyleSheet("color: #b7791f;")
     return lb
 
