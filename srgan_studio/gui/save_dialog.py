@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ..core import formats
 from ..core.registry import find_name
 from ..core.settings import Settings
-from .save_job import SaveOptions
+from .save_job import SaveOptions, over_limit
 from .size_control import SizeControl
 
 # core/imagewrite.py: keep_metadata=False drops EXIF, XMP and DPI; the ICC profile stays (colours would shift).
@@ -115,6 +115,7 @@ class SaveDialog(QDialog):
         if input_size is not None:
             form.addRow("Output", self.output)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self._on_accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -136,7 +137,11 @@ class SaveDialog(QDialog):
             self.keep_metadata.isChecked(),
             self._overwrite,
             self.size.spec(),
+            self._max_pixels(),
         )
+
+    def _max_pixels(self) -> int:
+        return int(self.settings.max_megapixels * 1_000_000)
 
     def output_format(self) -> str:
         """The chosen format, or for "Same as input" the input's own (PNG where it cannot be written)."""
@@ -153,7 +158,11 @@ class SaveDialog(QDialog):
         self._overwrite = False
         d = self.descriptor()
         if self.input_size is not None and d is not None:
-            self.output.setText(output_text(spec.target(*self.input_size, d.scale), self.output_format()))
+            target = spec.target(*self.input_size, d.scale)
+            problem = over_limit(target, self._max_pixels())
+            # Said here, with Save greyed out, rather than by an error after pressing it.
+            self.output.setText(problem or output_text(target, self.output_format()))
+            self.save_button.setEnabled(not problem)
 
     def _on_browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save as", self.path.text())
