@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 from gui_fixtures import make_photo, registry, studio_models, wait_loaded, wait_rendered, wait_worker, window  # noqa: F401
 from PySide6.QtCore import QPoint
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
 from srgan_studio.core.imageio import read_image
@@ -151,3 +152,58 @@ def test_the_wizards_first_page_has_no_hole(qtbot, tmp_path):
     gaps = [b.top() - a.bottom() - 1 for a, b in zip(rows, rows[1:])]
     assert len(rows) >= 6 and max(gaps) <= spacing + 2, gaps  # the labels shared the spare height
     assert rows[-1].bottom() < page.height() - 100  # the room left is below, not between
+
+
+# -- keys for the Input control and the Realism slider -----------------------------------------------
+
+
+def test_the_input_control_has_keys(qtbot, window, tmp_path):
+    a = window.actions
+    assert a.input_photo.shortcut() == QKeySequence("Ctrl+Shift+P")
+    assert a.input_clean.shortcut() == QKeySequence("Ctrl+Shift+C")
+    assert not a.input_photo.isEnabled()  # like the control: nothing measured before an image
+    _open(qtbot, window, make_photo(tmp_path / "photo.png"))
+    a.input_clean.trigger()
+    assert a.input_kind.currentData() == "clean" and window.roles.kind == "clean"
+    a.input_photo.trigger()
+    assert a.input_kind.currentData() == "photo" and window.roles.kind == "photo"
+
+
+def test_brackets_step_the_realism_slider_by_its_ticks(qtbot, window):
+    slider = window.actions.realism
+    slider.setEnabled(True)
+    slider.setValue(40)
+    window.actions.realism_more.trigger()
+    assert slider.value() == 50  # to the next tick, not 40 + 25
+    window.actions.realism_more.trigger()
+    assert slider.value() == 75
+    window.actions.realism_less.trigger()
+    window.actions.realism_less.trigger()
+    assert slider.value() == 25
+    slider.setValue(100)
+    window.actions.realism_more.trigger()
+    assert slider.value() == 100
+    slider.setEnabled(False)
+    slider.setToolTip("Realism slider unavailable: no twin")
+    window.actions.realism_less.trigger()
+    assert slider.value() == 100 and window.statusBar().currentMessage() == "Realism slider unavailable: no twin"
+
+
+def test_help_lists_the_new_keys_and_none_is_taken_twice(qtbot, window):
+    from PySide6.QtGui import QAction
+
+    from srgan_studio.gui.actions import shortcut_rows
+
+    rows = shortcut_rows(window.actions)
+    for row in (
+        ("Ctrl+Shift+P", "Input: Photo (compressed or noisy)"),
+        ("Ctrl+Shift+C", "Input: Clean source"),
+        ("]", "More Realism"),
+        ("[", "Less Realism"),
+    ):
+        assert row in rows
+    box = window.show_shortcuts()
+    assert "Less Realism" in box.text() and "Input: Clean source" in box.text()
+    box.close()
+    keys = [k.toString() for act in vars(window.actions).values() if isinstance(act, QAction) for k in act.shortcuts()]
+    assert len(keys) == len(set(keys))

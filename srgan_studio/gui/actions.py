@@ -22,6 +22,8 @@ from .icons import set_icon
 from .model_roles import AUTO_TEXT, kind_tooltip
 from .view_state import LENS_FACTOR
 
+REALISM_KEY_STEP = 25  # percent per [ or ] press: the slider's ticks (its page step)
+
 
 @dataclass
 class Actions:
@@ -41,6 +43,10 @@ class Actions:
     next: QAction
     previous: QAction
     cancel: QAction
+    input_photo: QAction  # Help lists the keys in this order
+    input_clean: QAction
+    realism_less: QAction
+    realism_more: QAction
     models: QAction
     finetune: QAction
     settings: QAction
@@ -51,6 +57,11 @@ class Actions:
     input_kind: QComboBox
     realism_label: QLabel
     toolbar: QToolBar
+
+    @property
+    def inputs(self) -> tuple[QAction, QAction]:
+        """The Input control's keys: like the control itself, they wait for a measured image."""
+        return (self.input_photo, self.input_clean)
 
 
 def _act(win: QMainWindow, text: str, icon_name: str | None, keys, tip: str) -> QAction:
@@ -92,6 +103,7 @@ def build_actions(win: QMainWindow) -> Actions:
         settings=_act(win, "&Settings…", "settings", K.Preferences, "Device, tiles, output and theme"),
         about=_act(win, "&About SRGAN Studio", None, None, "About"),
         shortcuts=_act(win, "&Keyboard Shortcuts", None, "F1", "Every shortcut of the app"),
+        **_input_actions(win),
     )
     # Platforms without a desktop theme (offscreen, bare X) bind no key to these standard keys.
     for name, fallback in (("settings", "Ctrl+,"), ("quit", "Ctrl+Q")):
@@ -119,6 +131,8 @@ def build_actions(win: QMainWindow) -> Actions:
     view_menu.addActions([a["side"], a["split"], a["info"], a["lens"]])
     view_menu.addSeparator()
     view_menu.addActions([a["previous"], a["next"], a["cancel"]])
+    view_menu.addSeparator()
+    view_menu.addActions([a["input_photo"], a["input_clean"], a["realism_less"], a["realism_more"]])
     tools = bar.addMenu("&Tools")
     tools.addActions([a["models"], a["finetune"], a["settings"]])
     help_menu = bar.addMenu("&Help")
@@ -142,6 +156,20 @@ def build_actions(win: QMainWindow) -> Actions:
     tb.addAction(a["cancel"])
     win.addToolBar(tb)
     return Actions(**a, recent_menu=recent, realism=realism, realism_label=label, input_kind=input_kind, toolbar=tb)
+
+
+def _input_actions(win: QMainWindow) -> dict[str, QAction]:
+    """The toolbar's Input control and Realism slider from the keyboard: without these the only way
+    to flip a pair or step the blend was the mouse (or tabbing to a 140-px slider)."""
+    from ..core.input_kind import CLEAN, KIND_LABELS, PHOTO
+
+    step = f"one tick ({REALISM_KEY_STEP}%)"
+    return dict(
+        input_photo=_act(win, f"Input: {KIND_LABELS[PHOTO]}", None, "Ctrl+Shift+P", "Compare the photo models"),
+        input_clean=_act(win, f"Input: {KIND_LABELS[CLEAN]}", None, "Ctrl+Shift+C", "Compare the clean-source models"),
+        realism_less=_act(win, "Less Realism", None, "[", f"Realism slider down {step}"),
+        realism_more=_act(win, "More Realism", None, "]", f"Realism slider up {step}"),
+    )
 
 
 def _input_kind_widget(tb: QToolBar) -> QComboBox:
@@ -175,8 +203,8 @@ def _realism_widget(tb: QToolBar) -> tuple[QSlider, QLabel]:
     slider.setObjectName("realism_slider")
     slider.setRange(0, 100)
     slider.setSingleStep(5)
-    slider.setPageStep(25)
-    slider.setTickInterval(25)
+    slider.setPageStep(REALISM_KEY_STEP)
+    slider.setTickInterval(REALISM_KEY_STEP)
     slider.setTickPosition(QSlider.TickPosition.TicksBelow)
     slider.setFixedWidth(140)
     row.addWidget(slider)

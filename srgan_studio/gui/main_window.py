@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
+from ..core.input_kind import CLEAN, PHOTO
 from ..core.settings import Settings, save_settings
 from .actions import build_actions
 from .compare_view import CompareView
@@ -134,6 +135,10 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         a.shortcuts.triggered.connect(self.show_shortcuts)
         a.recent_menu.aboutToShow.connect(self._update_recent_menu)
         a.input_kind.activated.connect(lambda _i: self.set_input_kind(a.input_kind.currentData()))
+        a.input_photo.triggered.connect(lambda: self.set_input_kind(PHOTO))
+        a.input_clean.triggered.connect(lambda: self.set_input_kind(CLEAN))
+        a.realism_more.triggered.connect(lambda: self.step_realism(1))
+        a.realism_less.triggered.connect(lambda: self.step_realism(-1))
         self.realism.ready.connect(self._on_realism_ready)
         self.realism.failed.connect(lambda text: self.show_error("Realism blend failed", text))
         self.realism.message.connect(self._on_realism_message)
@@ -155,6 +160,15 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
             "precision": s.precision,
             "engine": s.engine,
         }
+
+    def step_realism(self, sign: int) -> None:
+        """[ and ]: the Realism slider to the next tick down or up, or the reason it cannot move."""
+        slider = self.actions.realism
+        if not slider.isEnabled():
+            self.statusBar().showMessage(slider.toolTip(), 6000)  # "Realism slider unavailable: …"
+            return
+        step, value = slider.pageStep(), slider.value()
+        slider.setValue((value // step + 1) * step if sign > 0 else (-(-value // step) - 1) * step)
 
     # -- showing an image --------------------------------------------------------
     def show_image(self, image, name: str) -> None:
@@ -246,7 +260,7 @@ class MainWindow(OpeningMixin, ModelsMixin, SavingMixin, OtherWindowsMixin, QMai
         has_image = self.image is not None
         a = self.actions
         # The view toggles too: before an image, Ctrl+I or L flipped a state with nothing to show it on.
-        for act in (a.save, a.zoom_in, a.zoom_out, a.fit, a.one_to_one, a.side, a.split, a.info, a.lens):
+        for act in (a.save, a.zoom_in, a.zoom_out, a.fit, a.one_to_one, a.side, a.split, a.info, a.lens, *a.inputs):
             act.setEnabled(has_image)
         a.save.setEnabled(has_image and self.save_worker is None)
         a.next.setEnabled(len(self.images.paths) > 1)
