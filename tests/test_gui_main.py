@@ -77,6 +77,8 @@ def test_save_can_be_cancelled_and_leaves_no_file(qtbot, window, tmp_path, regis
     release = threading.Event()
 
     class Stuck:  # a render that stays at tile 1 of 10 until cancelled
+        scale = 4  # save_job checks the output size first (dde3b3e)
+
         def run(self, image, cancel):
             yield Progress(1, 10, "tiles")
             while not release.wait(0.01):
@@ -85,7 +87,7 @@ def test_save_can_be_cancelled_and_leaves_no_file(qtbot, window, tmp_path, regis
 
     _drop(window, make_photo(tmp_path / "p.png", 64, 48))
     wait_loaded(qtbot, window)
-    window.cache.get = lambda descriptor, tile=None: Stuck()
+    window.cache.get = lambda descriptor, tile=None, passes=None: Stuck()
     out = tmp_path / "never.png"
     worker = window.save_to(SaveOptions(out, "png"), registry.get("srgan_x4"))
     qtbot.waitUntil(lambda: window.progress.value() == 1 and window.progress.maximum() == 10, timeout=10000)
