@@ -47,7 +47,7 @@ def test_dialog_says_the_x4_of_a_phone_photo_is_over_the_limit_and_greys_out_sav
     )
     qtbot.addWidget(dialog)
     text = dialog.output.text()
-    assert "16000×12000 = 192 MP" in text and "180 MP limit" in text and "Largest input" in text
+    assert "16000 × 12000 px (192.0 MP) is over" in text and "180 MP limit" in text and "Largest input" in text
     assert not dialog.save_button.isEnabled()
     dialog.size.set_mode("scale")
     dialog.size.factor.setValue(2)

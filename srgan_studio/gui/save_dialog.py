@@ -112,6 +112,7 @@ class SaveDialog(QDialog):
         form.addRow("File", row)
         self.output = QLabel()
         self.output.setObjectName("save_output_size")
+        self.output.setWordWrap(True)  # the over-the-limit text is longer than the dialog is wide
         if input_size is not None:
             form.addRow("Output", self.output)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)

@@ -40,7 +40,7 @@ def over_limit(size: tuple[int, int], max_pixels: int | None) -> str:
     w, h = size
     if w * h <= limit:
         return ""
-    return f"{w}×{h} = {w * h / 1e6:.0f} MP is over the {limit / 1e6:g} MP limit ({LIMIT_PLACE}); choose a smaller Size"
+    return f"{w} × {h} px ({w * h / 1e6:.1f} MP) is over the {limit / 1e6:g} MP limit ({LIMIT_PLACE}); choose a smaller Size"
 
 
 @dataclass(frozen=True)
