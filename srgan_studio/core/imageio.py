@@ -47,6 +47,7 @@ from .imagewrite import write_image  # noqa: F401 - re-exported
 _open_lock = threading.Lock()
 
 TRUNCATED = "truncated or damaged file"
+_X_RESOLUTION = 282
 
 
 def format_from_suffix(path: str | Path) -> str | None:
@@ -198,7 +199,7 @@ def _decode(im: PILImage.Image, path: Path) -> Image:
         orientation = int(exif.get(_ORIENTATION, 1) or 1)
         icc = info.get("icc_profile") or None
         xmp = _xmp_of(im, info)
-        dpi = _dpi_of(info, fmt)
+        dpi = _dpi_of(info, fmt, exif)
         color, alpha, icc = _pixels(im, path, fmt, icc)
     except ImageReadError:
         raise
@@ -228,12 +229,14 @@ def _xmp_of(im: PILImage.Image, info: dict) -> bytes | None:
     return bytes(xmp) if xmp else None
 
 
-def _dpi_of(info: dict, fmt: str) -> tuple[float, float] | None:
+def _dpi_of(info: dict, fmt: str, exif) -> tuple[float, float] | None:
     dpi = info.get("dpi")
     if not dpi:
         return None
-    if fmt == "JPEG" and info.get("jfif_unit", 1) == 0 and "exif" not in info:
-        return None  # JFIF aspect ratio only, no real resolution
+    if fmt == "JPEG" and not info.get("jfif_unit") and exif.get(_X_RESOLUTION) is None:
+        # No density in JFIF units (none, or aspect ratio only) and none in the EXIF: Pillow says 72 dpi for any
+        # such file with EXIF, which the output then doubled into an invented 144 dpi (x2).
+        return None
     try:
         x, y = float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):
