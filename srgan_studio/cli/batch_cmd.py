@@ -14,6 +14,8 @@ from ..core import formats
 from ..core.batch import BatchJob, BatchStarted, FileFinished, FileStarted, TileProgress, run_batch
 from ..core.batch_plan import AUTO
 from ..core.cancel import CancelToken
+from ..core.ensemble import HELP as ENSEMBLE_HELP
+from ..core.ensemble import check_passes
 from ..core.progress import drive, format_eta
 from .checks import check_limits
 from .help import examples
@@ -91,6 +93,7 @@ def register(sub) -> None:
         choices=("model", "bicubic"),
         help="upscale transparency through the model or bicubic (default: settings, model)",
     )
+    p.add_argument("--ensemble", type=int, metavar="N", help=ENSEMBLE_HELP + " (default: settings)")
     p.add_argument("--no-metadata", action="store_true", help="drop EXIF, XMP and DPI (the ICC profile is kept)")
     p.add_argument(
         "--max-megapixels",
@@ -137,6 +140,7 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
         return default if value is None else value
 
     check_limits(pick(args.threads, st.threads), pick(args.max_megapixels, st.max_megapixels))
+    ensemble = check_passes(args.ensemble, "--ensemble") if args.ensemble is not None else st.ensemble
     return BatchJob(
         input_dir=args.input_dir,
         output_dir=args.output_dir,
@@ -157,6 +161,7 @@ def job_from_args(args: argparse.Namespace) -> BatchJob:
         max_pixels=int(pick(args.max_megapixels, st.max_megapixels) * 1e6),
         size=size_from_args(args),
         shard=Shard.parse(args.shard) if args.shard else None,
+        ensemble=ensemble,
     )
 
 
@@ -225,7 +230,11 @@ class _Printer:
                 self.line(f"note: ... and {len(ev.notes) - MAX_NOTES_SHOWN} more (see --report)")
             self.auto = AUTO in ev.models
             models = ", ".join(AUTO_TEXT if m == AUTO else m for m in ev.models)
-            self.line(f"{ev.files_total} images, model(s) {models} -> {ev.output_dir}")
+            passes = f", {ev.passes} passes per tile" if ev.passes > 1 else ""
+            self.line(f"{ev.files_total} images, model(s) {models}{passes} -> {ev.output_dir}")
+            if ev.passes_note:
+                # Shown under -q too: the folder will hold outputs of two pass counts.
+                self.line(f"note: {ev.passes_note}", important=True)
         elif isinstance(ev, FileStarted):
             self.chosen.setdefault(ev.index, []).append(ev.model)
             self.status(f"{counter} {ev.path.name} · {ev.model} · ETA {format_eta(ev.eta_seconds)}")

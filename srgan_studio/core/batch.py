@@ -33,6 +33,10 @@ BatchJob fields
     device, tile, threads, alpha_mode   passed to ``Upscaler``.
     keep_metadata           copy ICC / EXIF / XMP / DPI (scaled) to outputs.
     max_pixels              decompression-bomb limit for each input (None: default).
+    ensemble                model passes per tile, 1, 4 or 8 (core/ensemble.py), as
+                            ``upscale --ensemble``. The report records each output's
+                            count; a resumed run says in one line when the outputs it
+                            keeps were made with another (``batch_passes``).
 
 Output folder: created when missing if its parent exists (one level, like
 ``mkdir``); a missing parent, a file in its place or a read-only folder fail
@@ -61,6 +65,7 @@ from .batch_events import (
     report_data,
     write_report,
 )
+from .batch_passes import earlier_passes
 from .batch_plan import BatchItem, BatchJob, BatchPlan, plan_batch
 from .batch_runner import READ_AHEAD, BatchRunner
 from .cancel import NEVER, CancelToken
@@ -104,7 +109,9 @@ def run_batch(job: BatchJob, cancel: CancelToken = NEVER) -> Generator[BatchEven
     for p in clean_partials(plan.output_dir, recursive=job.recursive, min_age=min_age):
         notes.append(Note(p, "temp file of an interrupted run, removed"))
     upscalers = _make_upscalers(plan)
-    runner = BatchRunner(plan, upscalers, cancel, tuple(notes))
+    # Read before this run replaces the report: which pass count made the outputs it keeps.
+    earlier = {} if job.overwrite else earlier_passes(plan.job.report)
+    runner = BatchRunner(plan, upscalers, cancel, tuple(notes), earlier)
     try:
         yield from runner.run()
     finally:
@@ -131,6 +138,7 @@ def _make_upscalers(plan: BatchPlan) -> dict[str, Any]:
                 alpha_mode=job.alpha_mode,
                 precision=job.precision,
                 engine=job.engine,
+                ensemble=job.ensemble,
             )
             up.session  # noqa: B018 - load now: a missing or corrupt model fails before any work
             upscalers[name] = up if job.size.is_native else SizedUpscaler(up, job.size, job.max_pixels)

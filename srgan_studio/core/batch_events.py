@@ -2,7 +2,7 @@
 
 Events (all frozen dataclasses; every one carries ``files_done``,
 ``files_total`` and ``eta_seconds`` for the overall progress bar)
-    BatchStarted(inputs, models, output_dir, notes)    once, first.
+    BatchStarted(inputs, models, output_dir, notes, passes, passes_note)  once, first.
     FileStarted(index, path, model)                    a model starts on input ``index``.
     TileProgress(index, path, model, done, total, stage, message)  after each tile.
     FileFinished(index, result: FileResult)            an input is finished (all its
@@ -26,7 +26,8 @@ Output names and the folder checks are in ``batch_plan``.
 Report (``BatchSummary`` as JSON, ``schema_version`` 1): tool, seconds,
 input_dir, output_dir, cancelled, totals {inputs, done, skipped, failed,
 cancelled, pending}, settings (the BatchJob), notes [{path, message}], files
-[{input, status, outputs, seconds, error}], one entry per input in order.
+[{input, status, outputs, seconds, error, passes}], one entry per input in order; passes
+lists each output's model passes per tile (null: unknown; see ``batch_passes``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class BatchStarted(BatchEvent):
     models: tuple[str, ...]
     output_dir: Path
     notes: tuple[Note, ...]
+    passes: int = 1  # model passes per tile (core/ensemble.py)
+    passes_note: str | None = None  # kept outputs made with another count (batch_passes.mixed_note)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +87,7 @@ class FileResult:
     outputs: tuple[Path, ...] = ()  # complete outputs of this input (written or already there)
     seconds: float = 0.0  # time spent on this input: decode + models + encode
     error: str | None = None
+    passes: tuple[int | None, ...] = ()  # model passes per tile of each output (None: unknown), as outputs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,7 @@ class FileResult:
             "outputs": [str(p) for p in self.outputs],
             "seconds": round(self.seconds, 3),
             "error": self.error,
+            "passes": list(self.passes),
         }
 
 
@@ -113,6 +118,7 @@ class BatchSummary:
     seconds: float
     report: Path | None = None
     report_error: str | None = None
+    passes_note: str | None = None  # as BatchStarted's
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)

@@ -44,6 +44,7 @@ from typing import Any
 from . import formats
 from .atomic import TEMP_MARK
 from .discover import Found, Note, find_images
+from .ensemble import check_passes
 from .errors import ImageWriteError, StudioError
 from .sizing import SizeSpec, check_target
 
@@ -71,6 +72,7 @@ class BatchJob:
     max_pixels: int | None = None
     size: SizeSpec = field(default_factory=SizeSpec)
     shard: Shard | None = None
+    ensemble: int = 1  # model passes per tile (core/ensemble.py); the report records it for every output
 
     def settings(self) -> dict[str, Any]:
         data = asdict(self)
@@ -216,6 +218,7 @@ def plan_batch(job: BatchJob) -> BatchPlan:
         raise StudioError(f"quality must be between 1 and 100, not {job.quality}")
     if job.workers < 0:
         raise StudioError(f"workers must be 0 or more, not {job.workers}")
+    check_passes(job.ensemble)
     twins = _auto_twins(registry) if AUTO in job.models else ()
     descriptors = {name: registry.get(name) for name in _concrete(job.models, twins)}
     if job.size.width is not None and job.size.height is not None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .batch_events import BatchEvent, BatchStarted, BatchSummary, FileFinished, FileStarted, TileProgress
 from .batch_files import judge_kind, read_input, reason, write_output
+from .batch_passes import mixed_note, passes_for
 from .batch_plan import BatchItem, BatchPlan, decide, planned_outputs
 from .batch_state import Eta, FileState
 from .cancel import CancelToken
@@ -31,13 +32,22 @@ _END = object()
 class BatchRunner:
     """One run of a planned batch: ``run()`` yields the events, ``summary()`` tells how it ended."""
 
-    def __init__(self, plan: BatchPlan, upscalers: dict[str, Any], cancel: CancelToken, notes: tuple[Note, ...]):
+    def __init__(
+        self,
+        plan: BatchPlan,
+        upscalers: dict[str, Any],
+        cancel: CancelToken,
+        notes: tuple[Note, ...],
+        earlier: dict[str, int] | None = None,
+    ):
         self.plan = plan
         self.job = plan.job
         self.upscalers = upscalers
         self.cancel = cancel
         self.notes = notes
-        self.states = [FileState(item) for item in plan.items]
+        self.earlier = earlier or {}  # output path -> model passes, from the report this run replaces
+        self.passes_note = mixed_note(plan, self.earlier)
+        self.states = [FileState(item, self.earlier) for item in plan.items]
         self.eta = Eta(sum(planned_outputs(item, self.job) for item in plan.items))
         self.partial = 0.0  # fraction of the current output done, for the ETA
         self.files_done = 0
@@ -72,6 +82,8 @@ class BatchRunner:
                 models=tuple(self.job.models),
                 output_dir=self.plan.output_dir,
                 notes=self.notes,
+                passes=max((passes_for(self.plan, m) for m in self.plan.descriptors), default=1),
+                passes_note=self.passes_note,
                 **self._base(),
             )
             work = []
@@ -205,14 +217,14 @@ class BatchRunner:
         if error:
             state.errors.append(f"{model}: {error}")
         else:
-            state.outputs.append(state.item.outputs[model])
+            state.add_output(state.item.outputs[model], passes_for(self.plan, model))
         yield from self._maybe_finish(state)
 
     def _infer_file(self, state: FileState, image, error: str | None, seconds: float, decided: BatchItem | None):
         if decided is not None:
             # Nothing of this input has run yet: its bookkeeping starts over from the narrowed item.
-            fresh = FileState(decided)
-            for slot in ("item", "pending", "outputs", "errors"):
+            fresh = FileState(decided, self.earlier)
+            for slot in ("item", "pending", "outputs", "passes", "errors"):
                 setattr(state, slot, getattr(fresh, slot))
         state.status = "running"
         state.seconds += seconds
@@ -291,4 +303,6 @@ class BatchRunner:
             if self.cancelled and state.status == "running" and not state.reported:
                 state.status = "cancelled"
             results.append(state.result())
-        return BatchSummary(tuple(results), self.notes, self.cancelled, end - self.started)
+        return BatchSummary(
+            tuple(results), self.notes, self.cancelled, end - self.started, passes_note=self.passes_note
+        )

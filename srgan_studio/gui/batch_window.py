@@ -86,7 +86,7 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
         from ..core.batch import BatchJob
 
         out = Path(self.output_dir.text().strip())
-        s = self.settings
+        s = self.live_settings()
         return BatchJob(
             input_dir=Path(self.input_dir.text().strip()),
             output_dir=out,
@@ -105,7 +105,14 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
             alpha_mode=s.alpha_mode,
             max_pixels=int(s.max_megapixels * 1_000_000),
             size=self.size.spec(),
+            ensemble=s.ensemble,
         )
+
+    def live_settings(self) -> Settings:
+        """The app's settings now: the main window replaces its Settings when the dialog applies new ones,
+        so the object this window was given may be stale."""
+        current = getattr(self.parent(), "settings", None)
+        return current if isinstance(current, Settings) else self.settings
 
     def start(self) -> Worker | None:
         """Start (or resume: outputs already written are skipped) the batch."""
@@ -222,7 +229,7 @@ class BatchWindow(BatchLayoutMixin, BatchProgressMixin, QWidget):
 
     def _on_counted(self, folder: str, found: list, notes: list) -> None:
         if self.worker is None and folder == self.input_dir.text().strip():  # not a folder typed over since
-            self.summary_label.setText(found_text(found, notes, folder))
+            self.summary_label.setText(found_text(found, notes, folder, self.live_settings().ensemble))
             self.summary_label.setToolTip("\n".join(str(n) for n in notes))
 
     def _on_output_edited(self, text: str) -> None:

@@ -31,12 +31,18 @@ def left_out_text(notes) -> str:
     return "Left out: " + ", ".join(named) + (f" and {more} more (hover here for all)" if more > 0 else "")
 
 
-def found_text(found: list, notes: list, folder: str) -> str:
+def passes_text(passes: int) -> str:
+    """'8 passes per tile (Settings › Quality)' for a self-ensemble; '' for the usual single pass."""
+    return f"{passes} passes per tile (Settings › Quality)" if passes > 1 else ""
+
+
+def found_text(found: list, notes: list, folder: str, passes: int = 1) -> str:
     """Before Start: how many images the batch will take from ``folder``, and what it leaves out."""
     if not found:
         text = f"No images in {Path(folder).name}."
     else:
-        text = f"{len(found)} image{'s' if len(found) != 1 else ''} in {Path(folder).name}. Press Start."
+        quality = f", {passes_text(passes)}" if passes > 1 else ""
+        text = f"{len(found)} image{'s' if len(found) != 1 else ''} in {Path(folder).name}{quality}. Press Start."
     return text + (f"\n{left_out_text(notes)}" if notes else "")
 
 
@@ -70,6 +76,10 @@ class BatchProgressMixin:
             self._rows[i] = row
             self.files.addTopLevelItem(row)
         text = f"{len(ev.inputs)} images, models {', '.join(ev.models)}"
+        if ev.passes > 1:
+            text += f", {passes_text(ev.passes)}"
+        if ev.passes_note:
+            text += f"\nNote: {ev.passes_note}"
         self.summary_label.setText(text + (f"\n{left_out_text(ev.notes)}" if ev.notes else ""))
         self.summary_label.setToolTip("\n".join(str(n) for n in ev.notes))
 
@@ -104,6 +114,8 @@ class BatchProgressMixin:
         text = ("Stopped: " if summary.cancelled else "Finished: ") + summary.line()
         if summary.failed:
             text += " (the list says why each failed)"
+        if summary.passes_note:
+            text += f"\nNote: {summary.passes_note}"
         if summary.notes:
             text += f"\n{left_out_text(summary.notes)}"
         self.summary_label.setToolTip("\n".join(str(n) for n in summary.notes))
