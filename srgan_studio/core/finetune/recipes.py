@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_bytes
+from ..errors import StudioError
 from ..recipe_schema import DataSection, ExperimentSection, GanSection, ModelSection, Recipe, TrainSection
 from .budget import effective_ema
 from .options import FinetuneOptions
@@ -90,7 +92,32 @@ def build_recipe(
     return recipe
 
 
+MARK = "written by SRGAN Studio"  # on the first line of every recipe file this module writes
+
+
 def write_recipe(path: Path, recipe: Recipe, comment: str = "") -> Path:
+    """Write ``recipe`` as TOML under ``path`` atomically (core/atomic.py), ``comment`` as its header.
+
+    A run writes its stage recipes again when it resumes, so an existing file is replaced only when its
+    first line carries ``MARK``: any other file in its place is someone's own, and a one-line error."""
     lines = [f"# {line}" for line in comment.splitlines()]
-    path.write_text("\n".join([*lines, recipe.to_toml()]), encoding="utf-8")
+    if not lines or MARK.casefold() not in lines[0].casefold():
+        lines.insert(0, f"# Recipe {MARK}.")
+    if path.exists() and not _ours(path):
+        raise StudioError("exists and was not written by SRGAN Studio; refusing to overwrite it", path)
+    try:
+        atomic_write_bytes(path, "\n".join([*lines, recipe.to_toml()]).encode("utf-8"))
+    except OSError as exc:
+        raise StudioError(f"cannot write the recipe ({exc.strerror or exc})", path) from None
     return path
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` may be replaced: a recipe this module wrote, or an empty file (nothing to lose: an
+    older version wrote in place, and a crash then left the file empty)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline(4096)
+    except OSError:
+        return False  # a folder, or unreadable: not a recipe this module wrote
+    return first == "" or (first.startswith("#") and MARK.casefold() in first.casefold())
