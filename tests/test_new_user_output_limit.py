@@ -54,12 +54,15 @@ def test_rotated_jpeg_is_measured_upright(tmp_path, capsys):
     assert "300x400" in capsys.readouterr().err
 
 
-def test_several_inputs_refused_before_the_first_is_written(tmp_path, capsys):
+def test_with_several_inputs_the_one_over_the_limit_is_said_first_and_the_others_still_upscale(tmp_path, capsys):
     small = _photo(tmp_path / "small.png", 20, 15)
     big = _photo(tmp_path / "big.png")
-    assert main(["upscale", str(small), str(big), "--model", BICUBIC, "--max-megapixels", "0.1"]) == 1
-    assert "big.png" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png", "small.png"]
+    assert main(["upscale", str(big), str(small), "--model", BICUBIC, "--max-megapixels", "0.1"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    # The refusal comes before any work, not after the inputs ahead of it have been rendered.
+    assert "big.png" in lines[0] and "limit" in lines[0] and "small_x4.png" in lines[1]
+    assert lines[-1] == "1 upscaled, 1 failed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png", "small.png", "small_x4.png"]
 
 
 def test_within_the_limit_still_upscales(tmp_path, capsys):

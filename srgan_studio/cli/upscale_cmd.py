@@ -16,6 +16,7 @@ from pathlib import Path
 from ..core import formats
 from ..core.ensemble import HELP as ENSEMBLE_HELP
 from ..core.ensemble import check_passes
+from ..core.errors import StudioError
 from ..core.progress import drive, format_eta, remaining_seconds
 from .checks import check_limits
 from .help import examples
@@ -173,16 +174,23 @@ def run(args: argparse.Namespace) -> int:
     outputs = _outputs(args, inputs, [size.tag(upscalers[m].scale) for m, _ in choices], args.format)
     _check_plan(inputs, outputs)
     runners = [upscaler_for(model) for model, _ in choices]
-    _check_sizes(inputs, runners, int(max_mp * 1e6))
+    refused = _check_sizes(inputs, runners, int(max_mp * 1e6))
+    if len(inputs) == 1 and refused[0] is not None:
+        raise refused[0]
     if args.output:
         _make_folder(outputs)
     keep_metadata = settings.keep_metadata and not args.no_metadata
 
     bar = ProgressBar(enabled=not args.quiet and sys.stderr.isatty())
-    failures = 0
+    # Said before any work; like any bad input, one does not stop the others.
+    for exc in filter(None, refused):
+        print(f"srgan-studio: error: {exc}", file=sys.stderr)
+    failures = sum(exc is not None for exc in refused)
     # Device fallbacks arrive as Progress messages too; the bar prints them once, cleanly.
     warnings.filterwarnings("ignore", category=RuntimeWarning)
-    for src, dst, (model, why), runner in zip(inputs, outputs, choices, runners):
+    for src, dst, (model, why), runner, bad in zip(inputs, outputs, choices, runners, refused):
+        if bad is not None:
+            continue
         try:
             gen = upscale_file(
                 src,
@@ -214,15 +222,17 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _check_sizes(inputs: list[Path], runners: list, max_pixels: int) -> None:
-    """An impossible output size (over 16x, over the pixel limit) is an error before any work.
+def _check_sizes(inputs: list[Path], runners: list, max_pixels: int) -> list[StudioError | None]:
+    """Each input's impossible output size (over 16x, over the pixel limit), found before any work.
 
     The model's own factor too: a 12 MP phone photo at x4 is 192 MP, over the default 180 MP limit, and
     nothing said so before the minutes of rendering."""
     from ..core.errors import StudioError
     from ..core.sizing import SizedUpscaler, check_target, image_size
 
+    refused: list[StudioError | None] = []
     for src, runner in zip(inputs, runners):
+        refused.append(None)
         size = image_size(src)
         if size is None or size[0] * size[1] > max_pixels:
             continue  # unreadable or too large an input: the reader says why when it gets there
@@ -230,13 +240,12 @@ def _check_sizes(inputs: list[Path], runners: list, max_pixels: int) -> None:
         target = runner.target(*size) if sized else (size[0] * runner.scale, size[1] * runner.scale)
         try:
             check_target(*target, max_pixels)
-        except StudioError as exc:
-            raise StudioError(f"{exc}; {_smaller_hint(size, target, max_pixels)}", src) from None
-        if sized:
-            try:
+            if sized:
                 runner.plan(*size)
-            except StudioError as exc:
-                raise StudioError(str(exc), src) from None
+        except StudioError as exc:
+            hint = f"; {_smaller_hint(size, target, max_pixels)}" if "limit" in str(exc) else ""
+            refused[-1] = StudioError(f"{exc}{hint}", src)
+    return refused
 
 
 def _smaller_hint(size: tuple[int, int], target: tuple[int, int], max_pixels: int) -> str:
