@@ -3,10 +3,12 @@
 For srresnet_x4 and restore_x4 (found through resources/models/*.json), in one run:
   * quantizes the fp32 ONNX to INT8: ONNX Runtime ``quantize_static`` (QDQ, per-channel s8 weights, u8
     activations, Conv only, MinMax) calibrated on 32 LR crops (Pillow bicubic /4) of ../shared/datasets/train,
-    the same calibrated on synthetic images (what the app could ship), and OpenVINO NNCF post-training
+    the app's own int8 twin (settings precision int8) (core/runtime/int8.py: that recipe calibrated on synthetic pictures;
+    the figures below ran on a byte-identical copy of its generator), and OpenVINO NNCF post-training
     quantization when ``nncf`` imports (add its install to PYTHONPATH; it is no project dependency);
   * times fp32, bf16 and int8 on the same inputs (256x256 one pass, 480x640 in 256 px tiles with 12 px of
-    context like the app; best of ``--repeats`` after a warm-up, wall and CPU seconds; the variants take turns in each round, so a shared machine's load falls on all of them);
+    context like the app; best of ``--repeats`` after a warm-up, wall and CPU seconds; the variants take
+    turns in each round, so a shared machine's load falls on all of them);
   * scores Y-PSNR (border 4) on Set5 and Set14 (LR = Pillow bicubic /4) and the max / mean abs output
     difference to fp32 (0-255 units, before rounding);
   * saves 1:1 and 4x-zoom crops of fp32 against int8 under ``--crops``.
@@ -111,43 +113,6 @@ def train_crops(n: int = 32, lr: int = 64, seed: int = 0) -> list[np.ndarray]:
     return crops
 
 
-def synthetic_crops(n: int = 32, lr: int = 64, seed: int = 0) -> list[np.ndarray]:
-    """Photo-like images with no dataset: colour fields, hard and soft edges between saturated colours,
-    text-like strokes, fine texture and noise (what the app could calibrate on anywhere)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0 : 4 * lr, 0 : 4 * lr].astype(np.float32) / (4 * lr)
-
-    def colour():  # saturated or extreme colours half the time: photos have them, and they set the ranges
-        c = rng.uniform(0, 1, 3)
-        return np.round(c) if rng.random() < 0.5 else c
-
-    crops = []
-    for _ in range(n):
-        img = np.zeros((4 * lr, 4 * lr, 3), np.float32)
-        for c in range(3):  # a smooth colour field
-            fx, fy, ph = rng.uniform(0.5, 4, 3)
-            img[..., c] = rng.uniform(0.2, 0.8) + rng.uniform(0, 0.3) * np.sin(2 * np.pi * (fx * xx + fy * yy) + ph)
-        for _ in range(int(rng.integers(3, 9))):  # shapes, edges mostly hard
-            cx, cy, r = rng.uniform(0, 1, 2).tolist() + [rng.uniform(0.03, 0.4)]
-            soft = 10 ** rng.uniform(-3.5, -1.5)
-            if rng.random() < 0.5:
-                d = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) - r
-            else:
-                d = np.maximum(np.abs(xx - cx), np.abs(yy - cy)) - r
-            mask = 1 / (1 + np.exp(np.clip(d / soft, -50, 50)))
-            img = img * (1 - mask[..., None]) + colour() * mask[..., None]
-        for _ in range(int(rng.integers(0, 6))):  # thin lines, like text strokes
-            a, b, c0 = rng.normal(size=3)
-            d = np.abs(a * (xx - 0.5) + b * (yy - 0.5) + 0.3 * c0) / math.hypot(a, b)
-            img[d < rng.uniform(0.002, 0.012)] = colour()
-        f, angle = rng.uniform(10, 90), rng.uniform(0, np.pi)  # fine texture: stripes, grass, fabric
-        wave = np.sin(2 * np.pi * f * (np.cos(angle) * xx + np.sin(angle) * yy))
-        img += rng.uniform(0, 0.3) * (np.sign(wave) if rng.random() < 0.5 else wave)[..., None]
-        img += rng.normal(0, rng.uniform(0, 0.04), img.shape)
-        crops.append(bicubic_down((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)))
-    return crops
-
-
 # ---------------------------------------------------------------- quantization
 
 
@@ -171,6 +136,14 @@ def quantize_ort(src: Path, dst: Path, crops: list[np.ndarray]) -> Path:
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
     )
+    return dst
+
+
+def app_int8(src: Path, dst: Path) -> Path:
+    """What ``--precision int8`` compiles: the app's own quantization, synthetic calibration."""
+    from srgan_studio.core.runtime.int8 import quantize
+
+    quantize(src, dst)
     return dst
 
 
@@ -356,14 +329,14 @@ def main() -> None:
         flush=True,
     )
     t0 = time.perf_counter()
-    train, synth = train_crops(args.calib), synthetic_crops(args.calib)
+    train = train_crops(args.calib)
     with tempfile.TemporaryDirectory(prefix="srgan-int8-") as tmp:
         for name in args.models:
             src = MODELS / f"{name}.onnx"
             files = {
                 "fp32": src,
                 "qdq": quantize_ort(src, Path(tmp) / f"{name}_qdq.onnx", train),
-                "qdq_synth": quantize_ort(src, Path(tmp) / f"{name}_qdq_synth.onnx", synth),
+                "qdq_synth": app_int8(src, Path(tmp) / f"{name}_qdq_synth.onnx"),
                 "nncf": quantize_nncf(src, Path(tmp) / f"{name}_nncf.xml", train),
             }
             print(f"\n== {name}: quantized in {time.perf_counter() - t0:.0f} s", flush=True)

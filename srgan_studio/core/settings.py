@@ -60,7 +60,7 @@ def settings_path() -> Path:
 class Settings:
     schema_version: int = SCHEMA_VERSION
     device: str = "auto"  # auto | cpu | cuda | cuda:N | gpu | gpu:N (OpenVINO, Intel graphics)
-    precision: str = "auto"  # auto | fp32 | bf16 | fp16 (core/runtime/precision.py)
+    precision: str = "auto"  # auto | fp32 | bf16 | fp16 | int8 (core/runtime/precision.py)
     engine: str = "auto"  # CPU engine: auto (OpenVINO where installed) | openvino | onnxruntime
     tile: int = 0  # LR tile core size; 0 = automatic
     threads: int = 0  # CPU threads; 0 = ONNX Runtime's choice
@@ -101,7 +101,7 @@ def _int_in(lo: int, hi: int) -> Callable[[Any], bool]:
 
 VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "device": _device_ok,
-    "precision": _choice("auto", "fp32", "bf16", "fp16"),
+    "precision": _choice("auto", "fp32", "bf16", "fp16", "int8"),
     "engine": _choice("auto", "openvino", "onnxruntime"),
     "tile": lambda v: _int_in(0, 8192)(v) and (v == 0 or v >= 32),
     "threads": _int_in(0, 1024),

@@ -81,7 +81,15 @@ def create_session(
     target = choose_target(device, engine)
     chosen, note = resolve_precision(precision, target, reduced_ok)
     if target.engine == "openvino":
-        session, why = _try_openvino(path, target, threads, chosen)
+        source = path
+        if chosen == "int8" and openvino_version():  # no quantizing for a session that cannot use it
+            from .int8 import Int8Failed, int8_model
+
+            try:
+                source = int8_model(path)
+            except Int8Failed as exc:
+                chosen, note = "fp32", f"{exc}; using fp32"
+        session, why = _try_openvino(path, target, threads, chosen, source)
         if session is not None:
             session.notice = note
             return session
@@ -99,14 +107,16 @@ def create_session(
     return session
 
 
-def _try_openvino(path: Path, target: Target, threads: int, precision: str) -> tuple[Session | None, str]:
+def _try_openvino(
+    path: Path, target: Target, threads: int, precision: str, source: Path | None = None
+) -> tuple[Session | None, str]:
     """(session, "") or (None, why OpenVINO is not used)."""
     try:
         from .openvino_session import OpenVINOFailed, OpenVINOSession
     except ImportError as exc:
         return None, f"OpenVINO is not available ({exc})"
     try:
-        return OpenVINOSession(path, target, threads, precision), ""
+        return OpenVINOSession(path, target, threads, precision, source=source), ""
     except ImportError as exc:
         return None, f"OpenVINO is not installed ({exc})"
     except OpenVINOFailed as exc:

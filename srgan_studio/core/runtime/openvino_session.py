@@ -49,7 +49,8 @@ class _Compiled:
 class OpenVINOSession(Session):
     engine = "openvino"
 
-    def __init__(self, path: Path, target: Target, threads: int, precision: str, core=None):
+    def __init__(self, path: Path, target: Target, threads: int, precision: str, core=None, source: Path | None = None):
+        """``source``: the file compiled when not ``path`` itself (the int8 twin of ``path``)."""
         try:
             self._core = core if core is not None else openvino_core()
         except ImportError:
@@ -59,7 +60,7 @@ class OpenVINOSession(Session):
         self._device_name = openvino_device_name(target)
         self._config = _config(target, threads, precision)
         try:
-            self._model = self._core.read_model(str(path))
+            self._model = self._core.read_model(str(source or path))
             shape = list(self._model.inputs[0].get_partial_shape())
             channels = shape[1].get_length() if len(shape) == 4 and shape[1].is_static else 3
         except Exception as exc:  # noqa: BLE001 - OpenVINO's frontends raise their own types
