@@ -146,3 +146,10 @@ def test_settings_accept_int8_and_still_refuse_other_names():
     validate(Settings(precision="int8"))
     with pytest.raises(SettingsError, match="precision='int4'"):
         validate(Settings(precision="int4"))
+
+
+def test_int8_tiles_are_budgeted_as_openvino_not_as_onnxruntime():
+    from srgan_studio.core.tile_memory import ORT_BYTES_PER_PADDED_PIXEL, bytes_per_padded_pixel
+
+    assert bytes_per_padded_pixel("openvino", "int8") < bytes_per_padded_pixel("openvino", "fp32")
+    assert bytes_per_padded_pixel("openvino", "int8") < ORT_BYTES_PER_PADDED_PIXEL

@@ -3,9 +3,10 @@
 A tile costs about ``bytes per padded input pixel`` x ``(tile + 2 overlap)^2``;
 measured peak RSS on the bundled SRResNet x4 (benchmarks/bench_inference.py,
 tile 224 and 384 on a 640 px image, 2 threads): OpenVINO about 7 KB per padded
-pixel in fp32 and 5 KB in bf16; ONNX Runtime 10-14 KB (core/tiling.py). Larger
-CPU tiles were no faster, so the default is also the ceiling, and a tile may use
-at most half of the memory that is free when the run starts. Out-of-memory
+pixel in fp32 and 5 KB in bf16 and int8 (int8's growth from a 248 to a 408 px
+tile is 0.65x fp32's); ONNX Runtime 10-14 KB (core/tiling.py). Larger CPU tiles
+were no faster, so the default is also the ceiling, and a tile may use at most
+half of the memory that is free when the run starts. Out-of-memory
 errors during the run still split tiles (core/upscale.py).
 """
 
@@ -17,7 +18,12 @@ from pathlib import Path
 
 from .tiling import MIN_TILE
 
-BYTES_PER_PADDED_PIXEL = {("openvino", "fp32"): 7_500, ("openvino", "bf16"): 5_000, ("openvino", "fp16"): 5_000}
+BYTES_PER_PADDED_PIXEL = {
+    ("openvino", "fp32"): 7_500,
+    ("openvino", "bf16"): 5_000,
+    ("openvino", "fp16"): 5_000,
+    ("openvino", "int8"): 5_000,
+}
 ORT_BYTES_PER_PADDED_PIXEL = 14_000
 
 
