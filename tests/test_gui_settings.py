@@ -55,3 +55,15 @@ def test_applying_settings_switches_theme_and_engine_options(qtbot):
     assert win.cache.options["threads"] == 2 and win.cache.options["device"] == "cpu"
     win._on_settings_applied(Settings(theme="light"))
     assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 200
+
+
+def test_every_engine_precision_is_offered_and_kept(qtbot):
+    """A precision the engine accepts (int8 included) is a choice in the dialog, and OK keeps it:
+    before, a saved 'int8' showed as Automatic and was reset to auto on OK."""
+    from srgan_studio.core.runtime.precision import PRECISIONS
+
+    for precision in PRECISIONS:
+        dialog = SettingsDialog(Settings(precision=precision), devices=["cpu"])
+        qtbot.addWidget(dialog)
+        assert dialog.precision.currentData() == precision
+        assert dialog.result_settings().precision == precision

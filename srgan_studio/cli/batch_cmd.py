@@ -17,6 +17,7 @@ from ..core.cancel import CancelToken
 from ..core.ensemble import HELP as ENSEMBLE_HELP
 from ..core.ensemble import check_passes
 from ..core.progress import drive, format_eta
+from ..core.runtime.precision import PRECISIONS
 from .checks import check_limits
 from .help import examples
 from .size_args import add_size_arguments, size_from_args
@@ -83,8 +84,8 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--precision",
-        choices=("auto", "fp32", "bf16", "fp16"),
-        help="inference precision (default: settings, auto = bf16/fp16 where the hardware and model allow)",
+        choices=PRECISIONS,
+        help="inference precision (default: settings, auto = bf16/fp16 where the hardware and model allow; int8 through OpenVINO)",
     )
     p.add_argument("--tile", type=int, metavar="N", help="tile size in input pixels (default: automatic)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU inference threads (default: automatic)")

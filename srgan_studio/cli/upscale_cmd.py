@@ -18,6 +18,7 @@ from ..core.ensemble import HELP as ENSEMBLE_HELP
 from ..core.ensemble import check_passes
 from ..core.errors import StudioError
 from ..core.progress import drive, format_eta, remaining_seconds
+from ..core.runtime.precision import PRECISIONS
 from .checks import check_limits
 from .help import examples
 from .size_args import add_size_arguments, size_from_args
@@ -55,8 +56,8 @@ def register(sub) -> None:
     p.add_argument("--device", metavar="DEV", help="auto, cpu, cuda[:N] or gpu[:N] (OpenVINO, Intel graphics)")
     p.add_argument(
         "--precision",
-        choices=("auto", "fp32", "bf16", "fp16"),
-        help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful)",
+        choices=PRECISIONS,
+        help="inference precision (default: settings, auto = bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs, where the model allows; fp32 is bit-faithful; int8: about 3x faster than fp32 on CPUs with VNNI, through OpenVINO, quantised once and cached)",
     )
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (0 = all cores)")
     p.add_argument("--ensemble", type=int, metavar="N", help=ENSEMBLE_HELP + " (default: settings)")
