@@ -163,6 +163,12 @@ print(json.dumps({"wall": time.monotonic() - t0, "elapsed": clock.elapsed(), "st
 """
 
 
+# The kernel discards SIGTSTP sent to an orphaned process group, which is what a suite started from a
+# script in the background runs in. A child in a group of its own, whose parent (pytest) is in another
+# group of the same session, is not orphaned, so Ctrl-Z's signal reaches it as from a terminal.
+OWN_GROUP = {"process_group": 0} if sys.version_info >= (3, 11) else {}
+
+
 def wait_until_stopped(pid: int, timeout: float = 10.0) -> None:
     """Until the kernel shows the process stopped (state T), so the stop's length is the parent's sleep."""
     stat = Path(f"/proc/{pid}/stat")
@@ -182,7 +188,7 @@ def wait_until_stopped(pid: int, timeout: float = 10.0) -> None:
 def test_a_stopped_child_clock_leaves_the_stop_out(stop_signal):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, **OWN_GROUP
     )
     try:
         assert proc.stdout.readline().strip() == "ready"
@@ -234,7 +240,7 @@ def test_train_with_minutes_survives_a_ctrl_z_longer_than_its_budget(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     argv = [sys.executable, "-m", "srgan_studio.cli", "train", str(recipe_file), "--out", str(tmp_path / "run")]
     argv += ["--minutes", str(budget_s / 60), "--progress", "json"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, **OWN_GROUP)
     try:
         records = []
         for line in proc.stdout:
