@@ -117,25 +117,10 @@ def train_crops(n: int = 32, lr: int = 64, seed: int = 0) -> list[np.ndarray]:
 
 
 def quantize_ort(src: Path, dst: Path, crops: list[np.ndarray]) -> Path:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    """The app's quantization, calibrated on training-photo crops instead of its synthetic set."""
+    from srgan_studio.core.runtime.int8 import quantize
 
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self._it = iter([{"input": to_nchw(c)} for c in crops])
-
-        def get_next(self):
-            return next(self._it, None)
-
-    quantize_static(
-        str(src),
-        str(dst),
-        Reader(),
-        quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=["Conv"],
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-    )
+    quantize(src, dst, [to_nchw(c) for c in crops])
     return dst
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, file_sha256
 from ..metrics import psnr_y, ssim_y
 from .state import BaseScores, PhotoScore
 
@@ -32,14 +32,6 @@ METRIC = "y-psnr,y-ssim;border=scale;onnx-fp32;v1"
 SR_DIR = "base-sr"
 
 Scored = tuple[np.ndarray, float, float]  # (base output, Y-PSNR, Y-SSIM)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def pixels_sha256(*arrays: np.ndarray) -> str:

@@ -21,7 +21,6 @@ peak). ONNX Runtime's own int8 kernels are not used: 2-4x slower than its fp32.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -29,6 +28,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import file_sha256
 
 RECIPE = "qdq-conv-u8s8-perchannel-synth32-v1"  # in the cache name: a new recipe makes new files
 CALIBRATION_IMAGES = 32
@@ -49,14 +50,6 @@ def cache_dir() -> Path:
     from ..settings import APP_NAME
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def cached_path(model_path: Path) -> Path:
@@ -88,7 +81,8 @@ def int8_model(model_path: str | Path) -> Path:
     return out
 
 
-def quantize(src: Path, dst: Path) -> None:
+def quantize(src: Path, dst: Path, inputs: list[np.ndarray] | None = None) -> None:
+    """``inputs``: calibration tensors (NCHW float32); the deterministic synthetic set when None."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -102,7 +96,7 @@ def quantize(src: Path, dst: Path) -> None:
         raise Int8Failed(f"cannot quantize {src.name} to int8 (its input is not an image tensor)")
     channels = dims[1] or 3
     h, w = dims[2] or CALIBRATION_SIZE, dims[3] or CALIBRATION_SIZE
-    batches = [{first.name: x} for x in calibration_inputs(channels, h, w)]
+    batches = [{first.name: x} for x in (inputs if inputs is not None else calibration_inputs(channels, h, w))]
 
     class Reader(CalibrationDataReader):
         def __init__(self):
